@@ -1,0 +1,150 @@
+"""The assessment pipeline: case -> facts -> phenomenology -> classification -> etiology ->
+alerts -> work-up and treatment -> codes -> assessment.
+
+Each step is a function of the facts and the knowledge base; the knowledge base (and,
+optionally, the differential index and the code tables) are passed in, never global.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .assessment import Assessment, Conclusion, Summary
+from .case import Case
+from .knowledge import KnowledgeBase, load_knowledge_base
+from .reasoning.alerts import alerts as raise_alerts
+from .reasoning.classification import classify
+from .reasoning.coding import codes as code_findings
+from .reasoning.coding import diagnose
+from .reasoning.etiology import etiology
+from .reasoning.facts import build_facts
+from .reasoning.phenomenology import phenomenology
+from .reasoning.questions import questions
+from .reasoning.treatment import treatments
+from .reasoning.workup import workup
+
+__all__ = ["assess"]
+
+Xrefs = Callable[[str], dict[str, list[str]]]
+Ranker = Callable[[Case], dict[str, Any]]
+
+
+def _default_xrefs() -> Xrefs:
+    from .codes import load_code_tables
+
+    return load_code_tables().xrefs
+
+
+def assess(
+    case: Case,
+    *,
+    kb: KnowledgeBase | None = None,
+    xrefs: Xrefs | None | bool = True,
+    differential: Ranker | None = None,
+) -> Assessment:
+    """Assess one case.
+
+    Parameters
+    ----------
+    case : Case
+        The validated facts about the patient.
+    kb : KnowledgeBase, optional
+        The knowledge base; the bundled one (loaded once) by default.
+    xrefs : callable or bool, default True
+        HPO id -> SNOMED CT / UMLS cross-references; True uses HPO's own, False or None
+        reports HPO codes alone.
+    differential : callable, optional
+        Case -> the top of the phenotype-driven differential (JSON-ready), included as
+        ``Assessment.differential``.
+
+    Returns
+    -------
+    Assessment
+        Every conclusion with the rule, the facts and the source behind it.
+
+    Raises
+    ------
+    CaseError
+        When the case holds a code, laboratory test or unit the knowledge base does not know.
+    """
+    kb = kb or load_knowledge_base()
+    if xrefs is True:
+        xrefs = _default_xrefs()
+    elif xrefs is False:
+        xrefs = None
+    facts = build_facts(case, kb)
+    conclusions: list[Conclusion] = []
+    notes: list[str] = []
+
+    phen, mimic_note = phenomenology(facts, kb)
+    if phen is not None:
+        conclusions.append(phen)
+    if mimic_note:
+        notes.append(mimic_note)
+    axis1, detail = classify(facts, kb)
+    conclusions.extend(axis1)
+    causes, axis2 = etiology(facts, kb)
+    conclusions.extend(causes)
+    raised = raise_alerts(facts, kb)
+    tests, skipped = workup(facts, kb)
+    notes.extend(skipped)
+    offered, not_offered = treatments(facts, kb)
+    diagnosis = diagnose(facts, kb)
+    if diagnosis is not None:
+        conclusions.append(diagnosis)
+    coded = code_findings(facts, kb, diagnosis, xrefs=xrefs)
+    icd10 = kb.conditions[diagnosis.value].icd10cm if diagnosis is not None and diagnosis.value else None
+    unknown_drugs = [m.name for m in case.medications if m.name not in kb.drug_membership and m.name not in kb.treats_as]
+    if unknown_drugs:
+        notes.append(
+            "Not in the knowledge base's drug classes (not counted as a cause): " + ", ".join(unknown_drugs) + "."
+        )
+    v = facts.vars
+    summary = Summary(
+        phenomenology=v["phenomenology"],
+        focal_type=v["focal_type"],
+        distribution=v["distribution"],
+        onset_band=v["onset_band"],
+        associated=v["associated"],
+        etiology=v["etiology"],
+        cause=v["cause"],
+        alerts=tuple(a.code for a in raised),
+        workup=tuple(w.code for w in tests),
+        treatments=tuple(t.code for t in offered),
+        icd10cm=icd10,
+    )
+    classification: dict[str, Any] = {}
+    if v["phenomenology"] == "dystonia":
+        classification = {
+            "axis_i": {
+                "onset_band": v["onset_band"],
+                "distribution": v["distribution"],
+                "focal_type": v["focal_type"],
+                "regions": list(case.regions),
+                "associated": v["associated"],
+                "other_features": sorted(
+                    f"{c} {kb.label(c)}" for c in facts.present
+                    if c.startswith("HP:") and c not in kb.concepts["dystonia-sign"]
+                ),
+                **detail,
+            },
+            "axis_ii": axis2,
+            "etiology": v["etiology"],
+        }
+    return Assessment(
+        case_id=case.id,
+        knowledge_base_version=kb.version,
+        hpo_release=kb.hpo_release,
+        summary=summary,
+        diagnosis=diagnosis.label if diagnosis is not None else "No diagnosis reached: see the questions",
+        conclusions=tuple(conclusions),
+        classification=classification,
+        alerts=tuple(raised),
+        workup=tuple(tests),
+        treatments=tuple(offered),
+        not_offered=tuple(not_offered),
+        codes=tuple(coded),
+        missing=tuple(questions(facts, kb)),
+        notes=tuple(notes),
+        differential=differential(case) if differential is not None else None,
+    )

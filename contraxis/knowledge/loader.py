@@ -1,0 +1,464 @@
+"""Read, validate and compile the knowledge base once.
+
+:func:`load_knowledge_base` reads every data file of ``contraxis/knowledge/data``,
+validates it against :mod:`contraxis.knowledge.schema`, checks what a schema cannot (every
+source resolves, every HPO id exists in the bundled ontology and is current, every concept,
+history category, drug class and definition a rule names is defined, every condition
+compiles) and raises one :class:`~contraxis.errors.KnowledgeBaseError` listing every
+problem found. The result is an immutable :class:`KnowledgeBase` that the engine takes as
+an argument.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..codes import HpoOntology
+from ..errors import KnowledgeBaseError, Problem
+from ..vocabulary import ALERTS, REGIONS, TREATMENTS, WORKUPS
+from . import schema as s
+from .conditions import Condition, Vocabulary, compile_condition
+
+__all__ = ["Compiled", "KnowledgeBase", "load_knowledge_base", "DATA_DIR"]
+
+DATA_DIR = Path(__file__).parent / "data"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A knowledge-base row with its compiled condition."""
+
+    row: Any
+    test: Condition
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The whole knowledge base, validated and compiled. Build it with
+    :func:`load_knowledge_base`; never mutate it."""
+
+    version: str
+    released: str
+    hpo_release: str
+    directory: Path
+    sources: Mapping[str, s.Source]
+    regions: s.Regions
+    local_findings: Mapping[str, str]
+    concepts: Mapping[str, frozenset[str]]
+    concept_rows: Mapping[str, s.Concept]
+    history: Mapping[str, s.HistoryCode]
+    labs: Mapping[str, s.LabTest]
+    labs_by_loinc: Mapping[str, s.LabTest]
+    drug_classes: Mapping[str, s.DrugClass]
+    drug_membership: Mapping[str, frozenset[str]]
+    treats_as: Mapping[str, str]
+    genes: Mapping[str, s.Gene]
+    conditions: Mapping[str, s.Condition]
+    tests: Mapping[str, s.TestItem]
+    tests_done: Mapping[str, Condition]
+    treatments: Mapping[str, s.TreatmentOption]
+    treatment_groups: Mapping[str, frozenset[str]]
+    definitions: Mapping[str, Compiled]
+    phenomenology: tuple[Compiled, ...]
+    onset_bands: s.OnsetBands
+    distribution_rules: Mapping[str, s.DistributionRule]
+    distribution_source: str
+    focal_type: tuple[Compiled, ...]
+    associated: tuple[Compiled, ...]
+    named_forms: tuple[Compiled, ...]
+    temporal_pattern: tuple[Compiled, ...]
+    etiology: tuple[Compiled, ...]
+    pathology: tuple[Compiled, ...]
+    inheritance: tuple[Compiled, ...]
+    cause: tuple[Compiled, ...]
+    alerts: tuple[Compiled, ...]
+    workup: tuple[Compiled, ...]
+    treatment_rules: tuple[Compiled, ...]
+    diagnosis: tuple[Compiled, ...]
+    questions: tuple[Compiled, ...]
+    hpo_names: Callable[[str], str | None] = field(repr=False)
+
+    def label(self, code: str) -> str:
+        """The human name of a finding or history code ('' when unknown)."""
+        if code.startswith("HP:"):
+            return self.hpo_names(code) or ""
+        if code in self.local_findings:
+            return self.local_findings[code]
+        if code in self.history:
+            return self.history[code].label
+        return ""
+
+    def is_known_code(self, code: str) -> bool:
+        """Whether a finding code is a current HPO term or a local code."""
+        if code.startswith("HP:"):
+            return self.hpo_names(code) is not None
+        return code in self.local_findings
+
+    def citation(self, source: str) -> str:
+        return self.sources[source].citation
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every rule of every stage, as plain data (for browsing and review)."""
+        stages = {
+            "definitions": tuple(self.definitions.values()),
+            "phenomenology": self.phenomenology,
+            "focal_type": self.focal_type,
+            "associated": self.associated,
+            "named_forms": self.named_forms,
+            "temporal_pattern": self.temporal_pattern,
+            "etiology": self.etiology,
+            "pathology": self.pathology,
+            "inheritance": self.inheritance,
+            "cause": self.cause,
+            "alerts": self.alerts,
+            "workup": self.workup,
+            "treatment": self.treatment_rules,
+            "diagnosis": self.diagnosis,
+            "questions": self.questions,
+        }
+        out = []
+        for stage, rows in stages.items():
+            for compiled in rows:
+                data = compiled.row.model_dump(mode="json", by_alias=True)
+                data["stage"] = stage
+                out.append(data)
+        return out
+
+    def sections(self) -> dict[str, Any]:
+        """The knowledge base as plain data, one section per kind of row."""
+        dump = lambda rows: [r.model_dump(mode="json", by_alias=True) for r in rows]  # noqa: E731
+        return {
+            "version": {"version": self.version, "released": self.released, "hpo_release": self.hpo_release},
+            "sources": dump(self.sources.values()),
+            "conditions": dump(self.conditions.values()),
+            "rules": self.rules(),
+            "findings": [{"code": k, "label": v} for k, v in self.local_findings.items()],
+            "concepts": [
+                {**r.model_dump(mode="json", by_alias=True), "expanded": sorted(self.concepts[r.id])}
+                for r in self.concept_rows.values()
+            ],
+            "history": [{"code": k, **v.model_dump(mode="json")} for k, v in self.history.items()],
+            "labs": dump(self.labs.values()),
+            "drugs": dump(self.drug_classes.values()),
+            "genes": dump(self.genes.values()),
+            "tests": dump(self.tests.values()),
+            "treatments": dump(self.treatments.values()),
+            "regions": self.regions.model_dump(mode="json"),
+        }
+
+
+class _Reader:
+    """Reads data files, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+
+    def raw(self, name: str) -> Any:
+        path = self.directory / name
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problems.append(Problem(name, "file is missing"))
+        except yaml.YAMLError as error:
+            self.problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
+        return None
+
+    def model(self, name: str, model: type[M], data: Any = None) -> M | None:
+        data = self.raw(name) if data is None else data
+        if data is None:
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            for e in error.errors():
+                loc = ".".join(str(p) for p in e["loc"])
+                self.problems.append(Problem(f"{name}: {loc}", f"{e['msg']} (got {e.get('input')!r})"))
+        return None
+
+    def rows(self, name: str, model: type[M]) -> list[M]:
+        data = self.raw(name)
+        if not isinstance(data, list):
+            if data is not None:
+                self.problems.append(Problem(name, "expected a list of rows"))
+            return []
+        out = []
+        for i, item in enumerate(data):
+            got = self.model(f"{name}[{i}]", model, item if item is not None else {})
+            if got is not None:
+                out.append(got)
+        return out
+
+
+def _unique(rows: list[Any], key: str, where: str, problems: list[Problem]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for row in rows:
+        value = getattr(row, key)
+        if value in out:
+            problems.append(Problem(where, f"{key} {value!r} is defined twice"))
+        out[value] = row
+    return out
+
+
+def _expand_concepts(findings: s.Findings, hpo: HpoOntology, problems: list[Problem]) -> dict[str, frozenset[str]]:
+    concepts: dict[str, frozenset[str]] = {}
+    for concept in findings.concepts:
+        where = f"findings.yaml: {concept.id}"
+        codes: set[str] = set()
+        for code in concept.codes:
+            if code.startswith("CX:"):
+                if code not in findings.local:
+                    problems.append(Problem(where, f"{code} is not a local code of findings.yaml"))
+                codes.add(code)
+            elif not hpo.is_current(code):
+                problems.append(Problem(where, f"{code} is not a current term of the bundled HPO release"))
+            else:
+                codes.add(code)
+        excluded: set[str] = set()
+        for code in concept.except_:
+            if not hpo.is_current(code):
+                problems.append(Problem(where, f"except: {code} is not a current HPO term"))
+                continue
+            excluded.add(code)
+            excluded.update(_descendants(hpo, code))
+        for root in concept.descendants_of:
+            if not hpo.is_current(root):
+                problems.append(Problem(where, f"descendants_of: {root} is not a current HPO term"))
+                continue
+            codes.add(root)
+            codes.update(_descendants(hpo, root))
+        concepts[concept.id] = frozenset(codes - excluded)
+    return concepts
+
+
+def _descendants(hpo: HpoOntology, root: str) -> set[str]:
+    term = hpo.term(root)
+    out: set[str] = set()
+    stack = list(term.children) if term is not None else []
+    while stack:
+        child = stack.pop()
+        if child.id not in out:
+            out.add(child.id)
+            stack.extend(child.children)
+    return out
+
+
+def load_knowledge_base(directory: str | Path | None = None, *, hpo: HpoOntology | None = None) -> KnowledgeBase:
+    """Read, validate and compile the knowledge base.
+
+    Parameters
+    ----------
+    directory : path, optional
+        The data folder; the bundled one by default.
+    hpo : HpoOntology, optional
+        The ontology to check HPO ids against; hpo3's bundled release by default.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        Listing every problem found in the data files.
+    """
+    if directory is None:
+        return _load_bundled()
+    return _load(Path(directory), hpo=hpo or HpoOntology.load())
+
+
+@functools.lru_cache(maxsize=1)
+def _load_bundled() -> KnowledgeBase:
+    return _load(DATA_DIR, hpo=HpoOntology.load())
+
+
+def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
+    r = _Reader(directory)
+    p = r.problems
+    manifest = r.model("manifest.yaml", s.Manifest)
+    sources = _unique(r.rows("sources.yaml", s.Source), "id", "sources.yaml", p)
+    regions = r.model("regions.yaml", s.Regions)
+    findings = r.model("findings.yaml", s.Findings)
+    history = r.model("history.yaml", s.History)
+    labs = _unique(r.rows("labs.yaml", s.LabTest), "id", "labs.yaml", p)
+    drugs = r.model("drugs.yaml", s.Drugs)
+    genes = _unique(r.rows("genes.yaml", s.Gene), "gene", "genes.yaml", p)
+    conditions = _unique(r.rows("conditions.yaml", s.Condition), "id", "conditions.yaml", p)
+    tests = _unique(r.rows("tests.yaml", s.TestItem), "id", "tests.yaml", p)
+    treatments = r.model("treatments.yaml", s.Treatments)
+    definitions = r.rows("rules/definitions.yaml", s.Definition)
+    phenomenology = r.model("rules/phenomenology.yaml", s.Table)
+    classification = r.model("rules/classification.yaml", s.Classification)
+    etiology = r.model("rules/etiology.yaml", s.Etiology)
+    cause = r.model("rules/cause.yaml", s.Table)
+    alerts = r.model("rules/alerts.yaml", s.AlertRules)
+    workup = r.model("rules/workup.yaml", s.WorkupRules)
+    treatment_rules = r.model("rules/treatment.yaml", s.TreatmentRules)
+    diagnosis = r.model("rules/diagnosis.yaml", s.Table)
+    questions = r.model("rules/questions.yaml", s.QuestionRules)
+    parts = (manifest, regions, findings, history, drugs, treatments, phenomenology, classification,
+             etiology, cause, alerts, workup, treatment_rules, diagnosis, questions)
+    if any(part is None for part in parts):
+        raise KnowledgeBaseError(p, source=str(directory))
+    assert manifest and regions and findings and history and drugs and treatments and phenomenology
+    assert classification and etiology and cause and alerts and workup and treatment_rules and diagnosis and questions
+
+    # Cross-file checks -------------------------------------------------------------
+    def need_source(where: str, source: str) -> None:
+        if source not in sources:
+            p.append(Problem(where, f"source {source!r} is not in sources.yaml"))
+
+    if set(regions.regions) != set(REGIONS):
+        p.append(Problem("regions.yaml", f"regions must be exactly the case vocabulary: {', '.join(REGIONS)}"))
+    segments = {r_.segment for r_ in regions.regions.values() if r_.segment}
+    for seg, neighbours in regions.contiguous.items():
+        for n in [seg, *neighbours]:
+            if n not in segments:
+                p.append(Problem(f"regions.yaml: contiguous.{seg}", f"{n!r} is not a segment of any region"))
+            elif n != seg and seg not in regions.contiguous.get(n, []):
+                p.append(Problem(f"regions.yaml: contiguous.{seg}", f"contiguity must be symmetric: {n} does not list {seg}"))
+    need_source("regions.yaml", regions.source)
+    need_source("history.yaml", history.source)
+    concept_rows = _unique(findings.concepts, "id", "findings.yaml", p)
+    for c in findings.concepts:
+        need_source(f"findings.yaml: {c.id}", c.source)
+    concepts = _expand_concepts(findings, hpo, p)
+    categories: dict[str, set[str]] = {}
+    for code, item in history.codes.items():
+        categories.setdefault(code, set()).add(code)
+        for cat in item.categories:
+            categories.setdefault(cat, set()).add(code)
+    for lab in labs.values():
+        need_source(f"labs.yaml: {lab.id}", lab.source)
+    labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
+    drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)
+    membership: dict[str, set[str]] = {}
+    for cls in drugs.classes:
+        need_source(f"drugs.yaml: {cls.id}", cls.source)
+        for member in cls.members:
+            membership.setdefault(member, set()).add(cls.id)
+    for gene in genes.values():
+        need_source(f"genes.yaml: {gene.gene}", gene.source)
+        if gene.condition not in conditions:
+            p.append(Problem(f"genes.yaml: {gene.gene}", f"condition {gene.condition!r} is not in conditions.yaml"))
+    for cond in conditions.values():
+        need_source(f"conditions.yaml: {cond.id}", cond.source)
+    options = _unique(treatments.options, "id", "treatments.yaml", p)
+    for opt in treatments.options:
+        need_source(f"treatments.yaml: {opt.id}", opt.source)
+    missing = set(TREATMENTS) - set(options)
+    if missing:
+        p.append(Problem("treatments.yaml", f"no option for {', '.join(sorted(missing))}"))
+    missing = set(WORKUPS) - set(tests)
+    if missing:
+        p.append(Problem("tests.yaml", f"no test for {', '.join(sorted(missing))}"))
+    for test in tests.values():
+        need_source(f"tests.yaml: {test.id}", test.source)
+        for lab_id in test.labs:
+            if lab_id not in labs:
+                p.append(Problem(f"tests.yaml: {test.id}", f"lab {lab_id!r} is not in labs.yaml"))
+    groups = {name: frozenset(members) for name, members in treatments.groups.items()}
+    need_source("rules/classification.yaml: onset_bands", classification.onset_bands.source)
+    need_source("rules/classification.yaml: distribution", classification.distribution.source)
+
+    vocabulary = Vocabulary(
+        concepts=concepts,
+        concept_labels={c.id: c.label for c in findings.concepts},
+        regions=REGIONS,
+        history={k: frozenset(v) for k, v in categories.items()},
+        labs={lab.id: lab.unit for lab in labs.values()},
+        drug_classes=list(drug_classes),
+        definitions=[d.id for d in definitions],
+        alerts=ALERTS,
+        gene_classes=sorted({g.class_ for g in genes.values()}),
+        treatments=TREATMENTS,
+        treatment_kinds=groups,
+        is_code=lambda code: (code in findings.local) or (code.startswith("HP:") and hpo.is_current(code)),
+        label=lambda code: findings.local.get(code) or _hpo_name(hpo, code) or "",
+    )
+
+    def compile_rows(file: str, rows: list[Any]) -> tuple[Compiled, ...]:
+        seen: set[str] = set()
+        out = []
+        for row in rows:
+            where = f"{file}: {row.id}"
+            if row.id in seen:
+                p.append(Problem(where, "id is defined twice"))
+            seen.add(row.id)
+            need_source(where, row.source)
+            out.append(Compiled(row, compile_condition(row.when, vocabulary=vocabulary, where=where + ".when", problems=p)))
+        return tuple(out)
+
+    compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions)}
+    tests_done = {
+        test.id: compile_condition(test.done_when, vocabulary=vocabulary, where=f"tests.yaml: {test.id}.done_when", problems=p)
+        for test in tests.values()
+        if test.done_when is not None
+    }
+    diagnosis_rows = compile_rows("rules/diagnosis.yaml", diagnosis.rows)
+    for c in diagnosis_rows:
+        if c.row.value not in conditions:
+            p.append(Problem(f"rules/diagnosis.yaml: {c.id}", f"condition {c.row.value!r} is not in conditions.yaml"))
+    kb_version = manifest.version
+    if p:
+        raise KnowledgeBaseError(p, source=str(directory))
+    result = KnowledgeBase(
+        version=kb_version,
+        released=manifest.released.isoformat(),
+        hpo_release=hpo.release,
+        directory=directory,
+        sources=MappingProxyType(sources),
+        regions=regions,
+        local_findings=MappingProxyType(dict(findings.local)),
+        concepts=MappingProxyType(concepts),
+        concept_rows=MappingProxyType(concept_rows),
+        history=MappingProxyType(dict(history.codes)),
+        labs=MappingProxyType(labs),
+        labs_by_loinc=MappingProxyType(labs_by_loinc),
+        drug_classes=MappingProxyType(drug_classes),
+        drug_membership=MappingProxyType({k: frozenset(v) for k, v in membership.items()}),
+        treats_as=MappingProxyType(dict(drugs.treats_as)),
+        genes=MappingProxyType(genes),
+        conditions=MappingProxyType(conditions),
+        tests=MappingProxyType(tests),
+        tests_done=MappingProxyType(tests_done),
+        treatments=MappingProxyType(options),
+        treatment_groups=MappingProxyType(groups),
+        definitions=MappingProxyType(compiled_definitions),
+        phenomenology=compile_rows("rules/phenomenology.yaml", phenomenology.rows),
+        onset_bands=classification.onset_bands,
+        distribution_rules=MappingProxyType({d.value: d for d in classification.distribution.rules}),
+        distribution_source=classification.distribution.source,
+        focal_type=compile_rows("rules/classification.yaml: focal_type", classification.focal_type.rows),
+        associated=compile_rows("rules/classification.yaml: associated", classification.associated.rows),
+        named_forms=compile_rows("rules/classification.yaml: named_forms", classification.named_forms.rows),
+        temporal_pattern=compile_rows("rules/classification.yaml: temporal_pattern", classification.temporal_pattern.rows),
+        etiology=compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows),
+        pathology=compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows),
+        inheritance=compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows),
+        cause=compile_rows("rules/cause.yaml", cause.rows),
+        alerts=compile_rows("rules/alerts.yaml", alerts.rules),
+        workup=compile_rows("rules/workup.yaml", workup.rules),
+        treatment_rules=compile_rows("rules/treatment.yaml", treatment_rules.rules),
+        diagnosis=diagnosis_rows,
+        questions=compile_rows("rules/questions.yaml", questions.rules),
+        hpo_names=functools.lru_cache(maxsize=None)(lambda code: _hpo_name(hpo, code)),
+    )
+    if p:  # problems found while compiling the stage tables
+        raise KnowledgeBaseError(p, source=str(directory))
+    return result
+
+
+def _hpo_name(hpo: HpoOntology, code: str) -> str | None:
+    if not code.startswith("HP:") or not hpo.is_current(code):
+        return None
+    term = hpo.term(code)
+    return term.name if term is not None else None

@@ -1,0 +1,47 @@
+"""Step 7: the main diagnosis and the standard codes (ICD-10-CM, ICD-11, HPO, and SNOMED CT
+and UMLS through HPO's own cross-references, LOINC for the laboratory results)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..assessment import CodeItem, Conclusion
+from ..knowledge import KnowledgeBase
+from .facts import Facts
+from .tables import explain, first_match
+
+__all__ = ["diagnose", "codes"]
+
+Xrefs = Callable[[str], dict[str, list[str]]]
+
+
+def diagnose(facts: Facts, kb: KnowledgeBase) -> Conclusion | None:
+    """The main diagnosis: a condition of the knowledge base, with its rule."""
+    hit = first_match(kb.diagnosis, facts)
+    if hit is None:
+        return None
+    row, used = hit
+    condition = kb.conditions[row.row.value]
+    return Conclusion(field="diagnosis", value=condition.id, label=condition.name, why=explain(kb, row, used))
+
+
+def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xrefs: Xrefs | None) -> list[CodeItem]:
+    """Codes for the main diagnosis, the findings and the laboratory results."""
+    out: list[CodeItem] = []
+    if diagnosis is not None and diagnosis.value is not None:
+        condition = kb.conditions[diagnosis.value]
+        out.append(CodeItem(system="ICD-10-CM", code=condition.icd10cm, display=condition.name, role="main diagnosis"))
+        out.append(CodeItem(system="ICD-11", code=condition.icd11, display=condition.name, role="main diagnosis"))
+    for code in sorted(c for c in facts.present if c.startswith("HP:")):
+        name = kb.label(code)
+        out.append(CodeItem(system="HPO", code=code, display=name, role="finding"))
+        if xrefs is not None:
+            for system, values in xrefs(code).items():
+                for value in values:
+                    out.append(CodeItem(system=system, code=value, display=name, role=f"finding (cross-reference of {code})"))
+    for code in sorted(c for c in facts.absent if c.startswith("HP:")):
+        out.append(CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding"))
+    for lab in facts.case.labs:
+        test = kb.labs_by_loinc[lab.loinc]
+        out.append(CodeItem(system="LOINC", code=lab.loinc, display=test.name, role=f"laboratory result: {lab.value:g} {lab.unit}"))
+    return out

@@ -1,0 +1,24 @@
+"""Step 8: what the case does not say that would change the answer, with the question to
+ask next."""
+
+from __future__ import annotations
+
+from ..assessment import Question
+from ..knowledge import KnowledgeBase
+from .facts import Facts
+from .tables import matches
+
+__all__ = ["questions"]
+
+
+def questions(facts: Facts, kb: KnowledgeBase) -> list[Question]:
+    """Every question whose rule holds, once per question."""
+    seen: set[str] = set()
+    out: list[Question] = []
+    for row, _ in matches(kb.questions, facts):
+        r = row.row
+        if r.question in seen:
+            continue
+        seen.add(r.question)
+        out.append(Question(field=r.field, question=r.question, why=r.why))
+    return out
