@@ -93,7 +93,7 @@ def assess(
     if diagnosis is not None:
         conclusions.append(diagnosis)
     coded = code_findings(facts, kb, diagnosis, xrefs=xrefs)
-    icd10 = kb.conditions[diagnosis.value].icd10cm if diagnosis is not None and diagnosis.value else None
+    icd10 = kb.conditions[diagnosis.value].icd10cm.code if diagnosis is not None and diagnosis.value else None
     unknown_drugs = [m.name for m in case.medications if m.name not in kb.drug_membership and m.name not in kb.treats_as]
     if unknown_drugs:
         notes.append(

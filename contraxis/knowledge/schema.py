@@ -104,11 +104,18 @@ class Gene(Row):
     source: str
 
 
+class CodeRef(Row):
+    """A code with its title exactly as the official table gives it (checked by the tests)."""
+
+    code: str
+    title: str
+
+
 class Condition(Row):
     id: str
     name: str
-    icd10cm: str
-    icd11: str
+    icd10cm: CodeRef
+    icd11: CodeRef
     source: str
 
 

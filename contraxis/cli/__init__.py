@@ -1,0 +1,169 @@
+"""The command line: a thin adapter over the engine (Typer).
+
+Every command prints clear errors (the field, the value, what is allowed) and exits with
+code 2 on bad input; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import ContraxisError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="contraxis",
+    help="Clinical decision support for involuntary muscle contractions: dystonia, spasms and cramps.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+err = Console(stderr=True)
+
+
+def fail(error: ContraxisError) -> None:
+    """Print an error's problems, one per line, and exit with code 2."""
+    for line in str(error).splitlines():
+        err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _read_text(file: str) -> tuple[str, str]:
+    if file == "-":
+        return "<stdin>", sys.stdin.read()
+    try:
+        return file, Path(file).read_text(encoding="utf-8")
+    except OSError as error:
+        from ..errors import CaseError, Problem
+
+        raise CaseError([Problem("", f"cannot read the file: {error.strerror}")], source=file) from None
+    except UnicodeDecodeError:
+        from ..errors import CaseError, Problem
+
+        raise CaseError([Problem("", "the file is not UTF-8 text")], source=file) from None
+
+
+def _differential_ranker(top: int) -> Callable[[Any], dict[str, Any]] | None:
+    try:
+        from ..differential import load_index, rank
+    except ImportError:
+        return None
+    index = load_index()
+    return lambda case: rank(case, index=index, top=top).to_json()
+
+
+@app.command()
+def assess(
+    file: str = typer.Argument(..., help="A case or vignette, YAML or JSON; - reads standard input."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the report."),
+    differential: bool = typer.Option(True, "--differential/--no-differential", help="Include the top of the HPO differential."),
+    top: int = typer.Option(10, min=1, max=200, help="How many differential candidates to include."),
+) -> None:
+    """Assess one patient: phenomenology, classification, cause, alerts, work-up, treatment, codes."""
+    from ..case import load_case
+    from ..engine import assess as run
+
+    try:
+        source, text = _read_text(file)
+        case = load_case(source, text=text)
+        ranker = _differential_ranker(top) if differential else None
+        assessment = run(case, differential=ranker)
+    except ContraxisError as error:
+        fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(assessment.to_json(), ensure_ascii=False))
+    else:
+        from ..report.terminal import print_assessment
+
+        print_assessment(assessment)
+
+
+@app.command()
+def vignettes(
+    directory: Path = typer.Argument(..., help="A folder of vignette YAML files."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Run every vignette in DIRECTORY; print accuracy per field and each failure. Exit 0 only when all pass."""
+    from ..validation import render_results, run_vignettes
+
+    if not directory.is_dir():
+        err.print(f"[bold red]error:[/] {directory}: not a folder of vignettes")
+        raise typer.Exit(code=2)
+    try:
+        results = run_vignettes(directory)
+    except ContraxisError as error:
+        fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(results.to_json()))
+    else:
+        render_results(results, console=Console())
+    raise typer.Exit(code=0 if results.all_passed else 1)
+
+
+@bench_app.command("assess")
+def bench_assess(
+    directory: Path = typer.Argument(Path("../shared/vignettes"), help="A folder of cases or vignettes."),
+    seconds: float = typer.Option(5.0, min=0.5, max=600, help="How long to run."),
+) -> None:
+    """Assessments per second on one core over a folder of cases (the acceptance corpus by default)."""
+    from ..bench import bench_assess as run
+
+    try:
+        report = run(directory, seconds=seconds)
+    except ContraxisError as error:
+        fail(error)
+        return
+    typer.echo(report)
+
+
+def _register_optional() -> None:
+    """Commands whose modules live beside this one (the differential, the service)."""
+    try:
+        from .differential import bench_differential_command, differential_command
+    except ImportError:
+        pass
+    else:
+        app.command("differential", help="Rank every HPO-annotated disease for a case, vignette or phenopackets.")(differential_command)
+        bench_app.command("differential", help="Top-1/3/10 and MRR on phenopackets with known diagnoses, beside hpo3.")(bench_differential_command)
+    try:
+        from .serve import serve_command
+    except ImportError:
+        pass
+    else:
+        app.command("serve", help="Start the web service (REST, CDS Hooks, FHIR, web page).")(serve_command)
+        try:
+            from .serve import bench_load_command
+        except ImportError:
+            pass
+        else:
+            bench_app.command("load", help="Requests per second and latency of POST /assess beside a trivial endpoint.")(bench_load_command)
+
+
+_register_optional()
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point: run the CLI, turning any unexpected error into one line, not a traceback."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except ContraxisError as error:  # pragma: no cover - commands handle these
+        for line in str(error).splitlines():
+            err.print(f"[bold red]error:[/] {line}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - a bug must still not print a traceback
+        err.print(f"[bold red]internal error:[/] {type(error).__name__}: {error}", highlight=False)
+        sys.exit(1)
