@@ -23,7 +23,7 @@ from .reasoning.questions import questions
 from .reasoning.treatment import treatments
 from .reasoning.workup import workup
 
-__all__ = ["assess"]
+__all__ = ["assess", "rule_states"]
 
 Xrefs = Callable[[str], dict[str, list[str]]]
 Ranker = Callable[[Case], dict[str, Any]]
@@ -67,7 +67,40 @@ def assess(
     CaseError
         When the case holds a code, laboratory test or unit the knowledge base does not know.
     """
+    return _run(case, kb=kb or load_knowledge_base(), xrefs=xrefs, differential=differential)[0]
+
+
+def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, bool]:
+    """Whether each rule of the knowledge base holds for ``case`` once every step has run.
+
+    Used to show that every rule has a case that fires it and a case that does not.
+    """
     kb = kb or load_knowledge_base()
+    _, facts = _run(case, kb=kb, xrefs=None, differential=None)
+    states = {rule["id"]: False for rule in kb.rules()}
+    every = (
+        *kb.definitions.values(), *kb.named_forms, *kb.temporal_pattern, *kb.alerts, *kb.workup,
+        *kb.treatment_rules, *kb.questions,
+    )
+    for row in every:
+        states[row.id] = row.test(facts) is not None
+    # In a decision table only the row that decides fires.
+    tables = (kb.phenomenology, kb.focal_type, kb.associated, kb.etiology, kb.pathology, kb.inheritance, kb.cause, kb.diagnosis)
+    for table in tables:
+        for row in table:
+            if row.test(facts) is not None:
+                states[row.id] = True
+                break
+    return states
+
+
+def _run(
+    case: Case,
+    *,
+    kb: KnowledgeBase,
+    xrefs: Xrefs | None | bool,
+    differential: Ranker | None,
+) -> tuple[Assessment, Any]:
     if xrefs is True:
         xrefs = _default_xrefs()
     elif xrefs is False:
@@ -131,7 +164,7 @@ def assess(
             "axis_ii": axis2,
             "etiology": v["etiology"],
         }
-    return Assessment(
+    return (Assessment(
         case_id=case.id,
         knowledge_base_version=kb.version,
         hpo_release=kb.hpo_release,
@@ -147,4 +180,4 @@ def assess(
         missing=tuple(questions(facts, kb)),
         notes=tuple(notes),
         differential=differential(case) if differential is not None else None,
-    )
+    ), facts)
