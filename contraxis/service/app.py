@@ -1,0 +1,99 @@
+"""The app factory: one FastAPI app serving REST, CDS Hooks, the intake page and its docs."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
+
+from .cds_hooks import build_cds_router
+from .engine import Engine
+from .errors import install_error_handlers
+from .middleware import ServiceMiddleware
+from .pages import build_page_router
+from .rest import build_router
+from .schemas import install_openapi
+from .settings import ServiceSettings
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger(__name__)
+
+DESCRIPTION = """Clinical decision support for involuntary muscle contractions (dystonia, spasms, cramps).
+
+Decision support for clinicians, not a diagnosis: every conclusion names its rule, the facts
+it used and its source. Every answer carries the knowledge-base version and the HPO release
+(also in the `X-Contraxis-KB-Version` and `X-Contraxis-HPO-Release` headers).
+"""
+
+TAGS = [
+    {"name": "assessment", "description": "Assess a native case (JSON or YAML)"},
+    {"name": "fhir", "description": "Read FHIR R4 Bundles"},
+    {"name": "cds-hooks", "description": "CDS Hooks 2.0 services for an EHR"},
+    {"name": "knowledge", "description": "Browse the knowledge base"},
+    {"name": "page", "description": "The intake page, its form and the printable reports"},
+    {"name": "service", "description": "Health and versions"},
+]
+
+
+def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the ASGI app.
+
+    Parameters
+    ----------
+    settings : ServiceSettings, optional
+        The settings; the embedded defaults if omitted.
+    engine : Engine, optional
+        The knowledge base, code tables and assess function to use; loaded from the bundled
+        data if omitted.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app, wrapped in the body-limit and version middleware.
+    """
+    settings = settings or ServiceSettings()
+    engine = engine or Engine(differential=settings.differential)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.preload:
+            await run_in_threadpool(engine.preload)
+        yield
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package_version = version("contraxis")
+    except PackageNotFoundError:
+        package_version = "0"
+    app = FastAPI(
+        title="Contraxis", version=package_version, description=DESCRIPTION, openapi_tags=TAGS,
+        docs_url=None, redoc_url=None, lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(build_router())
+    app.include_router(build_cds_router())
+    app.include_router(build_page_router(docs=settings.docs))
+    app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
+    install_openapi(app)
+    app.add_middleware(
+        ServiceMiddleware, max_body_bytes=settings.max_body_bytes,
+        versions=lambda: (engine.version, engine.hpo_release),
+    )
+    return app
+
+
+def _app_for_uvicorn() -> Any:
+    """The app with default settings, for ``uvicorn contraxis.service.app:default_app --factory``."""
+    return create_app()
+
+
+default_app = _app_for_uvicorn

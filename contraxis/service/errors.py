@@ -1,0 +1,106 @@
+"""Error answers: every 4xx (and the 500 that should never happen) has one JSON shape,
+the ``to_dict()`` of Contraxis' errors, with no traceback::
+
+    {"error": "CaseError", "source": null, "status": 422,
+     "problems": [{"field": "case.course", "message": "'chronic' is not one of acute, ..."}]}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import ContraxisError, ContradictionError, KnowledgeBaseError, Problem
+
+__all__ = ["RequestError", "error_body", "install_error_handlers", "problem_response"]
+
+_log = logging.getLogger(__name__)
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "status", "problems"],
+    "properties": {
+        "error": {"type": "string", "description": "Kind of error: CaseError, ContradictionError, RequestError, ..."},
+        "status": {"type": "integer"},
+        "source": {"type": ["string", "null"]},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+class RequestError(ContraxisError, ValueError):
+    """The HTTP request itself is wrong: not JSON, too large, of a type not accepted."""
+
+    def __init__(self, problems: Sequence[Problem] | str, *, status: int = 400, source: str | None = None) -> None:
+        super().__init__(problems, source=source)
+        self.status = status
+
+
+def error_body(error: ContraxisError, *, status: int) -> dict[str, Any]:
+    body = error.to_dict()
+    body["status"] = status
+    return body
+
+
+def problem_response(error: ContraxisError, *, status: int | None = None) -> JSONResponse:
+    """The JSON answer for a Contraxis error (422 for a case, its own status for a request)."""
+    if status is None:
+        status = getattr(error, "status", None) or (500 if isinstance(error, KnowledgeBaseError) else 422)
+    return JSONResponse(error_body(error, status=status), status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error an answer in the shape above."""
+
+    @app.exception_handler(ContraxisError)
+    async def _contraxis(request: Request, error: ContraxisError) -> JSONResponse:
+        if isinstance(error, KnowledgeBaseError):
+            _log.error("knowledge base error: %s", error)
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in error.errors():
+            where = ".".join(str(p) for p in item.get("loc", ()))
+            value = item.get("input")
+            message = str(item.get("msg", "is not valid"))
+            if isinstance(value, (str, int, float)):
+                message = f"{value!r}: {message[:1].lower()}{message[1:]}"
+            problems.append(Problem(where, message))
+        return problem_response(RequestError(problems, status=422))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 404:
+            message = f"no such page: {request.url.path} (see /docs for the routes)"
+        elif error.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(error.detail)
+        response = problem_response(RequestError(message, status=error.status_code))
+        for key, value in (error.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        _log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(
+            RequestError(f"an unexpected {type(error).__name__} occurred; it has been logged", status=500), status=500
+        )
+
+
+def is_contradiction(error: ContraxisError) -> bool:
+    return isinstance(error, ContradictionError)

@@ -1,0 +1,221 @@
+"""REST routes: assess a case, rank its differential, read FHIR, browse the knowledge base."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ..case import read_case
+from ..errors import CaseError, Problem
+from ..io.fhir import read_bundle
+from .body import read_document
+from .engine import DifferentialUnavailable, Engine
+from .errors import RequestError
+from .schemas import body_of, json_answer
+
+__all__ = ["build_router"]
+
+_SECTION = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def _versions(engine: Engine) -> dict[str, str]:
+    return {"knowledge_base_version": engine.version, "hpo_release": engine.hpo_release}
+
+
+def _wants_html(request: Request, fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "html"
+    accept = request.headers.get("accept", "")
+    html = accept.find("text/html")
+    json_at = accept.find("application/json")
+    return html >= 0 and (json_at < 0 or html < json_at)
+
+
+def build_router() -> APIRouter:
+    """The REST routes (tag ``assessment``, ``fhir``, ``knowledge``, ``service``)."""
+    router = APIRouter()
+
+    @router.get("/health", tags=["service"], summary="Liveness check")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/version", tags=["service"], summary="The knowledge-base version and HPO release in use")
+    async def version(request: Request) -> dict[str, str]:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
+
+        try:
+            service = package_version("contraxis")
+        except PackageNotFoundError:
+            service = "unknown"
+        return {"contraxis": service, **_versions(_engine(request))}
+
+    @router.post(
+        "/assess", tags=["assessment"], summary="Assess a case",
+        description=(
+            "Take a native case (the `case` block of a vignette, or a whole vignette) as JSON or "
+            "YAML and answer the assessment, the same JSON as `contraxis assess --json`. With "
+            "`differential=true`, the HPO differential is added (or left out with a note when its "
+            "index is not available)."
+        ),
+        openapi_extra=body_of("CaseInput", yaml_allowed=True, description="A case, or a vignette"),
+        responses=json_answer("Assessment", "The assessment"),
+    )
+    async def assess(
+        request: Request, differential: bool = Query(False, description="Add the HPO differential")
+    ) -> JSONResponse:
+        case = read_case(await read_document(request), source="request")
+        engine = _engine(request)
+        if differential:
+            data = await run_in_threadpool(engine.assess_json, case, differential=True)
+        else:
+            data = engine.assess_json(case)
+        return JSONResponse(data)
+
+    @router.post(
+        "/differential", tags=["assessment"], summary="Rank the HPO differential of a case",
+        openapi_extra=body_of("CaseInput", yaml_allowed=True, description="A case, or a vignette"),
+        responses={**json_answer({"type": "object"}, "The differential"),
+                   503: {"description": "The differential index is not available"}},
+    )
+    async def differential(
+        request: Request, top: int = Query(20, ge=1, le=200, description="How many diseases to list")
+    ) -> JSONResponse:
+        case = read_case(await read_document(request), source="request")
+        engine = _engine(request)
+        try:
+            ranked = await run_in_threadpool(engine.rank, case, top=top)
+        except DifferentialUnavailable as error:
+            raise RequestError([Problem("differential", str(error))], status=503) from None
+        data = ranked.to_json()
+        if isinstance(data, dict):
+            data = {**data, **{k: v for k, v in _versions(engine).items() if k not in data}}
+        return JSONResponse(data)
+
+    @router.post(
+        "/fhir/case", tags=["fhir"], summary="Read a FHIR R4 Bundle into a native case",
+        description="Answer the case read from the Bundle and every item that could not be mapped, with why.",
+        openapi_extra=body_of("FhirBundle", description="A FHIR R4 Bundle about one patient"),
+        responses=json_answer({"type": "object"}, "The case and the unmapped items"),
+    )
+    async def fhir_case(
+        request: Request,
+        reference_date: date | None = Query(None, description="Count ages and drug days to this date (default: the Bundle's timestamp, else today)"),
+    ) -> JSONResponse:
+        engine = _engine(request)
+        bundle = await read_document(request, yaml_allowed=False)
+        reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
+        return JSONResponse({**reading.to_json(), **_versions(engine)})
+
+    @router.post(
+        "/fhir/assess", tags=["fhir"], summary="Assess the patient of a FHIR R4 Bundle",
+        description=(
+            "Read the Bundle (Patient, Condition, Observation, MedicationStatement, "
+            "MedicationRequest, Procedure...) into a case and assess it. The answer holds the "
+            "`assessment`, the `case` read and the `unmapped` items with their reasons."
+        ),
+        openapi_extra=body_of("FhirBundle", description="A FHIR R4 Bundle about one patient"),
+        responses=json_answer({"type": "object"}, "The assessment, the case and the unmapped items"),
+    )
+    async def fhir_assess(
+        request: Request,
+        reference_date: date | None = Query(None, description="Count ages and drug days to this date"),
+        differential: bool = Query(False, description="Add the HPO differential"),
+    ) -> JSONResponse:
+        engine = _engine(request)
+        bundle = await read_document(request, yaml_allowed=False)
+        reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
+        assessment = await run_in_threadpool(engine.assess_json, reading.case, differential=differential)
+        return JSONResponse({"assessment": assessment, **reading.to_json()})
+
+    @router.get("/knowledge", tags=["knowledge"], summary="The knowledge base: version and sections")
+    async def knowledge(request: Request, format: str | None = Query(None, pattern="^(json|html)$")) -> Response:
+        engine = _engine(request)
+        sections = engine.sections()
+        data = {
+            **_versions(engine),
+            "sections": {
+                name: {"rows": len(rows) if isinstance(rows, list) else 1, "url": f"/knowledge/{name}"}
+                for name, rows in sorted(sections.items())
+            },
+        }
+        if _wants_html(request, format):
+            from .pages import knowledge_index_html
+
+            return HTMLResponse(knowledge_index_html(data))
+        return JSONResponse(data)
+
+    @router.get("/knowledge/version", tags=["knowledge"], summary="The knowledge base's version and HPO release")
+    async def knowledge_version(request: Request) -> dict[str, Any]:
+        engine = _engine(request)
+        data: dict[str, Any] = dict(_versions(engine))
+        info = engine.sections().get("version")
+        if isinstance(info, dict):
+            data.update({k: v for k, v in info.items() if k not in ("version", "hpo_release")})
+        return data
+
+    @router.get("/knowledge/{section}", tags=["knowledge"], summary="Every row of one section")
+    async def knowledge_section(
+        request: Request, section: str, format: str | None = Query(None, pattern="^(json|html)$")
+    ) -> Response:
+        engine = _engine(request)
+        rows = _section(engine, section)
+        data = {**_versions(engine), "section": section, "rows": rows}
+        if _wants_html(request, format):
+            from .pages import knowledge_section_html
+
+            return HTMLResponse(knowledge_section_html(data))
+        return JSONResponse(data)
+
+    @router.get("/knowledge/{section}/{row_id:path}", tags=["knowledge"], summary="One row of a section, by id")
+    async def knowledge_row(
+        request: Request, section: str, row_id: str, format: str | None = Query(None, pattern="^(json|html)$")
+    ) -> Response:
+        engine = _engine(request)
+        rows = _section(engine, section)
+        row = next((r for r in rows if isinstance(r, dict) and str(r.get("id", r.get("code"))) == row_id), None)
+        if row is None:
+            raise RequestError(
+                [Problem(f"knowledge.{section}", f"no row with id {row_id!r} (list them at /knowledge/{section})")],
+                status=404,
+            )
+        data = {**_versions(engine), "section": section, "rows": [row]}
+        if _wants_html(request, format):
+            from .pages import knowledge_section_html
+
+            return HTMLResponse(knowledge_section_html(data))
+        return JSONResponse({**_versions(engine), "section": section, "row": row})
+
+    return router
+
+
+def _section(engine: Engine, section: str) -> list[Any]:
+    sections = engine.sections()
+    if section not in sections:
+        allowed = ", ".join(sorted(sections))
+        shown = section if _SECTION.match(section) else section[:40]
+        raise RequestError([Problem("section", f"{shown!r} is not a section (allowed: {allowed})")], status=404)
+    rows = sections[section]
+    if isinstance(rows, dict):
+        return [rows]
+    return list(rows)
+
+
+def _read_fhir(engine: Engine, bundle: Any, reference_date: date | None) -> Any:
+    labs = engine.sections().get("labs")
+    drugs = sorted({m for c in engine.kb.drug_classes.values() for m in c.members})
+    try:
+        return read_bundle(bundle, reference_date=reference_date, codes=engine.codes, labs=labs, drug_names=drugs)
+    except CaseError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise CaseError([Problem("bundle", f"cannot be read: {type(error).__name__}: {error}")], source="FHIR") from None
