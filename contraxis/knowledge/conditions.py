@@ -165,33 +165,26 @@ class _Compiler:
             return frozenset([name]), f"{name} {self.v.label(name)}"
         return None
 
-    def op_finding(self, arg: Any) -> Condition:
+    def _finding_op(self, op: str, arg: Any, pool: str) -> Condition:
         got = self._codes(arg)
         if got is None:
-            return self.fail(f"finding: {arg!r} is neither a concept of findings.yaml nor a known code")
-        codes, label = got
+            return self.fail(f"{op}: {arg!r} is neither a concept of findings.yaml nor a known code")
+        codes = got[0]
+        word = "present" if pool == "present" else "absent"
 
         def finding(facts: "Facts") -> Used | None:
-            hit = facts.present & codes
+            hit = getattr(facts, pool) & codes
             if not hit:
                 return None
-            return tuple(f"present: {c} {facts.label(c)}" for c in sorted(hit))
+            return tuple(f"{word}: {c} {facts.label(c)}" for c in sorted(hit))
 
         return finding
 
+    def op_finding(self, arg: Any) -> Condition:
+        return self._finding_op("finding", arg, "present")
+
     def op_absent(self, arg: Any) -> Condition:
-        got = self._codes(arg)
-        if got is None:
-            return self.fail(f"absent: {arg!r} is neither a concept of findings.yaml nor a known code")
-        codes, label = got
-
-        def absent(facts: "Facts") -> Used | None:
-            hit = facts.absent & codes
-            if not hit:
-                return None
-            return tuple(f"absent: {c} {facts.label(c)}" for c in sorted(hit))
-
-        return absent
+        return self._finding_op("absent", arg, "absent")
 
     def _regions(self, op: str, arg: Any) -> frozenset[str] | None:
         values = [arg] if isinstance(arg, str) else arg
