@@ -7,6 +7,7 @@ Tests build an :class:`Engine` from their own parts; the app builds one with
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any, Callable
@@ -121,6 +122,11 @@ class Engine:
             raise DifferentialUnavailable(self._index_problem)
         return self._index
 
+    @property
+    def differential_ready(self) -> bool:
+        """Whether ranking may be attempted (loaded, or not yet tried)."""
+        return self._index is not None or self._index_problem is None
+
     def preload(self) -> None:
         """Load every part now (the app calls this at start-up)."""
         _ = self.kb, self.codes, self.assess_function, self.hpo_release
@@ -132,35 +138,54 @@ class Engine:
 
     # -- the calls --
 
-    def rank(self, case: Case, *, top: int = 50) -> Any:
+    def rank(self, case: Case, *, top: int = 50) -> Any:  # noqa: D102
         """Rank the differential for a case (raises DifferentialUnavailable)."""
         index = self.differential_index()
         assert self._rank is not None
         return self._rank(case, index=index, top=top)
 
-    def assessment(self, case: Case, *, differential: bool = False) -> tuple[Assessment, str | None]:
-        """Assess a case; with ``differential``, rank it too.
+    def ranker(self, *, top: int = 10) -> Callable[[Case], dict[str, Any]]:
+        """``case -> differential JSON`` for :func:`contraxis.assess` (raises DifferentialUnavailable)."""
+        index = self.differential_index()
+        rank = self._rank
+        assert rank is not None
+        return lambda case: rank(case, index=index, top=top).to_json()
+
+    def assessment(self, case: Case, *, differential: bool = False, top: int = 10) -> tuple[Assessment, str | None]:
+        """Assess a case; with ``differential``, include the top of the HPO differential.
 
         Returns
         -------
         tuple of (Assessment, str or None)
             The assessment and, when the differential was asked for and is unavailable, why.
         """
-        ranked = None
+        ranker = None
         problem = None
         if differential:
             try:
-                ranked = self.rank(case, top=20)
+                ranker = self.ranker(top=top)
             except DifferentialUnavailable as error:
                 problem = str(error)
-        return self.assess_function(case, kb=self.kb, differential=ranked), problem
+        return self.assess_function(case, kb=self.kb, differential=ranker), problem
 
-    def assess_json(self, case: Case, *, differential: bool = False) -> dict[str, Any]:
+    def assess_json(self, case: Case, *, differential: bool = False, top: int = 10) -> dict[str, Any]:
         """The assessment as JSON (``contraxis assess --json``), noting a missing differential."""
-        assessment, problem = self.assessment(case, differential=differential)
+        assessment, problem = self.assessment(case, differential=differential, top=top)
         data = assessment.to_json()
         if problem:
             data["notes"] = [*data.get("notes", []), f"The differential is left out: {problem}."]
+        return data
+
+    def assess_bytes(self, case: Case, *, differential: bool = False, top: int = 10) -> bytes:
+        """The same JSON as :meth:`assess_json`, encoded (the fast path of ``POST /assess``)."""
+        assessment, problem = self.assessment(case, differential=differential, top=top)
+        if problem:
+            return json.dumps(self._noted(assessment.to_json(), problem), ensure_ascii=False).encode()
+        return assessment.model_dump_json().encode()
+
+    @staticmethod
+    def _noted(data: dict[str, Any], problem: str) -> dict[str, Any]:
+        data["notes"] = [*data.get("notes", []), f"The differential is left out: {problem}."]
         return data
 
     def sections(self) -> dict[str, list[dict[str, Any]]]:

@@ -23,6 +23,45 @@ __all__ = ["build_router"]
 _SECTION = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
+DIFFERENTIAL_PARAMETER = {
+    "name": "differential", "in": "query", "required": False,
+    "description": "Include the top of the HPO differential (as `contraxis assess --json` does)",
+    "schema": {"type": "boolean", "default": True},
+}
+TOP_PARAMETER = {
+    "name": "top", "in": "query", "required": False, "description": "How many differential candidates",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 10},
+}
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def query_flag(request: Request, name: str, *, default: bool) -> bool:
+    """A boolean query parameter, read without FastAPI's dependency machinery (a hot path)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise RequestError([Problem(f"query.{name}", f"{value[:40]!r} is not one of true, false")], status=422)
+
+
+def query_int(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high]."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RequestError([Problem(f"query.{name}", f"{value[:40]!r} is not an integer")], status=422) from None
+    if not low <= number <= high:
+        raise RequestError([Problem(f"query.{name}", f"{number} is not between {low} and {high}")], status=422)
+    return number
+
+
 def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
@@ -63,23 +102,24 @@ def build_router() -> APIRouter:
         "/assess", tags=["assessment"], summary="Assess a case",
         description=(
             "Take a native case (the `case` block of a vignette, or a whole vignette) as JSON or "
-            "YAML and answer the assessment, the same JSON as `contraxis assess --json`. With "
-            "`differential=true`, the HPO differential is added (or left out with a note when its "
-            "index is not available)."
+            "YAML and answer the assessment, the same JSON as `contraxis assess --json`: with the "
+            "top of the HPO differential unless `differential=false` (left out, with a note, when "
+            "its index is not available)."
         ),
-        openapi_extra=body_of("CaseInput", yaml_allowed=True, description="A case, or a vignette"),
+        openapi_extra={**body_of("CaseInput", yaml_allowed=True, description="A case, or a vignette"),
+                       "parameters": [DIFFERENTIAL_PARAMETER, TOP_PARAMETER]},
         responses=json_answer("Assessment", "The assessment"),
     )
-    async def assess(
-        request: Request, differential: bool = Query(False, description="Add the HPO differential")
-    ) -> JSONResponse:
+    async def assess(request: Request) -> Response:
+        differential = query_flag(request, "differential", default=True)
+        top = query_int(request, "top", default=10, low=1, high=200)
         case = read_case(await read_document(request), source="request")
         engine = _engine(request)
-        if differential:
-            data = await run_in_threadpool(engine.assess_json, case, differential=True)
+        if differential and engine.differential_ready:
+            body = await run_in_threadpool(engine.assess_bytes, case, differential=True, top=top)
         else:
-            data = engine.assess_json(case)
-        return JSONResponse(data)
+            body = engine.assess_bytes(case, differential=differential, top=top)
+        return Response(body, media_type="application/json")
 
     @router.post(
         "/differential", tags=["assessment"], summary="Rank the HPO differential of a case",
@@ -129,7 +169,7 @@ def build_router() -> APIRouter:
     async def fhir_assess(
         request: Request,
         reference_date: date | None = Query(None, description="Count ages and drug days to this date"),
-        differential: bool = Query(False, description="Add the HPO differential"),
+        differential: bool = Query(True, description="Include the top of the HPO differential"),
     ) -> JSONResponse:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)

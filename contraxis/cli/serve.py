@@ -1,0 +1,66 @@
+"""``contraxis serve`` and ``contraxis bench load``: plain functions the Typer app registers.
+
+The service runs on uvicorn with httptools and uvloop (plain uvicorn adds tens of
+milliseconds to each keep-alive request on some kernels). Nothing else is installed or
+started: the app is built from the bundled knowledge base with the embedded defaults.
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["bench_load_command", "serve_command"]
+
+
+def serve_command(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Start the web service: REST, CDS Hooks, FHIR input, the intake page and the API docs.
+
+    Parameters
+    ----------
+    host : str
+        The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).
+    port : int
+        The TCP port.
+    workers : int
+        Worker processes (each loads its own knowledge base).
+    """
+    import uvicorn
+
+    uvicorn.run(
+        "contraxis.service.app:default_app", factory=True, host=host, port=port, workers=workers,
+        loop="uvloop", http="httptools", access_log=False, log_level="info", timeout_keep_alive=30,
+    )
+
+
+def bench_load_command(connections: int = 32, duration: float = 10.0, workers: int = 2, tool: str = "auto",
+                       json_output: bool = False) -> None:
+    """Measure requests per second and p50/p99 latency of POST /assess beside GET /health.
+
+    Parameters
+    ----------
+    connections : int
+        Concurrent keep-alive connections.
+    duration : float
+        Seconds of load per endpoint (at most 120).
+    workers : int
+        Uvicorn worker processes of the server started for the run.
+    tool : str
+        ``wrk`` (Debian's package), ``python`` (the built-in asyncio client) or ``auto``.
+    json_output : bool
+        Print the figures as JSON.
+    """
+    from ..service.loadbench import bench_load
+
+    if tool not in ("auto", "wrk", "python"):
+        raise SystemExit(f"--tool: {tool!r} is not one of auto, wrk, python")
+    results = bench_load(connections=connections, duration=duration, workers=workers, tool=tool)  # type: ignore[arg-type]
+    health, assess = results
+    ratio = assess.rps / health.rps if health.rps else 0.0
+    if json_output:
+        print(json.dumps({"results": [r.to_dict() for r in results], "assess_to_health": round(ratio, 3)}, indent=2))
+        return
+    print(f"{'endpoint':<14} {'tool':<6} {'conns':>5} {'seconds':>7} {'requests':>9} {'errors':>6} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}")
+    for r in results:
+        print(f"{r.endpoint:<14} {r.tool:<6} {r.connections:>5} {r.seconds:>7.1f} {r.requests:>9} {r.errors:>6} {r.rps:>9.1f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f}")
+    print(f"POST /assess runs at {ratio:.2f} of GET /health (target >= 0.25); p99 {assess.p99_ms:.2f} ms (target < 25 ms); "
+          f"{workers} uvicorn worker(s), httptools + uvloop.")
