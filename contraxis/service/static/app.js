@@ -238,12 +238,17 @@
     return c;
   }
 
-  function resetForm() {
-    $("#intake").reset();
+  // The parts of the form that a native reset does not know: regions and added rows.
+  function clearCustom() {
     for (const node of $$(".region")) setRegion(node, false);
     updateRegions();
     $("#medications").replaceChildren();
     $("#treatments").replaceChildren();
+  }
+
+  function resetForm() {
+    $("#intake").reset();
+    clearCustom();
   }
 
   function fillForm(data) {
@@ -396,12 +401,7 @@
     $("#add-medication").addEventListener("click", () => $(".med-name", addMedication()).focus());
     $("#add-treatment").addEventListener("click", () => $(".tx-name", addTreatment()).focus());
     $("#intake").addEventListener("submit", assess);
-    $("#intake").addEventListener("reset", () => setTimeout(() => {
-      for (const node of $$(".region")) setRegion(node, false);
-      updateRegions();
-      $("#medications").replaceChildren();
-      $("#treatments").replaceChildren();
-    }, 0));
+    $("#intake").addEventListener("reset", clearCustom);
     $("#load-json").addEventListener("click", () => {
       try {
         fillForm(JSON.parse($("#case-json").value));
