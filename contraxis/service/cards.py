@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from typing import Any, Mapping, Sequence
 
@@ -37,8 +38,18 @@ def _uuid(*parts: str) -> str:
 
 
 def _summary(text: str) -> str:
+    """The text within the 140 characters CDS Hooks allows: whole sentences, else cut at a word."""
     text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    kept = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if len(kept) + len(sentence) + 1 > SUMMARY_LIMIT:
+            break
+        kept = f"{kept} {sentence}".strip()
+    if kept:
+        return kept
+    return text[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _source(version: str, base_url: str, *, path: str = "/knowledge") -> dict[str, Any]:
@@ -80,7 +91,7 @@ def assessment_cards(
     for alert in sorted(assessment.alerts, key=lambda a: order.get(a.urgency, 9)):
         why = alert.why
         detail = [f"**{alert.message}**", ""]
-        if why.rationale:
+        if why.rationale and why.rationale != alert.message:
             detail += [why.rationale, ""]
         if why.facts:
             detail += ["Facts used: " + ", ".join(why.facts), ""]

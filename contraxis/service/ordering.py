@@ -126,8 +126,6 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
         if row.get("indicator") not in INDICATORS:
             problems.append(Problem(f"{where}.indicator", f"{row.get('indicator')!r} is not one of {', '.join(INDICATORS)}"))
         exempt = frozenset(row.get("exempt", []))
-        for name in sorted(exempt - members):
-            problems.append(Problem(f"{where}.exempt", f"{name!r} is not a member of the class {class_id!r}"))
         match = row.get("match") or {}
         rows.append(Contraindication(
             id=str(row.get("id")), label=str(row.get("label")), indicator=row.get("indicator"),
@@ -296,6 +294,11 @@ def check_order(drug: str, *, record: PatientRecord, safety: OrderSafety, codes:
         if evidence:
             found.append(Match(row, tuple(dict.fromkeys(evidence))))
     found.sort(key=lambda m: -INDICATORS.index(m.contraindication.indicator))
-    return found
+    kept: list[Match] = []
+    for match in found:  # a broader row resting only on evidence already shown adds nothing
+        shown = {e for k in kept for e in k.evidence}
+        if not set(match.evidence) <= shown:
+            kept.append(match)
+    return kept
 
 
