@@ -578,12 +578,14 @@ class _Reader:
     def regions_from(self, sites: Any) -> list[str]:
         found: list[str] = []
         for site in sites or []:
-            for coding in _codings(site):
-                if coding.get("system") == CX_REGION_SYSTEM and coding.get("code") in REGIONS:
-                    found.append(str(coding["code"]))
-                elif coding.get("system") == SNOMED and str(coding.get("code")) in REGION_SNOMED:
-                    found.append(REGION_SNOMED[str(coding["code"])])
-            if found:
+            coded = [
+                str(c["code"]) if c.get("system") == CX_REGION_SYSTEM else REGION_SNOMED[str(c.get("code"))]
+                for c in _codings(site)
+                if (c.get("system") == CX_REGION_SYSTEM and c.get("code") in REGIONS)
+                or (c.get("system") == SNOMED and str(c.get("code")) in REGION_SNOMED)
+            ]
+            if coded:
+                found.extend(coded)
                 continue
             text = _concept_text(site).lower()
             side = "left" if re.search(r"\bleft\b", text) else "right" if re.search(r"\bright\b", text) else None
