@@ -306,3 +306,15 @@ def test_unlabelled_controls_and_low_contrast_are_absent(page):
                   "cx-finding-present", "cx-finding-absent"):
         assert contrast("#ffffff", THEME[badge]) >= 4.5, badge
     assert page.title().startswith("Contraxis")
+
+
+def test_a_card_link_opens_the_case_assessed(page, server):
+    """Check that the link of a patient-view card opens the page with the case filled in and assessed."""
+    from contraxis import read_case
+    from contraxis.service.cards import _case_link
+
+    data = vignette("P31")
+    page.goto(_case_link(read_case(data), server + "/"))
+    page.wait_for_selector("#results[data-assessed=true]")
+    check_result(page, data["expected"])
+    assert page.locator('.region[data-region="lower-face"]').get_attribute("aria-checked") in ("true", "false")

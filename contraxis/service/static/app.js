@@ -411,6 +411,12 @@
       }
     });
     document.body.dataset.ready = "true";
+    openLinkedCase();
+    window.addEventListener("hashchange", openLinkedCase);
+  }
+
+  // A link such as those of the CDS Hooks cards (/#case=<base64url JSON>) opens that case.
+  function openLinkedCase() {
     const linked = caseFromHash();
     if (linked) {
       fillForm(linked);
