@@ -282,7 +282,7 @@ class _Compiler:
                     continue
                 if not facts.started_before_onset(med):
                     continue
-                when = f", started {days} days ago" if days is not None else ""
+                when = "" if days is None else f", started {days} day{'' if days == 1 else 's'} ago"
                 return (f"drug: {med.name} ({cls}{when})",)
             return None
 
