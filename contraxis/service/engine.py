@@ -37,6 +37,9 @@ class Engine:
         ``assess(case, *, kb, differential) -> Assessment`` (``contraxis.assess`` if omitted).
     differential : bool
         Whether to use the HPO differential at all.
+    index, rank : optional
+        A differential index and ``rank(case, *, index, top)`` to use instead of loading
+        ``contraxis.differential`` (tests).
     """
 
     def __init__(
@@ -46,13 +49,15 @@ class Engine:
         codes: Any = None,
         assess: Callable[..., Assessment] | None = None,
         differential: bool = True,
+        index: Any = None,
+        rank: Callable[..., Any] | None = None,
     ) -> None:
         self._kb = kb
         self._codes = codes
         self._assess = assess
         self._use_differential = differential
-        self._index: Any = None
-        self._rank: Callable[..., Any] | None = None
+        self._index: Any = index if rank is not None else None
+        self._rank: Callable[..., Any] | None = rank
         self._index_problem: str | None = None if differential else "the differential is switched off in this service"
         self._lock = threading.RLock()
 

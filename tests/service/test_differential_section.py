@@ -1,0 +1,55 @@
+"""The differential in the service's answers, with a stand-in ranker (the real index is tested where it lives)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from contraxis.service import Engine, ServiceSettings, create_app
+
+
+class Ranked:
+    def __init__(self, top: int) -> None:
+        self.top = top
+
+    def to_json(self) -> dict:
+        rows = [{"id": "OMIM:277900", "name": "Wilson disease", "posterior": 0.61},
+                {"id": "ORPHA:216873", "name": "PKAN", "posterior": 0.12}]
+        return {"candidates": rows[: self.top], "model": "stand-in"}
+
+
+@pytest.fixture(scope="module")
+def ranked_client(kb):
+    calls = []
+
+    def rank(case, *, index, top):
+        calls.append((index, top))
+        return Ranked(top)
+
+    app = create_app(ServiceSettings(preload=False), engine=Engine(kb=kb, index="the-index", rank=rank))
+    with TestClient(app) as client:
+        client.calls = calls
+        yield client
+
+
+def test_assess_includes_the_differential_by_default(ranked_client, vignette):
+    """Check that POST /assess adds the top of the differential unless told not to, with `top` passed on."""
+    data = ranked_client.post("/assess?top=1", json=vignette("P26")).json()
+    assert data["differential"] == {"candidates": [{"id": "OMIM:277900", "name": "Wilson disease", "posterior": 0.61}],
+                                    "model": "stand-in"}
+    assert ranked_client.calls[-1] == ("the-index", 1)
+    assert ranked_client.post("/assess?differential=false", json=vignette("P26")).json()["differential"] is None
+
+
+def test_differential_route_and_report_show_the_ranking(ranked_client, vignette):
+    """Check that POST /differential answers the ranking with the versions, and the report shows its table."""
+    data = ranked_client.post("/differential?top=2", json=vignette("P26")).json()
+    assert [c["id"] for c in data["candidates"]] == ["OMIM:277900", "ORPHA:216873"]
+    assert data["knowledge_base_version"] and data["hpo_release"]
+    report = ranked_client.post("/report", json=vignette("P26")).json()["report_html"]
+    assert "Differential (HPO)" in report and "Wilson disease" in report and "0.61" in report
