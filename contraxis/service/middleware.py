@@ -20,8 +20,20 @@ class _TooLarge(RequestError):
     """Raised while reading a body past the limit; the error handlers answer it with 413."""
 
 
+CORS_PREFIX = "/cds-services"
+_CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, Accept"),
+    (b"access-control-max-age", b"600"),
+]
+
+
 class ServiceMiddleware:
     """Refuse bodies over ``max_body_bytes`` with 413 and stamp the versions on each answer.
+
+    The CDS Hooks routes also answer cross-origin requests (CORS), as the CDS Hooks
+    specification asks, so that a browser-based EHR sandbox can call them.
 
     Parameters
     ----------
@@ -80,6 +92,12 @@ class ServiceMiddleware:
         received = 0
         started = False
         headers = self._version_headers()
+        if scope.get("path", "").startswith(CORS_PREFIX):
+            if scope["method"] == "OPTIONS":
+                await send({"type": "http.response.start", "status": 204, "headers": [*_CORS_HEADERS, *headers]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            headers = [*headers, *_CORS_HEADERS]
 
         async def limited_receive() -> Message:
             nonlocal received

@@ -224,3 +224,14 @@ def test_order_safety_file_is_checked_against_the_knowledge_base(kb):
     assert "order_safety.yaml: x.indicator: 'red' is not one of info, warning, critical" in messages
     assert "order_safety.yaml: a.for: 'aspirin' is not a member of the class 'dopamine-blocking'" in messages
     json.dumps([s for s in safety.sources.values()])
+
+
+def test_cds_services_answer_cross_origin_requests(client):
+    """Check that the CDS Hooks routes allow a browser-based sandbox to call them (CORS), and the others do not."""
+    preflight = client.options("/cds-services/contraxis-patient-view",
+                               headers={"origin": "https://sandbox.example", "access-control-request-method": "POST"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    assert client.get("/cds-services").headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in client.get("/health").headers
