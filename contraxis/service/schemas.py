@@ -83,6 +83,12 @@ def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 tags=app.openapi_tags,
             )
             document.setdefault("components", {}).setdefault("schemas", {}).update(_components())
+            engine = getattr(app.state, "engine", None)
+            if engine is not None:
+                info = document["info"]
+                info["description"] += (f"\n\nKnowledge base **{engine.version}**, HPO release **{engine.hpo_release}**.")
+                info["x-knowledge-base-version"] = engine.version
+                info["x-hpo-release"] = engine.hpo_release
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -169,6 +169,7 @@ def test_the_docs_and_the_page_load_nothing_from_outside(client):
     assert "http://" not in page and "https://" not in page
     document = client.get("/openapi.json").json()
     assert {"Case", "Assessment", "Error", "FhirBundle"} <= set(document["components"]["schemas"])
+    assert document["info"]["x-knowledge-base-version"] == client.app.state.engine.version
     assert "/cds-services/{service_id}" in document["paths"]
 
 
