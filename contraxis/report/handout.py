@@ -132,7 +132,7 @@ def render_handout(assessment: Assessment, *, standalone: bool = True, texts: Ma
     """
     t = texts or load_plain_language()
     e = html.escape
-    parts = [f'<article class="cx-handout" aria-labelledby="cx-handout-title" lang="en">',
+    parts = ['<article class="cx-handout" aria-labelledby="cx-handout-title" lang="en">',
              f'<h2 id="cx-handout-title">{e(t["title"])}</h2>', f"<p>{e(t['intro'])}</p>"]
     for section in handout_sections(assessment, texts=t):
         klass = f" class='cx-alert {urgency_class('emergency')}'" if section.urgent else ""

@@ -6,7 +6,7 @@ import gc
 import logging
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -96,9 +96,6 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     return app
 
 
-def _app_for_uvicorn() -> Any:
-    """The app with default settings, for ``uvicorn contraxis.service.app:default_app --factory``."""
+def default_app() -> FastAPI:
+    """The app with the embedded defaults, for ``uvicorn contraxis.service.app:default_app --factory``."""
     return create_app()
-
-
-default_app = _app_for_uvicorn

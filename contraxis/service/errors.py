@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ContraxisError, ContradictionError, KnowledgeBaseError, Problem
+from ..errors import ContraxisError, KnowledgeBaseError, Problem
 
 __all__ = ["RequestError", "error_body", "install_error_handlers", "problem_response"]
 
@@ -100,7 +100,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             RequestError(f"an unexpected {type(error).__name__} occurred; it has been logged", status=500), status=500
         )
-
-
-def is_contradiction(error: ContraxisError) -> bool:
-    return isinstance(error, ContradictionError)

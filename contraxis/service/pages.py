@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 from importlib.resources import files
 from typing import Any, get_args
 
@@ -227,8 +226,3 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
             )
 
     return router
-
-
-def json_script(value: Any) -> str:
-    """JSON safe to put inside a <script> element."""
-    return json.dumps(value).replace("<", "\\u003c")
