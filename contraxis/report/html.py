@@ -88,8 +88,8 @@ REPORT_CSS = _theme_css() + """
 .cx-report a{color:var(--cx-accent)}
 .cx-report .cx-none{color:var(--cx-muted);font-style:italic}
 @media print{
-  @page{size:A4;margin:11mm 12mm}
-  .cx-report{font-size:8.6pt;line-height:1.3;max-width:none}
+  @page{size:A4;margin:9mm 10mm}
+  .cx-report{font-size:8.2pt;line-height:1.28;max-width:none}
   .cx-report h2{font-size:12pt}
   .cx-report h3{font-size:9.5pt;margin:.45rem 0 .15rem}
   .cx-report .cx-columns{columns:2;column-gap:6mm}
@@ -98,6 +98,13 @@ REPORT_CSS = _theme_css() + """
   .cx-report details>summary{list-style:none}
   .cx-report .cx-print-hide{display:none}
   .cx-alert,.cx-alert .cx-badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  .cx-alert{padding:.15rem .4rem;margin:.15rem 0}
+  .cx-report .cx-why .cx-facts,.cx-report .cx-print-brief{display:none}
+  .cx-report .cx-reasoning ul{columns:2;column-gap:6mm;list-style:none;margin-left:0}
+  .cx-report .cx-reasoning li{break-inside:avoid}
+  .cx-report .cx-reasoning .cx-why .cx-citation{display:none}
+  .cx-report table{font-size:8pt}
+  .cx-report th,.cx-report td{padding:.05rem .25rem}
 }
 """
 """The report's stylesheet (theme first), also served to the intake page."""
@@ -121,8 +128,8 @@ def _why(why: Any) -> str:
     facts = "; ".join(_e(f) for f in why.facts)
     parts = [f"<span class='cx-rule-id'>rule <code>{_e(why.rule)}</code></span>"]
     if facts:
-        parts.append(f"facts: {facts}")
-    parts.append(f"source: {_e(why.citation)}")
+        parts.append(f"<span class='cx-facts'>facts: {facts}</span>")
+    parts.append(f"<span class='cx-citation'>source: {_e(why.citation)}</span>")
     return "<div class='cx-why'>" + " · ".join(parts) + "</div>"
 
 
@@ -207,7 +214,7 @@ def _reasoning(assessment: Assessment) -> str:
         return ""
     items = "".join(
         f"<li><strong>{_e(_words(c.field))}: {_e(c.label or c.value or '—')}</strong>"
-        f"{(' — ' + _e(c.why.rationale)) if c.why.rationale else ''}{_why(c.why)}</li>"
+        f"<span class='cx-print-brief'>{(' — ' + _e(c.why.rationale)) if c.why.rationale else ''}</span>{_why(c.why)}</li>"
         for c in assessment.conclusions
     )
     return f"<section class='cx-reasoning'><h3>Reasoning and sources</h3><ul>{items}</ul></section>"
@@ -219,7 +226,8 @@ def _codes(assessment: Assessment) -> str:
     if not main and not others:
         return ""
     rows = "".join(
-        f"<tr><td>{_e(c.system)}</td><td><code>{_e(c.code)}</code></td><td>{_e(c.display)}</td><td>{_e(c.role)}</td></tr>"
+        f"<tr{'' if c.role == 'main diagnosis' else ' class=cx-print-brief'}><td>{_e(c.system)}</td>"
+        f"<td><code>{_e(c.code)}</code></td><td>{_e(c.display)}</td><td>{_e(c.role)}</td></tr>"
         for c in main + others
     )
     return f"<section><h3>Codes</h3><table><thead><tr><th>System</th><th>Code</th><th>Name</th><th>Role</th></tr></thead><tbody>{rows}</tbody></table></section>"

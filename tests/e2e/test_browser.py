@@ -318,3 +318,24 @@ def test_a_card_link_opens_the_case_assessed(page, server):
     page.wait_for_selector("#results[data-assessed=true]")
     check_result(page, data["expected"])
     assert page.locator('.region[data-region="lower-face"]').get_attribute("aria-checked") in ("true", "false")
+
+
+def test_every_vignette_report_prints_on_one_a4_page(browser_context, server):
+    """Check that the clinician report of every vignette prints on a single A4 page."""
+    import re
+    import urllib.request
+
+    page = browser_context.new_page()
+    try:
+        pages = {}
+        for path in sorted(VIGNETTES.glob("*.yaml")):
+            case = yaml.safe_load(path.read_text(encoding="utf-8"))["case"]
+            request = urllib.request.Request(f"{server}/report/html?differential=false", data=json.dumps(case).encode(),
+                                             headers={"content-type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                page.set_content(answer.read().decode())
+            pdf = page.pdf(format="A4", print_background=True)
+            pages[path.stem[:3]] = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert {k: v for k, v in pages.items() if v != 1} == {}
+    finally:
+        page.close()
