@@ -1,0 +1,526 @@
+"""Disease annotations: which phenotypes, onsets and genes each disease has.
+
+Three readers, each a pure function of the text it is given:
+
+- :func:`read_hpoa` reads ``phenotype.hpoa`` (the HPO disease annotations: a term per row,
+  with its frequency, onset, sex and evidence);
+- :func:`read_gene_links` reads ``genes_to_phenotype.txt`` for the disease-gene links;
+- :func:`diseases_from_hpo3` takes the diseases that the ``hpo3`` release knows and the
+  annotation file does not (``hpo3`` has the links but no frequencies or onsets).
+
+:func:`load_bundled_diseases` reads the files shipped in ``contraxis/data/hpo`` and
+reconciles them with the ``hpo3`` ontology (see :func:`reconcile`), returning the diseases
+and a :class:`Reconciliation` that counts what was mapped or dropped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any, Iterable, Literal, Mapping, Sequence
+
+from contraxis.errors import KnowledgeBaseError, Problem
+
+from .ontology import ONSET_ROOT, PHENOTYPIC_ABNORMALITY, TermGraph
+
+__all__ = [
+    "FREQUENCY_CLASSES",
+    "INHERITANCE_ROOT",
+    "Annotation",
+    "Disease",
+    "Reconciliation",
+    "bundled_files",
+    "diseases_from_hpo3",
+    "load_bundled_diseases",
+    "parse_frequency",
+    "pool_gene_matched",
+    "read_gene_links",
+    "read_hpoa",
+    "reconcile",
+]
+
+INHERITANCE_ROOT = "HP:0000005"
+"""Root of the mode-of-inheritance terms."""
+
+FREQUENCY_CLASSES: Mapping[str, float] = {
+    # The HPO frequency terms, read as the middle of the range each one's definition gives.
+    "HP:0040280": 1.0,  # Obligate: "Always present, i.e. in 100% of the cases."
+    "HP:0040281": 0.895,  # Very frequent: "Present in 80% to 99% of the cases."
+    "HP:0040282": 0.545,  # Frequent: "Present in 30% to 79% of the cases."
+    "HP:0040283": 0.17,  # Occasional: "Present in 5% to 29% of the cases."
+    "HP:0040284": 0.025,  # Very rare: "Present in 1% to 4% of the cases."
+    "HP:0040285": 0.0,  # Excluded: "Present in 0% of the cases."
+}
+
+DiseaseKind = Literal["mendelian", "acquired"]
+
+_FRACTION = re.compile(r"^(\d+)/(\d+)$")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+_HPOA_COLUMNS = (
+    "database_id", "disease_name", "qualifier", "hpo_id", "reference", "evidence",
+    "onset", "frequency", "sex", "modifier", "aspect", "biocuration",
+)
+_HPOA_HEADER = "\t".join(_HPOA_COLUMNS)
+_GENES_HEADER = "ncbi_gene_id\tgene_symbol\thpo_id\thpo_name\tfrequency\tdisease_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One phenotype of a disease.
+
+    Parameters
+    ----------
+    term : str
+        The HPO id.
+    frequency : float or None
+        A stated frequency (from an HPO frequency term or a percentage), 0 to 1.
+    cohort : tuple of (int, int) or None
+        ``(n, m)`` when the frequency is stated as *n* of *m* patients.
+    negated : bool
+        True for a ``NOT`` annotation: the disease is stated not to have the phenotype.
+    """
+
+    term: str
+    frequency: float | None = None
+    cohort: tuple[int, int] | None = None
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Disease:
+    """A disease (or an acquired cause) with everything the differential knows about it.
+
+    Parameters
+    ----------
+    id : str
+        ``OMIM:nnnnnn``, ``ORPHA:nnn``, ``DECIPHER:n`` or ``CX:cause-...`` for an acquired cause.
+    name : str
+        The disease's name.
+    annotations : tuple of Annotation
+        Its phenotypes.
+    onsets : tuple of str
+        HPO onset terms annotated to it.
+    inheritance : tuple of str
+        HPO mode-of-inheritance terms annotated to it.
+    genes : tuple of str
+        HGNC symbols of the genes linked to it.
+    release : str
+        The release of the annotation it comes from (e.g. ``2025-01-16``).
+    kind : {"mendelian", "acquired"}
+        ``acquired`` for the causes described in ``acquired_causes.yaml``.
+    """
+
+    id: str
+    name: str
+    annotations: tuple[Annotation, ...] = ()
+    onsets: tuple[str, ...] = ()
+    inheritance: tuple[str, ...] = ()
+    genes: tuple[str, ...] = ()
+    release: str = ""
+    kind: DiseaseKind = "mendelian"
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What reconciling the annotation release with the ontology release changed.
+
+    Every count is of annotation rows (a disease-term pair) unless it says diseases.
+    """
+
+    annotation_release: str
+    ontology_release: str
+    replaced_terms: Mapping[str, str] = field(default_factory=dict)
+    replaced_rows: int = 0
+    dropped_terms: tuple[str, ...] = ()
+    dropped_rows: int = 0
+    diseases_from_annotation: int = 0
+    diseases_only_in_ontology_release: int = 0
+    diseases_only_in_annotation_release: int = 0
+    diseases_without_phenotype: int = 0
+    pooled_from_orphanet: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the counts as JSON-ready data."""
+        return {
+            "annotation_release": self.annotation_release,
+            "ontology_release": self.ontology_release,
+            "replaced_terms": len(self.replaced_terms),
+            "replaced_rows": self.replaced_rows,
+            "dropped_terms": len(self.dropped_terms),
+            "dropped_rows": self.dropped_rows,
+            "diseases_from_annotation": self.diseases_from_annotation,
+            "diseases_only_in_ontology_release": self.diseases_only_in_ontology_release,
+            "diseases_only_in_annotation_release": self.diseases_only_in_annotation_release,
+            "diseases_without_phenotype": self.diseases_without_phenotype,
+            "pooled_from_orphanet": self.pooled_from_orphanet,
+        }
+
+
+def parse_frequency(text: str, *, where: str = "frequency") -> tuple[float | None, tuple[int, int] | None]:
+    """Read the ``frequency`` column of ``phenotype.hpoa``.
+
+    Parameters
+    ----------
+    text : str
+        Empty, an HPO frequency term (``HP:0040282``), a fraction (``3/7``) or a
+        percentage (``25%``).
+    where : str
+        Where the text comes from, for the error message.
+
+    Returns
+    -------
+    tuple
+        ``(frequency, cohort)``: a point frequency or None, and ``(n, m)`` or None.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For any other text, or a fraction with n > m or m = 0, or a percentage over 100.
+    """
+    text = text.strip()
+    if not text:
+        return None, None
+    if text in FREQUENCY_CLASSES:
+        return FREQUENCY_CLASSES[text], None
+    if match := _FRACTION.match(text):
+        n, m = int(match[1]), int(match[2])
+        if m > 0 and n <= m:
+            return None, (n, m)
+    elif match := _PERCENT.match(text):
+        value = float(match[1])
+        if value <= 100:
+            return value / 100.0, None
+    raise KnowledgeBaseError(
+        [Problem(where, f"{text!r} is not a frequency (allowed: an HPO frequency term HP:0040280..HP:0040285, n/m, or a percentage)")]
+    )
+
+
+def read_hpoa(lines: Iterable[str], *, source: str = "phenotype.hpoa") -> tuple[str, list[Disease]]:
+    """Read the HPO disease annotation file.
+
+    Phenotype rows (aspect ``P``) become :class:`Annotation` rows; onset rows (``C``) and
+    inheritance rows (``I``) fill ``onsets`` and ``inheritance``; other aspects are skipped.
+    A row stating frequency ``HP:0040285`` (Excluded) is read as a ``NOT`` annotation.
+
+    Parameters
+    ----------
+    lines : Iterable[str]
+        The file's lines.
+    source : str
+        The file's name, for error messages.
+
+    Returns
+    -------
+    tuple
+        The release (from the ``#version:`` header) and the diseases, in file order.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When the header, a column count or a frequency is wrong (every problem is listed).
+    """
+    release = ""
+    header_seen = False
+    problems: list[Problem] = []
+    names: dict[str, str] = {}
+    rows: dict[str, dict[str, list[Any]]] = {}
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if line.startswith("#"):
+            if line.startswith("#version:"):
+                release = line.split(":", 1)[1].strip()
+            continue
+        if not line:
+            continue
+        cells = line.split("\t")
+        if not header_seen:
+            if tuple(cells) != _HPOA_COLUMNS:
+                problems.append(Problem(f"{source}:{number}", f"expected the header {_HPOA_HEADER!r}"))
+                break
+            header_seen = True
+            continue
+        if len(cells) != len(_HPOA_COLUMNS):
+            problems.append(Problem(f"{source}:{number}", f"has {len(cells)} columns (expected {len(_HPOA_COLUMNS)})"))
+            continue
+        disease, name, qualifier, term, _, _, _, frequency, _, _, aspect, _ = cells
+        entry = rows.setdefault(disease, {"P": [], "C": [], "I": []})
+        names.setdefault(disease, name)
+        if aspect == "P":
+            try:
+                value, cohort = parse_frequency(frequency, where=f"{source}:{number}: frequency")
+            except KnowledgeBaseError as error:
+                problems.extend(error.problems)
+                continue
+            negated = qualifier == "NOT" or value == 0.0
+            entry["P"].append(Annotation(term, None if negated else value, cohort, negated))
+        elif aspect in ("C", "I") and qualifier != "NOT":
+            entry[aspect].append(term)
+    if not release:
+        problems.append(Problem(source, "has no '#version:' header line"))
+    if problems:
+        raise KnowledgeBaseError(problems[:20])
+    diseases = [
+        Disease(
+            id=disease,
+            name=names[disease],
+            annotations=tuple(entry["P"]),
+            onsets=tuple(dict.fromkeys(entry["C"])),
+            inheritance=tuple(dict.fromkeys(entry["I"])),
+            release=release,
+        )
+        for disease, entry in rows.items()
+    ]
+    return release, diseases
+
+
+def read_gene_links(lines: Iterable[str], *, source: str = "genes_to_phenotype.txt") -> dict[str, tuple[str, ...]]:
+    """Read ``genes_to_phenotype.txt`` into ``{disease id: gene symbols}``.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When the header is not the expected one.
+    """
+    iterator = iter(lines)
+    header = next(iterator, "").rstrip("\n").split("\t")
+    expected = _GENES_HEADER.split("\t")
+    if header != expected:
+        raise KnowledgeBaseError([Problem(f"{source}:1", f"expected the header {_GENES_HEADER!r}")])
+    links: dict[str, dict[str, None]] = {}
+    for line in iterator:
+        cells = line.rstrip("\n").split("\t")
+        if len(cells) == len(expected):
+            links.setdefault(cells[5], {})[cells[1]] = None
+    return {disease: tuple(sorted(genes)) for disease, genes in links.items()}
+
+
+def diseases_from_hpo3(ontology: Any, *, graph: TermGraph, exclude: Iterable[str]) -> list[Disease]:
+    """Take from ``hpo3`` the OMIM and Orphanet diseases that are not in ``exclude``.
+
+    ``hpo3`` knows which terms annotate a disease but not how often, nor at what onset:
+    the annotations come without frequency, and onset and inheritance terms are sorted out
+    by their place in the ontology.
+
+    Parameters
+    ----------
+    ontology : pyhpo.Ontology
+        The built ``hpo3`` ontology.
+    graph : TermGraph
+        The same release as a graph (to sort terms by their root).
+    exclude : Iterable[str]
+        Disease ids already known from the annotation file.
+    """
+    known = set(exclude)
+    roots = _roots_of(graph)
+    found: list[Disease] = []
+    for prefix, diseases in (("OMIM", ontology.omim_diseases), ("ORPHA", ontology.orpha_diseases)):
+        for disease in sorted(diseases, key=lambda d: d.id):
+            disease_id = f"{prefix}:{disease.id}"
+            if disease_id in known:
+                continue
+            terms = sorted(f"HP:{number:07d}" for number in disease.hpo)
+            by_root: dict[str, list[str]] = {PHENOTYPIC_ABNORMALITY: [], ONSET_ROOT: [], INHERITANCE_ROOT: []}
+            for term in terms:
+                root = roots.get(term)
+                if root in by_root:
+                    by_root[root].append(term)
+            found.append(
+                Disease(
+                    id=disease_id,
+                    name=disease.name,
+                    annotations=tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY]),
+                    onsets=tuple(by_root[ONSET_ROOT]),
+                    inheritance=tuple(by_root[INHERITANCE_ROOT]),
+                    release=graph.release,
+                )
+            )
+    return found
+
+
+def _roots_of(graph: TermGraph) -> dict[str, str]:
+    """Map each term to the first of the three roots it descends from (or itself is)."""
+    roots = {PHENOTYPIC_ABNORMALITY, ONSET_ROOT, INHERITANCE_ROOT}
+    found: dict[int, str] = {}
+    for i in graph.topological_order():
+        term = graph.ids[i]
+        if term in roots:
+            found[i] = term
+            continue
+        for parent in graph.parents[i]:
+            if parent in found:
+                found[i] = found[parent]
+                break
+    return {graph.ids[i]: root for i, root in found.items()}
+
+
+def reconcile(diseases: Iterable[Disease], *, graph: TermGraph, annotation_release: str) -> tuple[list[Disease], Reconciliation]:
+    """Bring annotations of an older release onto the terms of ``graph``.
+
+    A term the ontology release made obsolete is mapped to its ``replaced_by`` term; a
+    term the ontology release does not know at all (or whose replacement it does not know)
+    is dropped. Duplicate rows that the mapping creates are merged (the first is kept).
+    Onset and inheritance terms are mapped the same way.
+
+    Returns
+    -------
+    tuple
+        The reconciled diseases and the counts (:class:`Reconciliation`).
+    """
+    position = graph.position()
+    replaced: dict[str, str] = {}
+    dropped: dict[str, None] = {}
+    replaced_rows = dropped_rows = 0
+
+    def current(term: str) -> str | None:
+        nonlocal replaced_rows, dropped_rows
+        if term in position:
+            return term
+        new = graph.replaced_by.get(term)
+        if new is not None:
+            replaced[term] = new
+            replaced_rows += 1
+            return new
+        dropped[term] = None
+        dropped_rows += 1
+        return None
+
+    result: list[Disease] = []
+    for disease in diseases:
+        seen: set[tuple[str, bool]] = set()
+        annotations: list[Annotation] = []
+        for annotation in disease.annotations:
+            term = current(annotation.term)
+            if term is None or (term, annotation.negated) in seen:
+                continue
+            seen.add((term, annotation.negated))
+            annotations.append(annotation if term == annotation.term else replace(annotation, term=term))
+        onsets = tuple(dict.fromkeys(t for t in map(current, disease.onsets) if t))
+        inheritance = tuple(dict.fromkeys(t for t in map(current, disease.inheritance) if t))
+        result.append(replace(disease, annotations=tuple(annotations), onsets=onsets, inheritance=inheritance))
+    report = Reconciliation(
+        annotation_release=annotation_release,
+        ontology_release=graph.release,
+        replaced_terms=dict(sorted(replaced.items())),
+        replaced_rows=replaced_rows,
+        dropped_terms=tuple(sorted(dropped)),
+        dropped_rows=dropped_rows,
+    )
+    return result, report
+
+
+_CHROMOSOMAL = re.compile(r"micro(deletion|duplication)|deletion|duplication|trisomy|monosomy|tetrasomy|\b\d{1,2}[pq]\d", re.I)
+
+
+def pool_gene_matched(diseases: Sequence[Disease]) -> tuple[list[Disease], int]:
+    """Add to an OMIM disease the phenotypes of the Orphanet entries for the same gene.
+
+    OMIM and Orphanet often describe one disease twice, with different annotations (OMIM's
+    from its clinical synopsis or from case cohorts, Orphanet's with frequency classes);
+    the annotation file has no cross-references between them. A gene is taken as the
+    cross-reference when it is unambiguous: the OMIM disease has exactly one gene, no other
+    OMIM disease has that gene, and the Orphanet entry has that gene alone and is not a
+    chromosomal (deletion, duplication, trisomy...) syndrome. The Orphanet phenotypes the
+    OMIM entry lacks are added with their frequencies; the OMIM entry's own rows, and its
+    onsets when it has any, are kept.
+
+    Returns
+    -------
+    tuple
+        The diseases (OMIM entries enriched, everything else unchanged) and how many OMIM
+        entries gained phenotypes.
+    """
+    by_id = {d.id: d for d in diseases}
+    by_gene: dict[str, list[str]] = {}
+    for d in diseases:
+        for gene in d.genes:
+            by_gene.setdefault(gene, []).append(d.id)
+    pooled: list[Disease] = []
+    count = 0
+    for disease in diseases:
+        if disease.id.startswith("OMIM:") and len(disease.genes) == 1:
+            linked = by_gene[disease.genes[0]]
+            partners = [
+                by_id[other]
+                for other in linked
+                if other.startswith("ORPHA:") and len(by_id[other].genes) == 1 and not _CHROMOSOMAL.search(by_id[other].name)
+            ]
+            if partners and sum(1 for other in linked if other.startswith("OMIM:")) == 1:
+                have = {a.term for a in disease.annotations}
+                extra: list[Annotation] = []
+                for partner in partners:
+                    for annotation in partner.annotations:
+                        if annotation.term not in have:
+                            have.add(annotation.term)
+                            extra.append(annotation)
+                if extra:
+                    count += 1
+                    onsets = disease.onsets or tuple(dict.fromkeys(t for p in partners for t in p.onsets))
+                    disease = replace(disease, annotations=disease.annotations + tuple(extra), onsets=onsets)
+        pooled.append(disease)
+    return pooled, count
+
+
+@dataclass(frozen=True, slots=True)
+class BundledFile:
+    """A data file shipped in ``contraxis/data/hpo``, with the sha256 of its packed bytes."""
+
+    name: str
+    sha256: str
+
+    def lines(self) -> Iterable[str]:
+        """Yield the uncompressed file's lines."""
+        with resources.files("contraxis.data.hpo").joinpath(self.name).open("rb") as raw:
+            with gzip.open(raw, "rt", encoding="utf-8") as text:
+                yield from text
+
+
+HPOA_FILE = "phenotype.hpoa.gz"
+GENES_FILE = "genes_to_phenotype.txt.gz"
+
+
+def bundled_files() -> tuple[BundledFile, ...]:
+    """Return the annotation files the differential reads, with their hashes."""
+    files = []
+    for name in (HPOA_FILE, GENES_FILE):
+        data = resources.files("contraxis.data.hpo").joinpath(name).read_bytes()
+        files.append(BundledFile(name, hashlib.sha256(data).hexdigest()))
+    return tuple(files)
+
+
+def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Disease], Reconciliation]:
+    """Read the shipped annotation files and reconcile them with the ``hpo3`` release.
+
+    Diseases come from ``phenotype.hpoa`` (with frequencies and onsets); the OMIM and
+    Orphanet diseases that only the ``hpo3`` release knows are added from ``hpo3`` (without
+    frequencies). Genes come from ``genes_to_phenotype.txt``; OMIM entries then take the
+    phenotypes of their gene-matched Orphanet entries (:func:`pool_gene_matched`).
+
+    Parameters
+    ----------
+    ontology : pyhpo.Ontology
+        The built ``hpo3`` ontology.
+    graph : TermGraph
+        ``TermGraph.from_hpo3(ontology)``.
+    """
+    hpoa, genes = bundled_files()
+    release, diseases = read_hpoa(hpoa.lines(), source=HPOA_FILE)
+    links = read_gene_links(genes.lines(), source=GENES_FILE)
+    reconciled, report = reconcile(diseases, graph=graph, annotation_release=release)
+    in_annotation = {d.id for d in reconciled}
+    in_ontology = {f"OMIM:{d.id}" for d in ontology.omim_diseases} | {f"ORPHA:{d.id}" for d in ontology.orpha_diseases}
+    extra = diseases_from_hpo3(ontology, graph=graph, exclude=in_annotation)
+    everything = [replace(d, genes=links.get(d.id, ())) for d in reconciled] + extra
+    everything, pooled = pool_gene_matched(everything)
+    kept = [d for d in everything if any(not a.negated for a in d.annotations)]
+    report = replace(
+        report,
+        diseases_from_annotation=len(reconciled),
+        diseases_only_in_ontology_release=len(extra),
+        diseases_only_in_annotation_release=len({d for d in in_annotation if not d.startswith("DECIPHER:")} - in_ontology),
+        diseases_without_phenotype=len(everything) - len(kept),
+        pooled_from_orphanet=pooled,
+    )
+    return kept, report

@@ -1,0 +1,429 @@
+"""The differential's index: every disease's phenotype, precomputed once for fast scoring.
+
+:func:`build_index` turns an ontology (:class:`~contraxis.differential.ontology.TermGraph`)
+and a list of diseases (:class:`~contraxis.differential.annotations.Disease`) into a
+:class:`DifferentialIndex` of NumPy arrays. It is a pure function, so the tests build an
+index from a hand-drawn mini ontology; :func:`contraxis.differential.load_index` builds the
+real one from the bundled HPO files and the knowledge base, and caches it on disk.
+
+The arrays (``T`` terms, ``D`` diseases; a "column" is the slice of a CSC layout for one
+term, a "row" the slice of a CSR layout for one disease):
+
+==================  ====================================================================
+``anc_*``/``desc_*``  each term's ancestors / descendants, itself included
+``category``        the organ system (child of Phenotypic abnormality) a term falls under
+``implied_*``       column *t*: ``F(t | d)``, how often disease *d* shows *t* or a term
+                    below it (its largest annotated frequency under *t*)
+``background``      ``F(t)`` averaged over the Mendelian diseases, plus one pseudo-disease
+                    with the mean frequency so that no term has a background of zero
+``share``           fraction of the Mendelian diseases showing *t* (``F(t | d) > 0``)
+``credit_*``        column *c*: ``log10`` likelihood ratio credited to a finding *below* *c*:
+                    ``f(c | d) / background(c)`` when *d* is annotated to *c* itself, else
+                    ``related_credit * F(c | d) / background(c)``
+``negated_*``       column *t*: diseases annotated ``NOT`` *t*
+``unexplained``     ``log10`` likelihood ratio of a finding a disease cannot explain
+``unmentioned_*``   column *t*: ``log10`` LR of a disease's topmost annotation *t* when the
+                    record does not mention it; ``unmentioned_total`` sums them per disease
+``ann_*``           row *d*: the direct annotations and their estimated frequencies
+``onset``           ``(D, 9)``: each disease's distribution over the onset bands
+``log_prior``       ``log10`` pretest weight (0 for a Mendelian disease)
+==================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from contraxis.errors import KnowledgeBaseError, Problem
+
+from .annotations import Disease
+from .onset import BANDS, bands_of_term
+from .ontology import PHENOTYPIC_ABNORMALITY, TermGraph
+from .parameters import ModelParameters
+
+__all__ = ["DifferentialIndex", "build_index"]
+
+KIND_MENDELIAN = 0
+KIND_ACQUIRED = 1
+
+ARRAYS = (
+    "anc_ptr", "anc_idx", "desc_ptr", "desc_idx", "category", "background", "share", "unexplained",
+    "implied_ptr", "implied_rows", "implied_freq",
+    "credit_ptr", "credit_rows", "credit_log",
+    "negated_ptr", "negated_rows",
+    "unmentioned_ptr", "unmentioned_rows", "unmentioned_log", "unmentioned_total",
+    "ann_ptr", "ann_term", "ann_freq", "ann_negated",
+    "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background",
+)
+"""The arrays every index holds (and its cache file stores)."""
+
+
+@dataclass(frozen=True, eq=False)
+class DifferentialIndex:
+    """Everything the model needs, as arrays; made by :func:`build_index`.
+
+    Attributes
+    ----------
+    meta : Mapping[str, Any]
+        JSON-ready facts recorded at build time: ``releases``, ``reconciliation``,
+        ``parameters``, ``mean_frequency``, ``reference_diseases``, ``disease_releases``.
+    term_ids, term_names : tuple of str
+        The ontology's current terms.
+    replaced_by : Mapping[str, str]
+        Obsolete term ids and their current replacements.
+    disease_ids, disease_names : tuple of str
+        Every disease (and acquired cause) ranked.
+    genes : tuple of str
+        Gene symbols, indexed by ``gene_idx``.
+    arrays : Mapping[str, numpy.ndarray]
+        The arrays of :data:`ARRAYS` (also readable as attributes: ``index.background``).
+    knowledge : Any
+        The reviewed knowledge the ranking uses beside the arrays (acquired causes,
+        laboratory mapping, genetic dystonias): a
+        :class:`~contraxis.differential.knowledge.DifferentialKnowledge`, or None.
+    """
+
+    meta: Mapping[str, Any]
+    term_ids: tuple[str, ...]
+    term_names: tuple[str, ...]
+    replaced_by: Mapping[str, str]
+    disease_ids: tuple[str, ...]
+    disease_names: tuple[str, ...]
+    genes: tuple[str, ...]
+    arrays: Mapping[str, np.ndarray]
+    knowledge: Any = None
+    term_position: Mapping[str, int] = field(init=False, repr=False)
+    disease_position: Mapping[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        missing = [name for name in ARRAYS if name not in self.arrays]
+        if missing:
+            raise KnowledgeBaseError([Problem("differential index", f"missing arrays: {', '.join(missing)}")])
+        object.__setattr__(self, "term_position", {t: i for i, t in enumerate(self.term_ids)})
+        object.__setattr__(self, "disease_position", {d: i for i, d in enumerate(self.disease_ids)})
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        arrays = object.__getattribute__(self, "arrays")
+        if name in arrays:
+            return arrays[name]
+        raise AttributeError(name)
+
+    @property
+    def n_terms(self) -> int:
+        """Number of ontology terms."""
+        return len(self.term_ids)
+
+    @property
+    def n_diseases(self) -> int:
+        """Number of diseases ranked (acquired causes included)."""
+        return len(self.disease_ids)
+
+    @property
+    def releases(self) -> dict[str, str]:
+        """The data releases the index was built from (``annotation``, ``ontology``...)."""
+        return dict(self.meta.get("releases", {}))
+
+    @property
+    def parameters(self) -> ModelParameters:
+        """The model constants the index was built with."""
+        return ModelParameters(**self.meta["parameters"])
+
+    def ancestors(self, term: int) -> np.ndarray:
+        """Positions of a term's ancestors, itself included."""
+        return self.anc_idx[self.anc_ptr[term] : self.anc_ptr[term + 1]]
+
+    def descendants(self, term: int) -> np.ndarray:
+        """Positions of a term's descendants, itself included."""
+        return self.desc_idx[self.desc_ptr[term] : self.desc_ptr[term + 1]]
+
+    def implied(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The diseases showing ``term`` (or a term below it), and how often."""
+        start, end = self.implied_ptr[term], self.implied_ptr[term + 1]
+        return self.implied_rows[start:end], self.implied_freq[start:end]
+
+    def annotations_of(self, disease: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A disease's direct annotations: term positions, frequencies, negated flags."""
+        start, end = self.ann_ptr[disease], self.ann_ptr[disease + 1]
+        return self.ann_term[start:end], self.ann_freq[start:end], self.ann_negated[start:end]
+
+    def genes_of(self, disease: int) -> tuple[str, ...]:
+        """Gene symbols linked to a disease."""
+        start, end = self.gene_ptr[disease], self.gene_ptr[disease + 1]
+        return tuple(self.genes[i] for i in self.gene_idx[start:end])
+
+    def disease_release(self, disease: int) -> str:
+        """The release a disease's annotations come from."""
+        return str(self.meta["disease_releases"][int(self.release[disease])])
+
+
+def _csr(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.cumsum([len(g) for g in groups], out=ptr[1:])
+    idx = np.fromiter((i for g in groups for i in g), dtype=np.int32, count=int(ptr[-1]))
+    return ptr, idx
+
+
+def _pointer(cols: np.ndarray, n_cols: int) -> np.ndarray:
+    ptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=n_cols), out=ptr[1:])
+    return ptr
+
+
+def _gather(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate the CSR slices of ``rows``; return them and which of ``rows`` each came from."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return idx[np.repeat(ptr[rows], lengths) + offsets], owner
+
+
+def _lineage(graph: TermGraph) -> tuple[list[list[int]], list[list[int]]]:
+    """Each term's ancestors and descendants, itself included, sorted."""
+    sets: list[set[int]] = [set() for _ in graph.ids]
+    for i in graph.topological_order():
+        own = {i}
+        for parent in graph.parents[i]:
+            own |= sets[parent]
+        sets[i] = own
+    ancestors = [sorted(s) for s in sets]
+    descendants: list[list[int]] = [[] for _ in graph.ids]
+    for t, anc in enumerate(ancestors):
+        for a in anc:
+            descendants[a].append(t)
+    return ancestors, descendants
+
+
+def _frequencies(disease: Disease, mean: float, strength: float) -> list[tuple[str, float, bool]]:
+    """Each annotation as ``(term, estimated frequency, negated)``.
+
+    A stated frequency is used as is; *n* of *m* patients becomes the mean of a Beta
+    posterior, ``(n + strength * mean) / (m + strength)``; no frequency at all becomes the
+    corpus mean.
+    """
+    rows = []
+    for a in disease.annotations:
+        if a.negated:
+            rows.append((a.term, 0.0, True))
+        elif a.cohort is not None:
+            n, m = a.cohort
+            rows.append((a.term, (n + strength * mean) / (m + strength), False))
+        else:
+            rows.append((a.term, mean if a.frequency is None else a.frequency, False))
+    return rows
+
+
+def _onset(diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
+    n_bands = len(BANDS)
+    spread = parameters.onset_spread
+    raw = np.zeros((len(diseases), n_bands))
+    has = np.zeros(len(diseases), dtype=bool)
+    for d, disease in enumerate(diseases):
+        bands = sorted({b for term in disease.onsets for b in bands_of_term(term)})
+        for b in bands:
+            share = 1.0 / len(bands)
+            raw[d, b] += share * (1 - 2 * spread)
+            for neighbour in (b - 1, b + 1):
+                # at either end of the bands the missing neighbour's share stays put
+                raw[d, neighbour if 0 <= neighbour < n_bands else b] += share * spread
+        has[d] = bool(bands)
+    chosen = has & reference
+    background = raw[chosen].mean(axis=0) if chosen.any() else np.full(n_bands, 1.0 / n_bands)
+    mixed = (1 - parameters.onset_atypical) * raw + parameters.onset_atypical * background
+    onset = np.where(has[:, None], mixed, background)
+    return onset.astype(np.float32), background
+
+
+def build_index(
+    graph: TermGraph,
+    diseases: Sequence[Disease],
+    *,
+    parameters: ModelParameters = ModelParameters(),
+    priors: Mapping[str, float] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    knowledge: Any = None,
+) -> DifferentialIndex:
+    """Precompute everything the model needs from an ontology and annotated diseases.
+
+    Parameters
+    ----------
+    graph : TermGraph
+        The ontology; it must contain ``HP:0000118`` (Phenotypic abnormality).
+    diseases : Sequence[Disease]
+        The diseases to rank, their terms current in ``graph`` (see
+        :func:`~contraxis.differential.annotations.reconcile`). Annotations to terms the
+        graph lacks, or outside Phenotypic abnormality, are skipped.
+    parameters : ModelParameters
+        The model constants.
+    priors : Mapping[str, float], optional
+        Pretest weight of a disease relative to one Mendelian disease (1 when not given).
+    meta : Mapping[str, Any], optional
+        Kept in ``index.meta`` (releases, reconciliation counts...).
+    knowledge : DifferentialKnowledge, optional
+        Kept as ``index.knowledge``.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When the graph has no Phenotypic abnormality term, a disease id is repeated, or
+        no disease is Mendelian.
+    """
+    position = graph.position()
+    if PHENOTYPIC_ABNORMALITY not in position:
+        raise KnowledgeBaseError([Problem("ontology", f"has no {PHENOTYPIC_ABNORMALITY} (Phenotypic abnormality) term")])
+    ids = [d.id for d in diseases]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        repeated = sorted({i for i in ids if i in seen or seen.add(i)})[:5]  # type: ignore[func-returns-value]
+        raise KnowledgeBaseError([Problem("diseases", f"disease ids repeated: {', '.join(repeated)}")])
+    n_terms, n_diseases = len(graph.ids), len(diseases)
+    root = position[PHENOTYPIC_ABNORMALITY]
+
+    ancestors, descendants = _lineage(graph)
+    anc_ptr, anc_idx = _csr(ancestors)
+    desc_ptr, desc_idx = _csr(descendants)
+    is_phenotype = np.array([root in a and i != root for i, a in enumerate(ancestors)])
+    organ_systems = {i for i, parents in enumerate(graph.parents) if root in parents}
+    category = np.array([min((a for a in anc if a in organ_systems), default=-1) for anc in ancestors], dtype=np.int32)
+
+    kind = np.array([KIND_ACQUIRED if d.kind == "acquired" else KIND_MENDELIAN for d in diseases], dtype=np.int8)
+    mendelian = kind == KIND_MENDELIAN
+    n_reference = int(mendelian.sum())
+    if n_reference == 0:
+        raise KnowledgeBaseError([Problem("diseases", "no Mendelian disease to estimate background frequencies from")])
+    stated = [
+        a.cohort[0] / a.cohort[1] if a.cohort else a.frequency
+        for d in diseases
+        if d.kind == "mendelian"
+        for a in d.annotations
+        if not a.negated and (a.cohort or a.frequency is not None)
+    ]
+    # The mean stated frequency stands in where an annotation gives none, and centres the
+    # prior that smooths n-of-m frequencies (empirical Bayes).
+    mean = float(np.mean(stated)) if stated else 0.5
+
+    rows: list[list[tuple[int, bool, float]]] = []
+    for disease in diseases:
+        kept: dict[tuple[int, bool], float] = {}
+        for term, freq, negated in _frequencies(disease, mean, parameters.cohort_prior_strength):
+            t = position.get(term)
+            if t is not None and is_phenotype[t]:
+                kept[(t, negated)] = max(kept.get((t, negated), 0.0), freq)
+        rows.append(sorted((t, neg, f) for (t, neg), f in kept.items()))
+    ann_ptr = np.zeros(n_diseases + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=ann_ptr[1:])
+    ann_term = np.array([r[0] for row in rows for r in row], dtype=np.int32)
+    ann_negated = np.array([r[1] for row in rows for r in row], dtype=bool)
+    ann_freq = np.array([r[2] for row in rows for r in row], dtype=np.float32)
+    ann_disease = np.repeat(np.arange(n_diseases, dtype=np.int32), np.diff(ann_ptr))
+    positive = ~ann_negated
+
+    # F(t | d): each positive annotation propagated to its ancestors, the largest kept.
+    terms_up, owner = _gather(anc_ptr, anc_idx, ann_term[positive])
+    rows_up = ann_disease[positive][owner]
+    freq_up = ann_freq[positive][owner]
+    keep = is_phenotype[terms_up]
+    key = terms_up[keep].astype(np.int64) * n_diseases + rows_up[keep]
+    freq_up = freq_up[keep]
+    order = np.lexsort((-freq_up, key))
+    key, freq_up = key[order], freq_up[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    key, implied_freq = key[first], freq_up[first].astype(np.float32)
+    implied_cols = (key // n_diseases).astype(np.int32)
+    implied_rows = (key % n_diseases).astype(np.int32)
+    implied_ptr = _pointer(implied_cols, n_terms)
+
+    in_reference = mendelian[implied_rows]
+    total = np.bincount(implied_cols, weights=implied_freq * in_reference, minlength=n_terms)
+    background = np.minimum((total + mean) / (n_reference + 1), 1.0 - 1e-6)
+    share = np.bincount(implied_cols, weights=in_reference, minlength=n_terms) / (n_reference + 1)
+
+    # log10 LR of a finding a disease cannot explain: from unexplained_rare for the rarest
+    # findings to unexplained_floor for common ones, linear in log10(background).
+    rare = math.log10(mean / (n_reference + 1))
+    common = math.log10(parameters.common_background)
+    low, high = math.log10(parameters.unexplained_rare), math.log10(parameters.unexplained_floor)
+    slope = (high - low) / (common - rare) if common > rare else 0.0
+    unexplained = np.clip(low + (np.log10(background) - rare) * slope, low, high).astype(np.float32)
+
+    # Credit through an ancestor c: full for a disease annotated at c, related_credit otherwise.
+    credit = parameters.related_credit * implied_freq.astype(np.float64)
+    direct_key = ann_term[positive].astype(np.int64) * n_diseases + ann_disease[positive]
+    direct_at = np.searchsorted(key, direct_key)
+    credit[direct_at] = np.maximum(credit[direct_at], ann_freq[positive])
+    credit_log = np.log10(credit / background[implied_cols])
+    strong = credit_log > low  # at or below the lowest floor it can never win the maximum
+    credit_rows = implied_rows[strong]
+    credit_ptr = _pointer(implied_cols[strong], n_terms)
+    credit_log = credit_log[strong].astype(np.float32)
+
+    # Topmost annotations (none of the disease's other annotations above them), and what
+    # each costs when the record leaves it unmentioned.
+    topmost = np.zeros(len(ann_term), dtype=bool)
+    for d in range(n_diseases):
+        start, end = int(ann_ptr[d]), int(ann_ptr[d + 1])
+        own = {int(t) for t, neg in zip(ann_term[start:end], ann_negated[start:end]) if not neg}
+        for j in range(start, end):
+            if not ann_negated[j]:
+                t = int(ann_term[j])
+                topmost[j] = not any(a in own for a in ancestors[t] if a != t)
+    reporting = parameters.reporting
+    unmentioned = np.zeros(len(ann_term))
+    unmentioned[positive] = np.log10(
+        (1.0 - reporting * implied_freq[direct_at]) / (1.0 - reporting * background[ann_term[positive]])
+    )
+    unmentioned[~topmost] = 0.0
+    unmentioned_total = np.bincount(ann_disease, weights=unmentioned, minlength=n_diseases)
+    order = np.lexsort((ann_disease[topmost], ann_term[topmost]))
+    unmentioned_ptr = _pointer(ann_term[topmost], n_terms)
+    unmentioned_rows = ann_disease[topmost][order]
+    unmentioned_log = unmentioned[topmost][order].astype(np.float32)
+
+    order = np.lexsort((ann_disease[ann_negated], ann_term[ann_negated]))
+    negated_ptr = _pointer(ann_term[ann_negated], n_terms)
+    negated_rows = ann_disease[ann_negated][order]
+
+    gene_symbols = sorted({g for d in diseases for g in d.genes})
+    gene_position = {g: i for i, g in enumerate(gene_symbols)}
+    gene_ptr, gene_idx = _csr([[gene_position[g] for g in d.genes] for d in diseases])
+
+    onset, onset_background = _onset(diseases, mendelian, parameters)
+    weights = priors or {}
+    log_prior = np.array([math.log10(weights.get(d.id, 1.0)) for d in diseases])
+    release_names = sorted({d.release for d in diseases})
+    release = np.array([release_names.index(d.release) for d in diseases], dtype=np.int8)
+
+    arrays = {
+        "anc_ptr": anc_ptr, "anc_idx": anc_idx, "desc_ptr": desc_ptr, "desc_idx": desc_idx,
+        "category": category, "background": background, "share": share, "unexplained": unexplained,
+        "implied_ptr": implied_ptr, "implied_rows": implied_rows, "implied_freq": implied_freq,
+        "credit_ptr": credit_ptr, "credit_rows": credit_rows, "credit_log": credit_log,
+        "negated_ptr": negated_ptr, "negated_rows": negated_rows,
+        "unmentioned_ptr": unmentioned_ptr, "unmentioned_rows": unmentioned_rows,
+        "unmentioned_log": unmentioned_log, "unmentioned_total": unmentioned_total,
+        "ann_ptr": ann_ptr, "ann_term": ann_term, "ann_freq": ann_freq, "ann_negated": ann_negated,
+        "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
+        "log_prior": log_prior, "onset": onset, "onset_background": onset_background,
+    }
+    info = dict(meta or {})
+    info.update({
+        "parameters": parameters.to_dict(),
+        "mean_frequency": mean,
+        "reference_diseases": n_reference,
+        "disease_releases": release_names,
+    })
+    return DifferentialIndex(
+        meta=info,
+        term_ids=tuple(graph.ids),
+        term_names=tuple(graph.names),
+        replaced_by=dict(graph.replaced_by),
+        disease_ids=tuple(ids),
+        disease_names=tuple(d.name for d in diseases),
+        genes=tuple(gene_symbols),
+        arrays=arrays,
+        knowledge=knowledge,
+    )

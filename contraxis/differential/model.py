@@ -1,0 +1,257 @@
+"""The likelihood-ratio model: every disease scored at once.
+
+For each disease *d* the model multiplies the likelihood ratios (LR) of the evidence, in the
+manner of LIRICAL (Robinson et al., Am J Hum Genet 2020;107:403-417), working in ``log10``:
+
+**A finding the patient has** (term *t*)::
+
+    LR(t | d) = P(t | d) / background(t)
+
+where ``P(t | d)`` is the best of
+
+- ``F(t | d)``: the disease is annotated to *t* or to a term below it (an observed term
+  more general than the annotation is implied by it: full frequency, but over the larger
+  background of the general term, so the credit falls with its specificity);
+- the disease is annotated to an ancestor *a* of *t* (the patient's term is more specific
+  than the annotation): the share of *a* that *t* makes up in the background,
+  ``f(a | d) * background(t) / background(a)``, so ``LR = f(a | d) / background(a)``:
+  full credit for the annotated term, none for the extra precision;
+- the disease has another feature under a common ancestor *c*: the same, times
+  ``related_credit``;
+- the floor ``unexplained(t)``: a finding the disease cannot explain lowers its odds by 1:10
+  for the most common findings down to 1:500 for the rarest (never a veto).
+
+A disease annotated ``NOT`` *t* (or ``NOT`` an ancestor of *t*) gets the floor.
+
+**A finding looked for and not found**::
+
+    LR(not t | d) = (1 - min(F(t | d), 1 - false_negative)) / (1 - background(t))
+
+**Age at onset**: ``P(onset band | d) / P(onset band)`` over the nine bands of
+:mod:`.onset`; a disease without onset annotations gets 1.
+
+**Acquired causes** add the likelihood ratio of their case facts (drugs, history, labs, local
+codes; :mod:`.acquired`).
+
+Redundant findings are removed first: a finding implied by a more specific one the
+patient has, and an excluded finding below another excluded one. The pretest probability
+is uniform over the Mendelian diseases; acquired causes carry a larger pretest weight
+(:mod:`.acquired`). The post-test probability is ``prior * LR`` normalised over every
+disease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .index import DifferentialIndex
+
+__all__ = ["Evidence", "Scores", "reduce_terms", "score"]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the model scores, as term positions in the index.
+
+    Parameters
+    ----------
+    present : tuple of int
+        Findings the patient has (already reduced: see :func:`reduce_terms`).
+    excluded : tuple of int
+        Findings looked for and absent (already reduced).
+    onset_bands : tuple of int
+        The onset bands the patient's onset falls in (empty when unknown).
+    facts_log : numpy.ndarray or None
+        ``log10`` likelihood ratio per disease of the case facts (drugs, history...), or
+        None when there are none.
+    """
+
+    present: tuple[int, ...] = ()
+    excluded: tuple[int, ...] = ()
+    onset_bands: tuple[int, ...] = ()
+    facts_log: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Scores:
+    """The model's output for every disease (``log10`` likelihood ratios).
+
+    Attributes
+    ----------
+    present : numpy.ndarray
+        ``(len(evidence.present), D)``: each present finding's ``log10`` LR per disease.
+    excluded : numpy.ndarray
+        ``(len(evidence.excluded), D)``: each excluded finding's ``log10`` LR per disease.
+    onset : numpy.ndarray
+        ``(D,)``: ``log10`` LR of the age at onset.
+    unmentioned : numpy.ndarray
+        ``(D,)``: ``log10`` LR of the disease's features the record does not mention.
+    facts : numpy.ndarray
+        ``(D,)``: ``log10`` LR of the case facts.
+    total : numpy.ndarray
+        ``(D,)``: the sum, the disease's ``log10`` likelihood ratio.
+    posterior : numpy.ndarray
+        ``(D,)``: post-test probability.
+    """
+
+    present: np.ndarray
+    excluded: np.ndarray
+    onset: np.ndarray
+    unmentioned: np.ndarray
+    facts: np.ndarray
+    total: np.ndarray
+    posterior: np.ndarray
+
+
+def reduce_terms(present: Sequence[int], excluded: Sequence[int], *, index: DifferentialIndex) -> tuple[tuple[int, ...], tuple[int, ...], dict[int, int]]:
+    """Drop redundant findings.
+
+    A present finding that is an ancestor of another present finding is implied by it; an
+    excluded finding below another excluded finding is implied by that exclusion; an
+    excluded finding that is an ancestor of a present one contradicts it and is dropped
+    (the present, more specific finding wins).
+
+    Returns
+    -------
+    tuple
+        The kept present findings, the kept excluded findings, and ``{dropped: reason
+        term}`` for each finding dropped (the term that implies or contradicts it).
+    """
+    present_set = list(dict.fromkeys(present))
+    covered: dict[int, int] = {}
+    for t in present_set:
+        for a in index.ancestors(t):
+            a = int(a)
+            if a != t:
+                covered.setdefault(a, t)
+    dropped: dict[int, int] = {}
+    kept_present = []
+    for t in present_set:
+        if t in covered:
+            dropped[t] = covered[t]
+        else:
+            kept_present.append(t)
+    excluded_set = [t for t in dict.fromkeys(excluded) if t not in present_set]
+    excluded_lookup = set(excluded_set)
+    kept_excluded = []
+    for t in excluded_set:
+        if t in covered:
+            dropped[t] = covered[t]
+            continue
+        above = next((int(a) for a in index.ancestors(t) if int(a) != t and int(a) in excluded_lookup), None)
+        if above is not None:
+            dropped[t] = above
+        else:
+            kept_excluded.append(t)
+    return tuple(kept_present), tuple(kept_excluded), dropped
+
+
+def _present(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
+    n = index.n_diseases
+    if not terms:
+        return np.zeros((0, n), dtype=np.float32)
+    a = index.arrays
+    background = a["background"]
+    out = np.repeat(a["unexplained"][list(terms)][:, None], n, axis=1)
+    flat = out.reshape(-1)
+    slots: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    negated: list[np.ndarray] = []
+    credit_ptr, credit_rows, credit_log = a["credit_ptr"], a["credit_rows"], a["credit_log"]
+    negated_ptr, negated_rows = a["negated_ptr"], a["negated_rows"]
+    for k, t in enumerate(terms):
+        base = k * n
+        rows, freq = index.implied(t)
+        slots.append(rows + base)
+        values.append(np.log10(freq / background[t]).astype(np.float32))
+        for c in index.ancestors(t):
+            if c == t:
+                continue
+            start, end = credit_ptr[c], credit_ptr[c + 1]
+            if end > start:
+                slots.append(credit_rows[start:end] + base)
+                values.append(credit_log[start:end])
+            start, end = negated_ptr[c], negated_ptr[c + 1]
+            if end > start:
+                negated.append(negated_rows[start:end] + base)
+        start, end = negated_ptr[t], negated_ptr[t + 1]
+        if end > start:
+            negated.append(negated_rows[start:end] + base)
+    np.maximum.at(flat, np.concatenate(slots), np.concatenate(values))
+    if negated:
+        where = np.concatenate(negated)
+        flat[where] = np.repeat(a["unexplained"][list(terms)], n)[where]
+    return out
+
+
+def _excluded(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
+    n = index.n_diseases
+    if not terms:
+        return np.zeros((0, n), dtype=np.float32)
+    parameters = index.parameters
+    cap = 1.0 - parameters.false_negative
+    kappa = parameters.ascertainment
+    chosen = list(terms)
+    background = np.minimum(index.background[chosen], cap)
+    # Sought (x kappa for a disease with the feature, normalised over the corpus) and not found.
+    sought = np.log10(1.0 + (kappa - 1.0) * index.share[chosen])
+    out = np.repeat((-np.log10(1.0 - background) - sought).astype(np.float32)[:, None], n, axis=1)
+    for k, t in enumerate(chosen):
+        rows, freq = index.implied(t)
+        out[k, rows] = np.log10(kappa * (1.0 - np.minimum(freq, cap)) / (1.0 - background[k])) - sought[k]
+    return out
+
+
+def _unmentioned(present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex) -> np.ndarray:
+    """log10 LR of the disease annotations the record neither mentions nor excludes."""
+    a = index.arrays
+    accounted: set[int] = set()
+    for t in present:
+        accounted.update(index.ancestors(t).tolist())
+        accounted.update(index.descendants(t).tolist())
+    for t in excluded:
+        accounted.update(index.descendants(t).tolist())
+    total = a["unmentioned_total"].copy()
+    if accounted:
+        terms = np.fromiter(accounted, dtype=np.int64, count=len(accounted))
+        ptr = a["unmentioned_ptr"]
+        lengths = ptr[terms + 1] - ptr[terms]
+        terms = terms[lengths > 0]
+        if len(terms):
+            take = np.concatenate([np.arange(ptr[t], ptr[t + 1]) for t in terms])
+            total -= np.bincount(a["unmentioned_rows"][take], weights=a["unmentioned_log"][take], minlength=index.n_diseases)
+    return total
+
+
+def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
+    """Score every disease of the index against the evidence.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        The case's findings, exclusions, onset and facts, as index positions.
+    index : DifferentialIndex
+        The precomputed index.
+
+    Returns
+    -------
+    Scores
+        Per-finding and total ``log10`` likelihood ratios and post-test probabilities.
+    """
+    present = _present(evidence.present, index)
+    excluded = _excluded(evidence.excluded, index)
+    if evidence.onset_bands:
+        bands = list(evidence.onset_bands)
+        onset = np.log10(index.onset[:, bands].sum(axis=1) / index.onset_background[bands].sum())
+    else:
+        onset = np.zeros(index.n_diseases)
+    unmentioned = _unmentioned(evidence.present, evidence.excluded, index)
+    facts = evidence.facts_log if evidence.facts_log is not None else np.zeros(index.n_diseases)
+    total = present.sum(axis=0, dtype=np.float64) + excluded.sum(axis=0, dtype=np.float64) + onset + unmentioned + facts
+    log_odds = total + index.log_prior
+    shifted = np.power(10.0, log_odds - log_odds.max())
+    posterior = shifted / shifted.sum()
+    return Scores(present=present, excluded=excluded, onset=onset, unmentioned=unmentioned, facts=facts, total=total, posterior=posterior)

@@ -1,0 +1,97 @@
+"""The constants of the likelihood-ratio model, each with the reason for its value.
+
+They are set from what the numbers mean (the HPO definitions, how annotations are made,
+how findings get recorded), never fitted to particular cases. The index records them, and
+a change to any of them makes the cached index stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["ModelParameters"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelParameters:
+    """The constants of the model (see the comment on each field for its reason).
+
+    Parameters
+    ----------
+    cohort_prior_strength : float
+        Pseudo-count of the Beta prior that turns *n* of *m* patients into a frequency:
+        ``(n + s * mean) / (m + s)``, centred on the mean stated frequency of the corpus.
+        Many *n/m* annotations come from one family or a handful of patients; three
+        pseudo-patients keep a single reported patient (1/1) from reading as certain and
+        0 of 2 from reading as never, while cohorts of thirty or more keep their observed
+        rate within a few percent.
+    false_negative : float
+        Probability that a feature the patient has is recorded as absent (missed on
+        examination, too mild, or not yet developed at the age seen). Caps the frequency
+        used for an excluded term at ``1 - false_negative``, so that one exclusion lowers
+        a disease's odds at most tenfold and never vetoes it (LIRICAL uses 0.01; most case
+        reports describe children, who may not yet show every feature of their disease).
+    ascertainment : float
+        How much likelier a finding is to be recorded as *looked for and absent* when it is
+        a feature of the patient's disease than when it is not. Clinicians document
+        pertinent negatives: the absent findings that would have supported a diagnosis they
+        were weighing. An excluded term therefore carries two facts: it was sought (``x
+        ascertainment`` for a disease that has the feature, normalised over the corpus) and
+        it was not found (``(1 - F) / (1 - background)``). Together they lower a disease
+        for whom the feature is nearly constant (F above 0.8) and raise one for whom it
+        is occasional. Five: a pertinent negative is five times likelier to concern the
+        patient's own disease than any other.
+    reporting : float
+        Probability that a feature the patient has is mentioned in the record when it is
+        not the reason for the visit. A disease's annotated features that the record
+        neither mentions (itself, a term above or below it) nor excludes lower its odds by
+        ``(1 - reporting * F) / (1 - reporting * background)`` each. Records name a
+        minority of what a patient has: one feature in five. Only a disease's topmost
+        annotations count (a term below another annotated term adds nothing), as features
+        within one branch are not independent.
+    related_credit : float
+        Share of a match credited when the disease has a *different* feature in the same
+        branch of the ontology (the closest common ancestor is neither the observed term
+        nor a term annotated to the disease): the same abnormality coded at another level
+        or from another angle (an annotation "renal insufficiency", a patient
+        "proteinuria") is common, but weaker evidence than the annotated term itself. One
+        in ten: the credit through an ancestor ``c`` is
+        ``related_credit * F(c | disease) / background(c)``.
+    unexplained_floor : float
+        Likelihood ratio of a finding the disease cannot explain, for the most common
+        findings (background ``common_background`` or more). Such findings come from
+        incomplete annotations, from coding the same sign differently, or from a second
+        condition; LIRICAL takes the same range (1:10 for common findings).
+    unexplained_rare : float
+        The same likelihood ratio for the rarest findings: a finding annotated to almost
+        no disease that this disease cannot explain is strong evidence against it
+        (LIRICAL's bound, 1:500). In between, the log of the ratio is linear in the log of
+        the background frequency: the penalty grows with the finding's information content.
+    common_background : float
+        Background frequency at and above which a finding counts as common (one disease
+        in ten has it).
+    onset_spread : float
+        Share of a disease's onset mass placed on each neighbouring onset band (antenatal,
+        congenital, neonatal, infantile, childhood, juvenile, young adult, middle age,
+        late): the bands are contiguous, and onsets near a boundary, or recalled late,
+        often fall in the next one.
+    onset_atypical : float
+        Share of a disease's onset distribution spread like the whole corpus's: a patient
+        may present at an onset unusual for the disease (one in ten).
+    """
+
+    cohort_prior_strength: float = 3.0
+    false_negative: float = 0.1
+    ascertainment: float = 5.0
+    reporting: float = 0.2
+    related_credit: float = 0.1
+    unexplained_floor: float = 0.1
+    unexplained_rare: float = 0.002
+    common_background: float = 0.1
+    onset_spread: float = 0.2
+    onset_atypical: float = 0.1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the constants as JSON-ready data."""
+        return asdict(self)
