@@ -26,6 +26,7 @@ term, a "row" the slice of a CSR layout for one disease):
                     record does not mention it; ``unmentioned_total`` sums them per disease
 ``ann_*``           row *d*: the direct annotations and their estimated frequencies
 ``onset``           ``(D, 9)``: each disease's distribution over the onset bands
+                    (``onset_known``: whether the disease has onset annotations)
 ``log_prior``       ``log10`` pretest weight (0 for a Mendelian disease)
 ==================  ====================================================================
 """
@@ -57,7 +58,7 @@ ARRAYS = (
     "negated_ptr", "negated_rows",
     "unmentioned_ptr", "unmentioned_rows", "unmentioned_log", "unmentioned_total",
     "ann_ptr", "ann_term", "ann_freq", "ann_negated",
-    "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background",
+    "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background", "onset_known",
 )
 """The arrays every index holds (and its cache file stores)."""
 
@@ -216,7 +217,7 @@ def _frequencies(disease: Disease, mean: float, strength: float) -> list[tuple[s
     return rows
 
 
-def _onset(diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
+def _onset(diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_bands = len(BANDS)
     spread = parameters.onset_spread
     raw = np.zeros((len(diseases), n_bands))
@@ -234,7 +235,7 @@ def _onset(diseases: Sequence[Disease], reference: np.ndarray, parameters: Model
     background = raw[chosen].mean(axis=0) if chosen.any() else np.full(n_bands, 1.0 / n_bands)
     mixed = (1 - parameters.onset_atypical) * raw + parameters.onset_atypical * background
     onset = np.where(has[:, None], mixed, background)
-    return onset.astype(np.float32), background
+    return onset.astype(np.float32), background, has
 
 
 def build_index(
@@ -391,7 +392,7 @@ def build_index(
     gene_position = {g: i for i, g in enumerate(gene_symbols)}
     gene_ptr, gene_idx = _csr([[gene_position[g] for g in d.genes] for d in diseases])
 
-    onset, onset_background = _onset(diseases, mendelian, parameters)
+    onset, onset_background, onset_known = _onset(diseases, mendelian, parameters)
     weights = priors or {}
     log_prior = np.array([math.log10(weights.get(d.id, 1.0)) for d in diseases])
     release_names = sorted({d.release for d in diseases})
@@ -407,7 +408,7 @@ def build_index(
         "unmentioned_log": unmentioned_log, "unmentioned_total": unmentioned_total,
         "ann_ptr": ann_ptr, "ann_term": ann_term, "ann_freq": ann_freq, "ann_negated": ann_negated,
         "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
-        "log_prior": log_prior, "onset": onset, "onset_background": onset_background,
+        "log_prior": log_prior, "onset": onset, "onset_background": onset_background, "onset_known": onset_known,
     }
     info = dict(meta or {})
     info.update({

@@ -62,6 +62,9 @@ class Evidence:
         Findings the patient has (already reduced: see :func:`reduce_terms`).
     excluded : tuple of int
         Findings looked for and absent (already reduced).
+    excluded_by_test : tuple of int
+        Findings a normal test result excludes (scored without the pertinent-negative
+        factor: a test result is not a clinician's choice of what to record).
     onset_bands : tuple of int
         The onset bands the patient's onset falls in (empty when unknown).
     facts_log : numpy.ndarray or None
@@ -71,6 +74,7 @@ class Evidence:
 
     present: tuple[int, ...] = ()
     excluded: tuple[int, ...] = ()
+    excluded_by_test: tuple[int, ...] = ()
     onset_bands: tuple[int, ...] = ()
     facts_log: np.ndarray | None = field(default=None, repr=False)
 
@@ -84,7 +88,8 @@ class Scores:
     present : numpy.ndarray
         ``(len(evidence.present), D)``: each present finding's ``log10`` LR per disease.
     excluded : numpy.ndarray
-        ``(len(evidence.excluded), D)``: each excluded finding's ``log10`` LR per disease.
+        ``(len(evidence.excluded) + len(evidence.excluded_by_test), D)``: each excluded
+        finding's ``log10`` LR per disease (the clinical ones first).
     onset : numpy.ndarray
         ``(D,)``: ``log10`` LR of the age at onset.
     unmentioned : numpy.ndarray
@@ -187,21 +192,21 @@ def _present(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
     return out
 
 
-def _excluded(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
+def _excluded(terms: Sequence[int], sought: Sequence[bool], index: DifferentialIndex) -> np.ndarray:
     n = index.n_diseases
     if not terms:
         return np.zeros((0, n), dtype=np.float32)
     parameters = index.parameters
     cap = 1.0 - parameters.false_negative
-    kappa = parameters.ascertainment
     chosen = list(terms)
     background = np.minimum(index.background[chosen], cap)
-    # Sought (x kappa for a disease with the feature, normalised over the corpus) and not found.
-    sought = np.log10(1.0 + (kappa - 1.0) * index.share[chosen])
-    out = np.repeat((-np.log10(1.0 - background) - sought).astype(np.float32)[:, None], n, axis=1)
+    # Sought: x kappa for a disease with the feature, normalised over the corpus (1 for tests).
+    kappa = np.where(sought, parameters.ascertainment, 1.0)
+    norm = np.log10(1.0 + (kappa - 1.0) * index.share[chosen])
+    out = np.repeat((-np.log10(1.0 - background) - norm).astype(np.float32)[:, None], n, axis=1)
     for k, t in enumerate(chosen):
         rows, freq = index.implied(t)
-        out[k, rows] = np.log10(kappa * (1.0 - np.minimum(freq, cap)) / (1.0 - background[k])) - sought[k]
+        out[k, rows] = np.log10(kappa[k] * (1.0 - np.minimum(freq, cap)) / (1.0 - background[k])) - norm[k]
     return out
 
 
@@ -242,13 +247,15 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
         Per-finding and total ``log10`` likelihood ratios and post-test probabilities.
     """
     present = _present(evidence.present, index)
-    excluded = _excluded(evidence.excluded, index)
+    excluded_terms = (*evidence.excluded, *evidence.excluded_by_test)
+    sought = [True] * len(evidence.excluded) + [False] * len(evidence.excluded_by_test)
+    excluded = _excluded(excluded_terms, sought, index)
     if evidence.onset_bands:
         bands = list(evidence.onset_bands)
         onset = np.log10(index.onset[:, bands].sum(axis=1) / index.onset_background[bands].sum())
     else:
         onset = np.zeros(index.n_diseases)
-    unmentioned = _unmentioned(evidence.present, evidence.excluded, index)
+    unmentioned = _unmentioned(evidence.present, excluded_terms, index)
     facts = evidence.facts_log if evidence.facts_log is not None else np.zeros(index.n_diseases)
     total = present.sum(axis=0, dtype=np.float64) + excluded.sum(axis=0, dtype=np.float64) + onset + unmentioned + facts
     log_odds = total + index.log_prior

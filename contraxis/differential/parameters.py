@@ -79,6 +79,31 @@ class ModelParameters:
     onset_atypical : float
         Share of a disease's onset distribution spread like the whole corpus's: a patient
         may present at an onset unusual for the disease (one in ten).
+    acquired_unmet : float
+        Likelihood ratio of an acquired cause whose defining fact (a drug, an event in
+        the history, a finding or laboratory result) is not in the record: records are
+        incomplete, so this is not a veto, but the cause stays unlikely (1 in 100) until
+        the fact is found.
+    exposure_background : float
+        Frequency of a given exposure (a drug of the class, an event of the history) among
+        patients whose contractions have another cause: one in twenty. An acquired cause
+        whose defining exposure is in the record gains ``1 / exposure_background`` (20); a
+        defining finding counts through the phenotype instead.
+    local_code_background : float
+        Assumed frequency of a local ``CX:`` finding (a sensory trick, relief by
+        stretching...) among patients with involuntary contractions who do not have the
+        acquired cause that lists it: one in four, so that one such code moves the odds
+        at most fourfold. HPO does not name these findings, so they count for the acquired
+        causes only.
+    gene_test_sensitivity : float
+        Probability that a gene test finds the disease-causing variant of a disease of
+        that gene (0.9: sequencing misses some deletions, repeats and deep intronic
+        variants). A negative test lowers the odds of the gene's diseases tenfold.
+    gene_false_positive : float
+        Probability that a test reports a disease-causing variant in a gene that does not
+        cause the patient's disease (a carrier of a recessive variant read as causal, a
+        misclassified variant): 1 in 100, so a positive test raises the odds of the gene's
+        diseases ninetyfold.
     """
 
     cohort_prior_strength: float = 3.0
@@ -91,6 +116,11 @@ class ModelParameters:
     common_background: float = 0.1
     onset_spread: float = 0.2
     onset_atypical: float = 0.1
+    acquired_unmet: float = 0.01
+    exposure_background: float = 0.05
+    local_code_background: float = 0.25
+    gene_test_sensitivity: float = 0.9
+    gene_false_positive: float = 0.01
 
     def to_dict(self) -> dict[str, Any]:
         """Return the constants as JSON-ready data."""

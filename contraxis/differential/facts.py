@@ -1,0 +1,149 @@
+"""Case facts beyond the phenotype: drugs, history, local findings and gene tests.
+
+- An acquired cause is defined by facts (``requires`` in ``acquired_causes.yaml``): a drug
+  of a class, an event in the history, a finding or laboratory result. A drug or history
+  fact in the record gains ``1 / exposure_background``; a finding counts through the
+  phenotype already. When the case has none of them the cause gets ``acquired_unmet``
+  (1:100), and the explanation names what it would need.
+- Its ``supports`` (local ``CX:`` findings that HPO does not name) count as
+  ``f / local_code_background`` when present and ``(1 - f) / (1 - local_code_background)``
+  when recorded absent.
+- A gene test counts for every disease of the gene: a disease-causing variant found
+  multiplies the odds by ``sensitivity / false_positive``; a gene tested without one by
+  ``(1 - sensitivity) / (1 - false_positive)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from contraxis.case import Case
+
+from .evidence import CaseEvidence
+from .index import DifferentialIndex
+from .knowledge import FREQUENCY_WORDS, AcquiredCause, DifferentialKnowledge, Requirement
+
+__all__ = ["Fact", "case_facts"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One case fact as it counts for one disease.
+
+    Attributes
+    ----------
+    text : str
+        The fact in words.
+    log10_lr : float
+        Its ``log10`` likelihood ratio for the disease.
+    kind : str
+        ``requirement``, ``needs``, ``supports`` or ``gene test``.
+    """
+
+    text: str
+    log10_lr: float
+    kind: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready data."""
+        return {"fact": self.text, "kind": self.kind, "log10_lr": round(self.log10_lr, 2)}
+
+
+def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: DifferentialIndex, knowledge: DifferentialKnowledge) -> str | None:
+    """Describe how the case meets a requirement, or return None."""
+    if requirement.drug_class is not None:
+        members = knowledge.drug_classes.get(requirement.drug_class, frozenset())
+        for drug in case.medications:
+            if drug.name not in members:
+                continue
+            days = drug.days_since_start
+            if days is None:
+                return f"{drug.name} ({requirement.drug_class}; start date not given)"
+            if requirement.min_days is not None and days < requirement.min_days:
+                continue
+            if requirement.max_days is not None and days > requirement.max_days:
+                continue
+            return f"{drug.name} ({requirement.drug_class}) started {days} days ago"
+        return None
+    if requirement.history is not None:
+        return f"history {requirement.history}" if requirement.history in case.history else None
+    code = requirement.finding or ""
+    if code.startswith("CX:"):
+        return f"finding {code}" if code in evidence.local_present else None
+    wanted = index.term_position.get(code)
+    if wanted is None:
+        return None
+    for t in evidence.present:
+        if wanted in index.ancestors(t):
+            return f"finding {index.term_names[t]} ({index.term_ids[t]})"
+    return None
+
+
+def _cause_facts(cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex) -> list[Fact]:
+    knowledge: DifferentialKnowledge = index.knowledge
+    parameters = index.parameters
+    facts: list[Fact] = []
+    if cause.requires:
+        met = [(r, m) for r in cause.requires for m in [_met(r, case, evidence, index, knowledge)] if m]
+        exposures = [m for r, m in met if r.finding is None]
+        if exposures:
+            facts.append(Fact(f"has {exposures[0]}", -math.log10(parameters.exposure_background), "requirement"))
+        elif met:
+            facts.append(Fact(f"has {met[0][1]}", 0.0, "requirement"))
+        else:
+            needs = " or ".join(r.describe() for r in cause.requires)
+            facts.append(Fact(f"needs {needs}: not in the record", math.log10(parameters.acquired_unmet), "needs"))
+    background = parameters.local_code_background
+    cap = 1.0 - parameters.false_negative
+    for support in cause.supports:
+        f = FREQUENCY_WORDS[support.frequency]
+        if support.code in evidence.local_present:
+            facts.append(Fact(f"{support.code} ({support.frequency} in this cause)", math.log10(f / background), "supports"))
+        elif support.code in evidence.local_absent:
+            facts.append(Fact(f"no {support.code} ({support.frequency} in this cause)", math.log10((1 - min(f, cap)) / (1 - background)), "supports"))
+    return facts
+
+
+def case_facts(case: Case, *, evidence: CaseEvidence, index: DifferentialIndex) -> tuple[np.ndarray, dict[int, list[Fact]]]:
+    """Score the case facts for every disease.
+
+    Returns
+    -------
+    tuple
+        ``log10`` likelihood ratio per disease, and the facts behind it for each disease
+        they touch (by position in the index).
+    """
+    total = np.zeros(index.n_diseases)
+    details: dict[int, list[Fact]] = {}
+    knowledge: DifferentialKnowledge | None = index.knowledge
+    if knowledge is not None:
+        for cause in knowledge.acquired:
+            d = index.disease_position.get(cause.id)
+            if d is None:
+                continue
+            facts = _cause_facts(cause, case, evidence, index)
+            if facts:
+                details[d] = facts
+                total[d] += sum(f.log10_lr for f in facts)
+    if case.genetics is not None and (case.genetics.tested or case.genetics.positive):
+        parameters = index.parameters
+        sensitivity, false_positive = parameters.gene_test_sensitivity, parameters.gene_false_positive
+        positive = set(case.genetics.positive)
+        negative = set(case.genetics.tested) - positive
+        gene_position = {g: i for i, g in enumerate(index.genes)}
+        owners = np.repeat(np.arange(index.n_diseases), np.diff(index.gene_ptr))
+        for genes, value, word in (
+            (positive, math.log10(sensitivity / false_positive), "disease-causing variant found"),
+            (negative, math.log10((1 - sensitivity) / (1 - false_positive)), "tested, no disease-causing variant"),
+        ):
+            for gene in sorted(genes):
+                g = gene_position.get(gene)
+                if g is None:
+                    continue
+                for d in np.unique(owners[index.gene_idx == g]).tolist():
+                    total[d] += value
+                    details.setdefault(d, []).append(Fact(f"{gene}: {word}", value, "gene test"))
+    return total, details

@@ -1,0 +1,422 @@
+"""The reviewed data the differential reads beside the HPO files.
+
+Three files of ``contraxis/knowledge/data``, each with its schema below:
+
+- ``acquired_causes.yaml``: the acquired and common causes ranked beside the Mendelian
+  diseases (their phenotypes, the case facts that define them, their pretest weight);
+- ``lab_to_hpo.yaml``: laboratory and imaging results as HPO terms;
+- ``genetic_dystonias.yaml``: MDS names, levodopa response and disease-specific treatments.
+
+They may cite their own sources (a ``sources:`` block) or those of ``sources.yaml``, and
+refer to the drug classes of ``drugs.yaml``, the history codes of ``history.yaml`` and the
+unit conversions of ``labs.yaml`` (read with the knowledge base's own schema).
+:func:`load_knowledge` validates everything a schema and those files can check and raises
+one :class:`~contraxis.errors.KnowledgeBaseError` listing every problem;
+:meth:`DifferentialKnowledge.check_terms` then checks every HPO id against an ontology.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from contraxis.errors import KnowledgeBaseError, Problem, allowed
+from contraxis.knowledge import DATA_DIR
+from contraxis.knowledge import schema as kb_schema
+
+from .annotations import FREQUENCY_CLASSES, Annotation, Disease
+
+__all__ = [
+    "ACQUIRED_FILE",
+    "DYSTONIAS_FILE",
+    "FREQUENCY_WORDS",
+    "LABS_FILE",
+    "PRETEST_WEIGHTS",
+    "AcquiredCause",
+    "DifferentialKnowledge",
+    "GeneticDystonia",
+    "LabTest",
+    "Requirement",
+    "load_knowledge",
+]
+
+ACQUIRED_FILE = "acquired_causes.yaml"
+LABS_FILE = "lab_to_hpo.yaml"
+DYSTONIAS_FILE = "genetic_dystonias.yaml"
+
+FREQUENCY_WORDS: Mapping[str, float] = {
+    "obligate": FREQUENCY_CLASSES["HP:0040280"],
+    "very frequent": FREQUENCY_CLASSES["HP:0040281"],
+    "frequent": FREQUENCY_CLASSES["HP:0040282"],
+    "occasional": FREQUENCY_CLASSES["HP:0040283"],
+    "very rare": FREQUENCY_CLASSES["HP:0040284"],
+}
+"""The HPO frequency classes by name, read as in :data:`~.annotations.FREQUENCY_CLASSES`."""
+
+PRETEST_WEIGHTS: Mapping[str, float] = {"common": 1000.0, "uncommon": 100.0}
+"""Pretest weight of an acquired cause relative to one Mendelian disease (see the header of
+``acquired_causes.yaml``: 1 in 1,000 or more against under 1 in 100,000 for most rare
+diseases, and ten times less for an uncommon cause)."""
+
+Frequency = Literal["obligate", "very frequent", "frequent", "occasional", "very rare"]
+_HPO = r"^HP:\d{7}$"
+_LOCAL = r"^CX:[a-z0-9]+(-[a-z0-9]+)*$"
+_TERM = re.compile(_HPO)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Source(_Row):
+    id: str
+    citation: str
+    url: str | None = None
+
+
+class _Term(_Row):
+    hpo: str = Field(pattern=_HPO)
+    frequency: Frequency
+
+
+class _Support(_Row):
+    code: str = Field(pattern=_LOCAL)
+    frequency: Frequency
+
+
+class Requirement(_Row):
+    """One case fact that defines an acquired cause (exactly one of the three kinds).
+
+    Parameters
+    ----------
+    drug_class : str, optional
+        A drug class of ``drugs.yaml``, taken now or recently.
+    min_days, max_days : int, optional
+        Bounds on the days since that drug was started (a drug without a start date counts).
+    history : str, optional
+        A history code of ``history.yaml``.
+    finding : str, optional
+        An HPO term (the term or one below it) or a local ``CX:`` code among the findings.
+    """
+
+    drug_class: str | None = None
+    min_days: int | None = Field(default=None, ge=0)
+    max_days: int | None = Field(default=None, ge=0)
+    history: str | None = Field(default=None, pattern=r"^CX:hx-[a-z0-9]+(-[a-z0-9]+)*$")
+    finding: str | None = Field(default=None, pattern=f"{_HPO}|{_LOCAL}")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Requirement:
+        kinds = [k for k in ("drug_class", "history", "finding") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of drug_class, history, finding")
+        if (self.min_days is not None or self.max_days is not None) and self.drug_class is None:
+            raise ValueError("min_days and max_days go with drug_class only")
+        return self
+
+    def describe(self) -> str:
+        """The fact in words, for explanations."""
+        if self.drug_class is not None:
+            timing = ""
+            if self.max_days is not None:
+                timing = f" started within {self.max_days} days"
+            elif self.min_days is not None:
+                timing = f" taken for at least {self.min_days} days"
+            return f"a {self.drug_class} drug{timing}"
+        return f"history {self.history}" if self.history is not None else f"finding {self.finding}"
+
+
+class AcquiredCause(_Row):
+    """An acquired or common cause, as ``acquired_causes.yaml`` describes it."""
+
+    id: str = Field(pattern=r"^CX:cause-[a-z0-9]+(-[a-z0-9]+)*$")
+    name: str
+    pretest: Literal["common", "uncommon"]
+    requires: tuple[Requirement, ...] = Field(min_length=1)
+    phenotype: tuple[_Term, ...] = Field(min_length=1)
+    absent: tuple[str, ...] = ()
+    supports: tuple[_Support, ...] = ()
+    onset: tuple[str, ...] = ()
+    treatment: str
+    source: str
+
+    def as_disease(self, *, release: str) -> Disease:
+        """The cause as a :class:`~.annotations.Disease` for the index."""
+        annotations = tuple(Annotation(t.hpo, FREQUENCY_WORDS[t.frequency]) for t in self.phenotype)
+        negated = tuple(Annotation(term, negated=True) for term in self.absent)
+        return Disease(id=self.id, name=self.name, annotations=annotations + negated, onsets=self.onset,
+                       release=release, kind="acquired")
+
+
+class _AcquiredFile(_Row):
+    reviewed: dt.date
+    sources: tuple[_Source, ...] = ()
+    causes: tuple[AcquiredCause, ...]
+
+
+class _Limit(_Row):
+    below: float | None = None
+    above: float | None = None
+    hpo: str = Field(pattern=_HPO)
+
+
+class _Normal(_Row):
+    from_: float = Field(alias="from")
+    to: float
+    excludes: tuple[str, ...]
+
+
+class LabTest(_Row):
+    """How one laboratory test's result becomes HPO terms (``lab_to_hpo.yaml``)."""
+
+    loinc: str = Field(pattern=r"^\d{1,7}-\d$")
+    name: str
+    unit: str
+    low: _Limit | None = None
+    high: _Limit | None = None
+    normal: _Normal | None = None
+    source: str
+
+    @model_validator(mode="after")
+    def _limits(self) -> LabTest:
+        if self.low is not None and self.low.below is None:
+            raise ValueError("low needs a 'below' limit")
+        if self.high is not None and self.high.above is None:
+            raise ValueError("high needs an 'above' limit")
+        if self.normal is not None and self.normal.from_ > self.normal.to:
+            raise ValueError("normal: 'from' is above 'to'")
+        return self
+
+
+class _Imaging(_Row):
+    mri_brain_normal_excludes: tuple[str, ...]
+    source: str
+
+
+class _LabsFile(_Row):
+    reviewed: dt.date
+    sources: tuple[_Source, ...] = ()
+    tests: tuple[LabTest, ...]
+    imaging: _Imaging
+
+
+class GeneticDystonia(_Row):
+    """A genetic dystonia or treatable genetic disease (``genetic_dystonias.yaml``)."""
+
+    gene: str = Field(pattern=r"^[A-Z0-9][A-Z0-9orf.\-]*$")
+    mds_name: str | None = None
+    omim: tuple[str, ...] = Field(min_length=1)
+    inheritance: str
+    levodopa_responsive: bool
+    treatment: str | None = None
+    source: str
+
+
+class _DystoniasFile(_Row):
+    reviewed: dt.date
+    sources: tuple[_Source, ...] = ()
+    entries: tuple[GeneticDystonia, ...]
+
+
+@dataclass(frozen=True)
+class DifferentialKnowledge:
+    """The reviewed data the differential uses, validated (see :func:`load_knowledge`).
+
+    Attributes
+    ----------
+    acquired : tuple of AcquiredCause
+        The acquired and common causes.
+    labs : Mapping[str, LabTest]
+        Laboratory tests by LOINC code.
+    mri_normal_excludes : tuple of str
+        HPO terms a normal brain MRI excludes.
+    dystonias : Mapping[str, GeneticDystonia]
+        Genetic dystonia entries by OMIM id.
+    drug_classes : Mapping[str, frozenset[str]]
+        Members of each drug class of ``drugs.yaml``.
+    conversions : Mapping[str, Mapping[str, float]]
+        For each LOINC code, other units and the factor into the unit of ``lab_to_hpo.yaml``.
+    sources : Mapping[str, str]
+        Every source id the files may cite, with its citation.
+    reviewed : Mapping[str, str]
+        The review date of each file.
+    hashes : Mapping[str, str]
+        sha256 of each file read.
+    """
+
+    acquired: tuple[AcquiredCause, ...] = ()
+    labs: Mapping[str, LabTest] = field(default_factory=dict)
+    mri_normal_excludes: tuple[str, ...] = ()
+    dystonias: Mapping[str, GeneticDystonia] = field(default_factory=dict)
+    drug_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    conversions: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    reviewed: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = field(default_factory=dict)
+
+    def acquired_diseases(self) -> list[Disease]:
+        """The acquired causes as diseases for the index."""
+        release = f"{ACQUIRED_FILE} {self.reviewed.get(ACQUIRED_FILE, '')}".strip()
+        return [cause.as_disease(release=release) for cause in self.acquired]
+
+    def priors(self) -> dict[str, float]:
+        """Pretest weight of each acquired cause (see :data:`PRETEST_WEIGHTS`)."""
+        return {cause.id: PRETEST_WEIGHTS[cause.pretest] for cause in self.acquired}
+
+    def hpo_ids(self) -> list[tuple[str, str]]:
+        """Every HPO id the files use, with where it is used."""
+        found: list[tuple[str, str]] = []
+        for i, cause in enumerate(self.acquired):
+            where = f"{ACQUIRED_FILE}: causes[{i}] ({cause.id})"
+            found += [(t.hpo, f"{where}.phenotype") for t in cause.phenotype]
+            found += [(t, f"{where}.absent") for t in cause.absent]
+            found += [(t, f"{where}.onset") for t in cause.onset]
+            found += [(r.finding, f"{where}.requires") for r in cause.requires if r.finding and r.finding.startswith("HP:")]
+        for loinc, test in self.labs.items():
+            where = f"{LABS_FILE}: tests ({loinc})"
+            found += [(limit.hpo, where) for limit in (test.low, test.high) if limit is not None]
+            found += [(t, f"{where}.normal") for t in (test.normal.excludes if test.normal else ())]
+        found += [(t, f"{LABS_FILE}: imaging") for t in self.mri_normal_excludes]
+        return found
+
+    def check_terms(self, current: Iterable[str], *, release: str) -> None:
+        """Check that every HPO id the files use is a current term of an ontology release.
+
+        Raises
+        ------
+        KnowledgeBaseError
+            Listing every id that is not a current term.
+        """
+        known = set(current)
+        problems = [
+            Problem(where, f"{term} is not a current term of HPO {release}")
+            for term, where in self.hpo_ids()
+            if term not in known
+        ]
+        if problems:
+            raise KnowledgeBaseError(problems)
+
+
+def _read(directory: Path, name: str, problems: list[Problem]) -> tuple[Any, str]:
+    path = directory / name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(name, f"cannot read the file: {error.strerror}"))
+        return None, ""
+    try:
+        return yaml.safe_load(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
+        return None, ""
+
+
+def _validate(model: type[BaseModel], data: Any, name: str, problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for e in error.errors():
+            where = name + ": " + ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in e["loc"]).replace(".[", "[")
+            value = e.get("input")
+            shown = f"{value!r}: " if not isinstance(value, (dict, list)) and e["type"] != "missing" else ""
+            problems.append(Problem(where, f"{shown}{e['msg']}"))
+        return None
+
+
+def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
+    """Read and validate the differential's data files.
+
+    Parameters
+    ----------
+    directory : pathlib.Path, optional
+        The knowledge base's data folder (``contraxis/knowledge/data`` by default).
+
+    Raises
+    ------
+    KnowledgeBaseError
+        Listing every problem: a file that does not read or fit its schema, a source,
+        drug class or history code that does not resolve, an id given twice.
+    """
+    directory = directory or DATA_DIR
+    problems: list[Problem] = []
+    raw = {name: _read(directory, name, problems) for name in (ACQUIRED_FILE, LABS_FILE, DYSTONIAS_FILE)}
+    shared = {name: _read(directory, name, problems)[0] for name in ("sources.yaml", "drugs.yaml", "history.yaml", "labs.yaml")}
+    acquired = _validate(_AcquiredFile, raw[ACQUIRED_FILE][0], ACQUIRED_FILE, problems)
+    labs = _validate(_LabsFile, raw[LABS_FILE][0], LABS_FILE, problems)
+    dystonias = _validate(_DystoniasFile, raw[DYSTONIAS_FILE][0], DYSTONIAS_FILE, problems)
+    kb_sources = [_validate(kb_schema.Source, row, "sources.yaml", problems) for row in shared["sources.yaml"] or []]
+    drugs = _validate(kb_schema.Drugs, shared["drugs.yaml"], "drugs.yaml", problems)
+    history = _validate(kb_schema.History, shared["history.yaml"], "history.yaml", problems)
+    kb_labs = [_validate(kb_schema.LabTest, row, "labs.yaml", problems) for row in shared["labs.yaml"] or []]
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    sources = {row.id: row.citation for row in kb_sources if row is not None}
+    for name, parsed in ((ACQUIRED_FILE, acquired), (LABS_FILE, labs), (DYSTONIAS_FILE, dystonias)):
+        for row in parsed.sources:
+            if row.id in sources:
+                problems.append(Problem(f"{name}: sources", f"{row.id!r} is already a source (sources.yaml or another file)"))
+            sources[row.id] = row.citation
+    drug_classes = {c.id: frozenset(c.members) for c in drugs.classes}
+    history_codes = set(history.codes)
+
+    def need_source(where: str, source: str) -> None:
+        if source not in sources:
+            problems.append(Problem(where, f"source {source!r} is not in sources.yaml nor in the file's sources"))
+
+    seen: set[str] = set()
+    for i, cause in enumerate(acquired.causes):
+        where = f"{ACQUIRED_FILE}: causes[{i}]"
+        if cause.id in seen:
+            problems.append(Problem(where, f"{cause.id} is given twice"))
+        seen.add(cause.id)
+        need_source(where, cause.source)
+        for j, requirement in enumerate(cause.requires):
+            if requirement.drug_class is not None and requirement.drug_class not in drug_classes:
+                problems.append(Problem(f"{where}.requires[{j}]", f"drug class {requirement.drug_class!r} is not in drugs.yaml (allowed: {allowed(sorted(drug_classes))})"))
+            if requirement.history is not None and requirement.history not in history_codes:
+                problems.append(Problem(f"{where}.requires[{j}]", f"{requirement.history} is not a code of history.yaml"))
+        for term in cause.absent:
+            if not _TERM.match(term):
+                problems.append(Problem(f"{where}.absent", f"{term!r} is not an HPO id"))
+    by_loinc: dict[str, LabTest] = {}
+    for test in labs.tests:
+        if test.loinc in by_loinc:
+            problems.append(Problem(f"{LABS_FILE}: tests", f"{test.loinc} is given twice"))
+        by_loinc[test.loinc] = test
+        need_source(f"{LABS_FILE}: {test.loinc}", test.source)
+    need_source(f"{LABS_FILE}: imaging", labs.imaging.source)
+    by_omim: dict[str, GeneticDystonia] = {}
+    for entry in dystonias.entries:
+        need_source(f"{DYSTONIAS_FILE}: {entry.gene}", entry.source)
+        for omim in entry.omim:
+            if not re.fullmatch(r"OMIM:\d{6}", omim):
+                problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim!r} is not an OMIM id (OMIM: and six digits)"))
+            if omim in by_omim:
+                problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim} is already given for {by_omim[omim].gene}"))
+            by_omim[omim] = entry
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    conversions: dict[str, dict[str, float]] = {}
+    for row in kb_labs:
+        if row is not None and row.loinc in by_loinc and row.unit == by_loinc[row.loinc].unit:
+            conversions[row.loinc] = dict(row.conversions)
+    return DifferentialKnowledge(
+        acquired=acquired.causes,
+        labs=by_loinc,
+        mri_normal_excludes=labs.imaging.mri_brain_normal_excludes,
+        dystonias=by_omim,
+        drug_classes=drug_classes,
+        conversions=conversions,
+        sources=sources,
+        reviewed={ACQUIRED_FILE: str(acquired.reviewed), LABS_FILE: str(labs.reviewed), DYSTONIAS_FILE: str(dystonias.reviewed)},
+        hashes={name: digest for name, (_, digest) in raw.items()},
+    )

@@ -1,0 +1,301 @@
+"""Rank every disease for a case: :func:`rank` and its result, :class:`Differential`.
+
+The candidates are ordered by post-test probability, except that a *treatable* candidate
+(an acquired cause, or a genetic disease with a disease-specific treatment) that fits comes
+first: one whose likelihood ratio favours it (``log10 LR > 0``), whose defining facts are in
+the record (an acquired cause's drug, history or finding), and whose probability is within
+a factor of ten of the leading candidate's. Each candidate keeps its rank by
+probability (``rank``), which the benchmark uses.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from contraxis.case import Case
+
+from .evidence import CaseEvidence, case_evidence
+from .explain import Explanation, explain
+from .facts import Fact, case_facts
+from .genes import GeneSuggestion, suggest_genes
+from .index import KIND_ACQUIRED, DifferentialIndex
+from .knowledge import DifferentialKnowledge
+from .model import Evidence, Scores, score
+
+__all__ = ["Candidate", "Differential", "Treatment", "hpo_release", "rank"]
+
+TREATABLE_WINDOW = 10.0
+"""A treatable candidate moves to the front when its probability is within this factor of
+the leader's and its likelihood ratio favours it."""
+
+GENE_CANDIDATES = 20
+"""Gene suggestions are drawn from this many leading candidates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """A disease-specific treatment and its source."""
+
+    name: str
+    source: str
+    citation: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-ready data."""
+        return {"name": self.name, "source": self.source, "citation": self.citation}
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One disease of the differential.
+
+    Attributes
+    ----------
+    rank : int
+        Rank by post-test probability (1 is the most probable).
+    disease_id, name : str
+        The disease (``OMIM:``, ``ORPHA:``, ``DECIPHER:`` or ``CX:cause-...``).
+    kind : str
+        ``mendelian`` or ``acquired``.
+    genes : tuple of str
+        Its genes.
+    score : float
+        ``log10`` of its likelihood ratio for the case.
+    post_test_probability : float
+        Its probability given the case, over every disease ranked.
+    release : str
+        The annotation release its phenotype comes from.
+    mds_name : str or None
+        Its MDS name (Marras et al. 2016), for a genetic dystonia.
+    levodopa_responsive : bool or None
+        For a genetic dystonia entry: whether it responds to levodopa.
+    treatment : Treatment or None
+        Its disease-specific (or cause-specific) treatment.
+    """
+
+    rank: int
+    disease_id: str
+    name: str
+    kind: str
+    genes: tuple[str, ...]
+    score: float
+    post_test_probability: float
+    release: str
+    mds_name: str | None = None
+    levodopa_responsive: bool | None = None
+    treatment: Treatment | None = None
+    _explain: Callable[[], Explanation] | None = field(default=None, repr=False)
+
+    @property
+    def treatable(self) -> bool:
+        """Whether it has a disease-specific treatment."""
+        return self.treatment is not None
+
+    @functools.cached_property
+    def explanation(self) -> Explanation:
+        """Why it ranks here (computed on first use)."""
+        if self._explain is None:
+            raise ValueError(f"{self.disease_id}: no explanation available")
+        return self._explain()
+
+    def to_json(self, *, detail: bool = False) -> dict[str, Any]:
+        """JSON-ready data: the summary of its explanation, or all of it with ``detail``."""
+        data: dict[str, Any] = {
+            "rank": self.rank,
+            "disease_id": self.disease_id,
+            "name": self.name,
+            "kind": self.kind,
+            "genes": list(self.genes),
+            "mds_name": self.mds_name,
+            "score": round(self.score, 3),
+            "post_test_probability": float(f"{self.post_test_probability:.4g}"),
+            "treatable": self.treatable,
+            "treatment": self.treatment.to_json() if self.treatment else None,
+            "release": self.release,
+        }
+        if self.levodopa_responsive is not None:
+            data["levodopa_responsive"] = self.levodopa_responsive
+        if self._explain is not None:
+            e = self.explanation
+            if detail:
+                data["explanation"] = e.to_json()
+            else:
+                data["matched"] = [line.to_json() for line in e.matched[:5]]
+                data["matched_count"] = e.matched_count
+                data["unexplained_count"] = e.unexplained_count
+                data["missing"] = [m.to_json() for m in e.missing[:3]]
+                data["excluded"] = [line.to_json() for line in e.excluded if line.match == "against"][:3]
+                data["onset"] = e.onset
+                if e.facts:
+                    data["facts"] = [f.to_json() for f in e.facts]
+                data["parts"] = {k: round(v, 2) for k, v in e.parts.items()}
+        return data
+
+
+@dataclass(frozen=True, eq=False)
+class Differential:
+    """The ranked differential for one case.
+
+    Attributes
+    ----------
+    case_id : str or None
+        The case's id.
+    hpo_release : str
+        The HPO releases the ranking used, in words.
+    releases : dict
+        The same, by role (``ontology``, ``annotation``, ``hpo3``, knowledge files).
+    candidates : tuple of Candidate
+        The leading candidates, treatable ones that fit first, then by probability.
+    genes : tuple of GeneSuggestion
+        Gene tests that would settle the top of the list, best first.
+    evidence : CaseEvidence
+        How the case was read.
+    n_diseases : int
+        How many diseases were ranked.
+    """
+
+    case_id: str | None
+    hpo_release: str
+    releases: dict[str, str]
+    candidates: tuple[Candidate, ...]
+    genes: tuple[GeneSuggestion, ...]
+    evidence: CaseEvidence
+    n_diseases: int
+    evidence_summary: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self, *, detail: bool = False) -> dict[str, Any]:
+        """JSON-ready data (``detail`` adds each candidate's full explanation)."""
+        return {
+            "id": self.case_id,
+            "hpo_release": self.hpo_release,
+            "releases": self.releases,
+            "model": "likelihood ratio per finding (LIRICAL-style), uniform pretest over Mendelian diseases",
+            "diseases_ranked": self.n_diseases,
+            "evidence": self.evidence_summary,
+            "candidates": [c.to_json(detail=detail) for c in self.candidates],
+            "genes": [g.to_json() for g in self.genes],
+        }
+
+
+def hpo_release(index: DifferentialIndex) -> str:
+    """The HPO releases of an index in words, e.g. ``2025-11-24 (annotations 2025-01-16)``."""
+    r = index.releases
+    return f"{r.get('ontology', '?')} (annotations {r.get('annotation', '?')})"
+
+
+def _treatment(index: DifferentialIndex, d: int) -> tuple[str | None, bool | None, Treatment | None]:
+    knowledge: DifferentialKnowledge | None = index.knowledge
+    if knowledge is None:
+        return None, None, None
+    disease_id = index.disease_ids[d]
+    if index.kind[d] == KIND_ACQUIRED:
+        cause = next((c for c in knowledge.acquired if c.id == disease_id), None)
+        if cause is not None:
+            return None, None, Treatment(cause.treatment, cause.source, knowledge.sources.get(cause.source, ""))
+        return None, None, None
+    entry = knowledge.dystonias.get(disease_id)
+    if entry is None:
+        return None, None, None
+    treatment = Treatment(entry.treatment, entry.source, knowledge.sources.get(entry.source, "")) if entry.treatment else None
+    return entry.mds_name, entry.levodopa_responsive, treatment
+
+
+def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str | None = None) -> Differential:
+    """Rank every disease of the index for a case.
+
+    Parameters
+    ----------
+    case : Case
+        The patient (see :mod:`.evidence` for which fields count).
+    index : DifferentialIndex
+        The index (:func:`~contraxis.differential.load_index`).
+    top : int
+        How many candidates to return (all diseases are scored).
+    onset_term : str, optional
+        An HPO onset term to use instead of ``case.onset_age``.
+
+    Returns
+    -------
+    Differential
+        The leading candidates with their explanations, and gene suggestions.
+    """
+    read = case_evidence(case, index=index, onset_term=onset_term)
+    facts_log, facts = case_facts(case, evidence=read, index=index)
+    evidence = Evidence(
+        present=read.present,
+        excluded=read.excluded,
+        excluded_by_test=read.excluded_by_test,
+        onset_bands=read.evidence.onset_bands,
+        facts_log=facts_log,
+    )
+    scores = score(evidence, index=index)
+    chosen = _leading(scores, top)
+    excluded_rows = read.excluded + read.excluded_by_test
+    leader = float(scores.posterior[chosen[0]]) if len(chosen) else 0.0
+
+    candidates = []
+    for position, d in enumerate(chosen, start=1):
+        mds_name, levodopa, treatment = _treatment(index, d)
+        candidates.append(Candidate(
+            rank=position,
+            disease_id=index.disease_ids[d],
+            name=index.disease_names[d],
+            kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
+            genes=index.genes_of(d),
+            score=float(scores.total[d]),
+            post_test_probability=float(scores.posterior[d]),
+            release=index.disease_release(d),
+            mds_name=mds_name,
+            levodopa_responsive=levodopa,
+            treatment=treatment,
+            _explain=functools.partial(_explanation, d, scores, read.present, excluded_rows, index, tuple(facts.get(d, ()))),
+        ))
+    unmet = {index.disease_ids[d] for d, found in facts.items() if any(f.kind == "needs" for f in found)}
+    fits = [
+        c for c in candidates
+        if c.treatable and c.score > 0 and c.disease_id not in unmet and c.post_test_probability * TREATABLE_WINDOW >= leader
+    ]
+    ordered = fits + [c for c in candidates if c not in fits]
+
+    tested = case.genetics.tested if case.genetics else ()
+    genes = suggest_genes(
+        ((c.disease_id, c.post_test_probability, c.genes) for c in sorted(candidates, key=lambda c: c.rank)[:GENE_CANDIDATES]),
+        already_tested=tested,
+    )
+    summary = {
+        "present": [{"term": index.term_ids[t], "name": index.term_names[t]} for t in read.present],
+        "excluded": [{"term": index.term_ids[t], "name": index.term_names[t]} for t in excluded_rows],
+        "onset": read.onset,
+        "labs": [r.to_json() for r in read.labs],
+        "replaced": read.replaced,
+        "set_aside": read.set_aside,
+        "local_codes": sorted(read.local_present),
+    }
+    return Differential(
+        case_id=case.id,
+        hpo_release=hpo_release(index),
+        releases=index.releases,
+        candidates=tuple(ordered),
+        genes=tuple(genes),
+        evidence=read,
+        n_diseases=index.n_diseases,
+        evidence_summary=summary,
+    )
+
+
+def _explanation(d: int, scores: Scores, present: tuple[int, ...], excluded: tuple[int, ...], index: DifferentialIndex, facts: tuple[Fact, ...]) -> Explanation:
+    return explain(d, scores=scores, present=present, excluded=excluded, index=index, facts=facts)
+
+
+def _leading(scores: Scores, top: int) -> list[int]:
+    """Positions of the ``top`` most probable diseases, best first (ties by position)."""
+    n = len(scores.posterior)
+    top = max(0, min(top, n))
+    if top == 0:
+        return []
+    part = np.argpartition(-scores.posterior, top - 1)[:top]
+    return sorted(part.tolist(), key=lambda d: (-scores.posterior[d], d))
