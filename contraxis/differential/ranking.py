@@ -26,7 +26,7 @@ from .index import KIND_ACQUIRED, DifferentialIndex
 from .knowledge import DifferentialKnowledge
 from .model import Evidence, Scores, score
 
-__all__ = ["Candidate", "Differential", "Treatment", "hpo_release", "rank"]
+__all__ = ["Candidate", "Differential", "Treatment", "hpo_release", "rank", "score_case"]
 
 TREATABLE_WINDOW = 10.0
 """A treatable candidate moves to the front when its probability is within this factor of
@@ -204,6 +204,26 @@ def _treatment(index: DifferentialIndex, d: int) -> tuple[str | None, bool | Non
     return entry.mds_name, entry.levodopa_responsive, treatment
 
 
+def score_case(case: Case, *, index: DifferentialIndex, onset_term: str | None = None) -> tuple[CaseEvidence, dict[int, list[Fact]], Scores]:
+    """Read a case and score every disease (what :func:`rank` does before choosing the top).
+
+    Returns
+    -------
+    tuple
+        How the case was read, the case facts per disease, and the model's scores.
+    """
+    read = case_evidence(case, index=index, onset_term=onset_term)
+    facts_log, facts = case_facts(case, evidence=read, index=index)
+    evidence = Evidence(
+        present=read.present,
+        excluded=read.excluded,
+        excluded_by_test=read.excluded_by_test,
+        onset_bands=read.evidence.onset_bands,
+        facts_log=facts_log,
+    )
+    return read, facts, score(evidence, index=index)
+
+
 def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str | None = None) -> Differential:
     """Rank every disease of the index for a case.
 
@@ -223,16 +243,7 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
     Differential
         The leading candidates with their explanations, and gene suggestions.
     """
-    read = case_evidence(case, index=index, onset_term=onset_term)
-    facts_log, facts = case_facts(case, evidence=read, index=index)
-    evidence = Evidence(
-        present=read.present,
-        excluded=read.excluded,
-        excluded_by_test=read.excluded_by_test,
-        onset_bands=read.evidence.onset_bands,
-        facts_log=facts_log,
-    )
-    scores = score(evidence, index=index)
+    read, facts, scores = score_case(case, index=index, onset_term=onset_term)
     chosen = _leading(scores, top)
     excluded_rows = read.excluded + read.excluded_by_test
     leader = float(scores.posterior[chosen[0]]) if len(chosen) else 0.0

@@ -1,0 +1,226 @@
+"""The differential's two commands: ``contraxis differential`` and ``contraxis bench differential``.
+
+Both are plain functions with Typer parameters; ``contraxis/cli/__init__.py`` registers them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from ..case import parse_document, read_case
+from ..errors import CaseError, ContraxisError, Problem
+from ..report.terminal import THEME
+
+__all__ = ["bench_differential_command", "differential_command", "read_cases"]
+
+_PHENOPACKET_KEYS = ("phenotypicFeatures", "metaData", "subject", "interpretations")
+
+
+def _is_jsonl(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
+
+
+def read_cases(path: Path) -> Iterator[tuple[Any, str | None]]:
+    """Yield ``(case, onset term)`` from a case, vignette, phenopacket or JSONL of phenopackets.
+
+    Raises
+    ------
+    CaseError
+        When the file cannot be read or holds no case.
+    """
+    from ..io.phenopacket import iter_phenopackets, read_phenopacket
+
+    if _is_jsonl(path):
+        for imported in iter_phenopackets(path):
+            yield imported.case, imported.onset_term
+        return
+    try:
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    except OSError as error:
+        raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=str(path)) from None
+    except UnicodeDecodeError:
+        raise CaseError([Problem("", "the file is not UTF-8 text")], source=str(path)) from None
+    data = parse_document(text, source=str(path))
+    if isinstance(data, dict) and "case" not in data and any(key in data for key in _PHENOPACKET_KEYS):
+        imported = read_phenopacket(data, source=str(path))
+        yield imported.case, imported.onset_term
+        return
+    yield read_case(data, source=str(path)), None
+
+
+def _fail(error: ContraxisError) -> None:
+    from . import fail
+
+    fail(error)
+
+
+def _table(result: Any, *, top: int) -> Table:
+    table = Table(show_header=True, header_style="cx.title", expand=True, show_lines=False)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("disease")
+    table.add_column("genes")
+    table.add_column("P", justify="right", no_wrap=True)
+    table.add_column("log10 LR", justify="right", no_wrap=True)
+    table.add_column("why")
+    for candidate in result.candidates[:top]:
+        name = Text(candidate.name, style="cx.title")
+        name.append(f"\n{candidate.disease_id}", style="cx.muted")
+        if candidate.mds_name:
+            name.append(f"  {candidate.mds_name}", style="cx.value")
+        if candidate.treatment is not None:
+            name.append(f"\ntreatable: {candidate.treatment.name}", style="cx.ok")
+        explanation = candidate.explanation
+        why = Text()
+        matched = explanation.matched[:4]
+        if matched:
+            why.append("matches " + ", ".join(f"{m.name} {m.log10_lr:+.1f}" for m in matched))
+        if explanation.unexplained_count:
+            why.append(f"\n{explanation.unexplained_count} not explained", style="cx.muted")
+        against = [line for line in explanation.excluded if line.match == "against"][:2]
+        if against:
+            why.append("\nabsent: " + ", ".join(f"{a.name} {a.log10_lr:+.1f}" for a in against), style="cx.muted")
+        if explanation.missing:
+            why.append("\nexpected: " + ", ".join(m.name for m in explanation.missing[:2]), style="cx.muted")
+        for fact in explanation.facts:
+            why.append(f"\n{fact.text}", style="cx.value" if fact.log10_lr >= 0 else "cx.muted")
+        table.add_row(
+            str(candidate.rank),
+            name,
+            ", ".join(candidate.genes[:4]) + (" ..." if len(candidate.genes) > 4 else ""),
+            f"{candidate.post_test_probability:.2g}",
+            f"{candidate.score:.1f}",
+            why,
+        )
+    return table
+
+
+def _print(console: Console, result: Any, *, top: int) -> None:
+    head = Text(f"Differential for {result.case_id or '(no id)'}", style="cx.title")
+    head.append(f"  HPO {result.hpo_release}; {result.n_diseases} diseases ranked", style="cx.muted")
+    parts: list[Any] = [head, _table(result, top=top)]
+    if result.genes:
+        parts.append(Text("Gene tests: " + ", ".join(f"{g.gene} ({g.probability:.2g})" for g in result.genes[:8]), style="cx.value"))
+    evidence = result.evidence
+    notes = [f"{code}: {why}" for code, why in evidence.set_aside.items()]
+    notes += [f"{old} read as {new}" for old, new in evidence.replaced.items()]
+    notes += [f"{lab.test} {lab.value}: {lab.note}" for lab in evidence.labs if lab.note]
+    if notes:
+        parts.append(Text("Not used or changed: " + "; ".join(notes), style="cx.muted"))
+    console.print(Group(*parts))
+
+
+def differential_command(
+    file: Path = typer.Argument(..., help="A case or vignette (YAML or JSON), a phenopacket (JSON), or phenopackets as JSON Lines (.jsonl, .jsonl.gz)."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="Print one JSON line per case instead of a table."),
+    top: int = typer.Option(50, "--top", min=1, max=1000, help="How many candidates to list."),
+) -> None:
+    """Rank every HPO-annotated disease and the acquired causes for each case in FILE."""
+    from ..differential import load_index, rank
+
+    console = Console(theme=THEME)
+    try:
+        index = load_index()
+        for case, onset_term in read_cases(file):
+            result = rank(case, index=index, top=top, onset_term=onset_term)
+            if jsonl:
+                data = result.to_json()
+                line = {"id": data["id"], "hpo_release": data["hpo_release"], "releases": data["releases"], "candidates": data["candidates"], "genes": data["genes"]}
+                typer.echo(json.dumps(line, ensure_ascii=False))
+            else:
+                _print(console, result, top=min(top, 20))
+    except ContraxisError as error:
+        _fail(error)
+
+
+def _figures(table: Table, label: str, result: Any) -> None:
+    table.add_row(
+        label,
+        str(len(result.ranks)),
+        str(len(result.known)),
+        str(result.unknown),
+        f"{result.top(1):.3f}",
+        f"{result.top(3):.3f}",
+        f"{result.top(10):.3f}",
+        f"{result.mrr:.3f}",
+        f"{result.ms_per_case:.2f}",
+    )
+
+
+def bench_differential_command(
+    set_path: Path = typer.Argument(..., help="Phenopackets with known diagnoses, as JSON Lines (.jsonl or .jsonl.gz)."),
+    hpo3_sample: Optional[int] = typer.Option(400, "--hpo3-sample", min=1, help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set."),
+    no_hpo3: bool = typer.Option(False, "--no-hpo3", help="Rank with Contraxis only."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Top-1/3/10 and MRR of the known diagnosis, Contraxis beside hpo3's similarity, on the same cases."""
+    from ..differential import load_index
+    from ..differential.benchmark import run_benchmark
+    from ..io.phenopacket import iter_phenopackets
+
+    console = Console(theme=THEME, stderr=True)
+    try:
+        start = time.perf_counter()
+        index = load_index()
+        startup = time.perf_counter() - start
+        cases = list(iter_phenopackets(set_path))
+        if not cases:
+            raise CaseError([Problem("", "holds no phenopacket")], source=str(set_path))
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(method: str, done: int, total: int) -> None:
+                if method not in tasks:
+                    tasks[method] = bar.add_task(method, total=total)
+                bar.update(tasks[method], completed=done)
+
+            report = run_benchmark(
+                cases, index=index, set_name=str(set_path), hpo3_sample=hpo3_sample, run_hpo3=not no_hpo3,
+                startup_seconds=startup, progress=progress,
+            )
+    except ContraxisError as error:
+        _fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(report.to_json()))
+        return
+    out = Console(theme=THEME)
+    table = Table(title=f"{set_path.name}: rank of the known diagnosis among OMIM diseases", header_style="cx.title")
+    for column in ("method", "cases", "known", "not known", "top-1", "top-3", "top-10", "MRR", "ms/case"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    _figures(table, "Contraxis, all cases", report.contraxis)
+    if report.hpo3 is not None:
+        _figures(table, f"Contraxis, sample of {len(report.sample)}", report.contraxis_on_sample)
+        _figures(table, f"hpo3 resnik funSimAvg, sample of {len(report.sample)}", report.hpo3)
+        pair = report.both_known()
+        if pair is not None:
+            _figures(table, "Contraxis, sample, known to both", pair[0])
+            _figures(table, "hpo3, sample, known to both", pair[1])
+    out.print(table)
+    line = Text(f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} with annotations {index.releases.get('annotation')}", style="cx.muted")
+    out.print(line)
+    if report.hpo3 is not None:
+        mine, theirs = report.contraxis_on_sample, report.hpo3
+
+        def fewer(k: int) -> str:
+            miss_theirs, miss_mine = 1 - theirs.top(k), 1 - mine.top(k)
+            if miss_theirs <= 0:
+                return f"as often at top-{k}"
+            change = (miss_theirs - miss_mine) / miss_theirs
+            return f"{abs(change):.0%} {'less' if change >= 0 else 'more'} often at top-{k}"
+
+        speed = theirs.ms_per_case / mine.ms_per_case if mine.ms_per_case > 0 else float("inf")
+        out.print(Text(
+            f"On the sample, Contraxis misses the diagnosis {fewer(1)} and {fewer(10)} than hpo3, "
+            f"and is {speed:.0f} times faster per case.", style="cx.value"))
