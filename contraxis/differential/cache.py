@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def read_index(path: Path, *, key: str, knowledge: DifferentialKnowledge | None 
             if header.get("key") != key or header.get("format") != FORMAT:
                 return None
             arrays = {name: data[name] for name in ARRAYS}
-    except (OSError, KeyError, ValueError, json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as error:
         if path.exists():
             _log.warning("the differential index cache %s cannot be read (%s): rebuilding it", path, error)
         return None

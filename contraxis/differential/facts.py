@@ -52,8 +52,12 @@ class Fact:
         return {"fact": self.text, "kind": self.kind, "log10_lr": round(self.log10_lr, 2)}
 
 
-def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: DifferentialIndex, knowledge: DifferentialKnowledge) -> str | None:
-    """Describe how the case meets a requirement, or return None."""
+def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]) -> str | None:
+    """Describe how the case meets a requirement, or return None.
+
+    ``above`` maps every ancestor of a present finding to that finding.
+    """
+    knowledge: DifferentialKnowledge = index.knowledge
     if requirement.drug_class is not None:
         members = knowledge.drug_classes.get(requirement.drug_class, frozenset())
         for drug in case.medications:
@@ -74,20 +78,17 @@ def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: Di
     if code.startswith("CX:"):
         return f"finding {code}" if code in evidence.local_present else None
     wanted = index.term_position.get(code)
-    if wanted is None:
+    if wanted is None or wanted not in above:
         return None
-    for t in evidence.present:
-        if wanted in index.ancestors(t):
-            return f"finding {index.term_names[t]} ({index.term_ids[t]})"
-    return None
+    t = above[wanted]
+    return f"finding {index.term_names[t]} ({index.term_ids[t]})"
 
 
-def _cause_facts(cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex) -> list[Fact]:
-    knowledge: DifferentialKnowledge = index.knowledge
+def _cause_facts(cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]) -> list[Fact]:
     parameters = index.parameters
     facts: list[Fact] = []
     if cause.requires:
-        met = [(r, m) for r in cause.requires for m in [_met(r, case, evidence, index, knowledge)] if m]
+        met = [(r, m) for r in cause.requires for m in [_met(r, case, evidence, index, above)] if m]
         exposures = [m for r, m in met if r.finding is None]
         if exposures:
             facts.append(Fact(f"has {exposures[0]}", -math.log10(parameters.exposure_background), "requirement"))
@@ -120,11 +121,12 @@ def case_facts(case: Case, *, evidence: CaseEvidence, index: DifferentialIndex) 
     details: dict[int, list[Fact]] = {}
     knowledge: DifferentialKnowledge | None = index.knowledge
     if knowledge is not None:
+        above = {a: t for t in evidence.present for a in index.ancestors(t).tolist()}
         for cause in knowledge.acquired:
             d = index.disease_position.get(cause.id)
             if d is None:
                 continue
-            facts = _cause_facts(cause, case, evidence, index)
+            facts = _cause_facts(cause, case, evidence, index, above)
             if facts:
                 details[d] = facts
                 total[d] += sum(f.log10_lr for f in facts)

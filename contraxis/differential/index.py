@@ -33,6 +33,7 @@ term, a "row" the slice of a CSR layout for one disease):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -106,12 +107,11 @@ class DifferentialIndex:
             raise KnowledgeBaseError([Problem("differential index", f"missing arrays: {', '.join(missing)}")])
         object.__setattr__(self, "term_position", {t: i for i, t in enumerate(self.term_ids)})
         object.__setattr__(self, "disease_position", {d: i for i, d in enumerate(self.disease_ids)})
+        for name in ARRAYS:  # arrays read as plain attributes: ``index.background``
+            object.__setattr__(self, name, self.arrays[name])
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        arrays = object.__getattribute__(self, "arrays")
-        if name in arrays:
-            return arrays[name]
-        raise AttributeError(name)
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
 
     @property
     def n_terms(self) -> int:
@@ -128,7 +128,7 @@ class DifferentialIndex:
         """The data releases the index was built from (``annotation``, ``ontology``...)."""
         return dict(self.meta.get("releases", {}))
 
-    @property
+    @functools.cached_property
     def parameters(self) -> ModelParameters:
         """The model constants the index was built with."""
         return ModelParameters(**self.meta["parameters"])

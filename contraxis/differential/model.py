@@ -140,7 +140,7 @@ def reduce_terms(present: Sequence[int], excluded: Sequence[int], *, index: Diff
         else:
             kept_present.append(t)
     excluded_set = [t for t in dict.fromkeys(excluded) if t not in present_set]
-    excluded_lookup = set(excluded_set)
+    excluded_lookup = {t for t in excluded_set if t not in covered}
     kept_excluded = []
     for t in excluded_set:
         if t in covered:
@@ -210,24 +210,27 @@ def _excluded(terms: Sequence[int], sought: Sequence[bool], index: DifferentialI
     return out
 
 
+def _slices(ptr: np.ndarray, data: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """The CSR slices of ``rows``, concatenated."""
+    if not rows:
+        return data[:0]
+    return np.concatenate([data[ptr[r] : ptr[r + 1]] for r in rows])
+
+
 def _unmentioned(present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex) -> np.ndarray:
     """log10 LR of the disease annotations the record neither mentions nor excludes."""
-    a = index.arrays
-    accounted: set[int] = set()
-    for t in present:
-        accounted.update(index.ancestors(t).tolist())
-        accounted.update(index.descendants(t).tolist())
-    for t in excluded:
-        accounted.update(index.descendants(t).tolist())
-    total = a["unmentioned_total"].copy()
-    if accounted:
-        terms = np.fromiter(accounted, dtype=np.int64, count=len(accounted))
-        ptr = a["unmentioned_ptr"]
-        lengths = ptr[terms + 1] - ptr[terms]
-        terms = terms[lengths > 0]
-        if len(terms):
-            take = np.concatenate([np.arange(ptr[t], ptr[t + 1]) for t in terms])
-            total -= np.bincount(a["unmentioned_rows"][take], weights=a["unmentioned_log"][take], minlength=index.n_diseases)
+    accounted = np.unique(np.concatenate([
+        _slices(index.anc_ptr, index.anc_idx, present),
+        _slices(index.desc_ptr, index.desc_idx, present),
+        _slices(index.desc_ptr, index.desc_idx, excluded),
+    ]))
+    total = index.unmentioned_total.copy()
+    ptr = index.unmentioned_ptr
+    starts, ends = ptr[accounted], ptr[accounted + 1]
+    lengths = ends - starts
+    if lengths.sum():
+        take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        total -= np.bincount(index.unmentioned_rows[take], weights=index.unmentioned_log[take], minlength=index.n_diseases)
     return total
 
 

@@ -1,0 +1,83 @@
+"""The on-disk cache of the index: round trip, keys, staleness, atomic writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from contraxis.differential import ModelParameters, cache
+from contraxis.differential.cache import cache_path, index_key, read_index, write_index
+from contraxis.differential.knowledge import DifferentialKnowledge
+
+from .conftest import mini_knowledge
+
+
+def test_round_trip_keeps_everything(mini_kb, tmp_path):
+    """Check that an index read back from its file equals the one written."""
+    path = tmp_path / "index.npz"
+    write_index(mini_kb, path, key="k1")
+    back = read_index(path, key="k1", knowledge=mini_kb.knowledge)
+    assert back is not None
+    assert back.term_ids == mini_kb.term_ids and back.disease_names == mini_kb.disease_names
+    assert back.genes == mini_kb.genes and dict(back.replaced_by) == dict(mini_kb.replaced_by)
+    assert back.meta == mini_kb.meta
+    for name, array in mini_kb.arrays.items():
+        assert np.array_equal(back.arrays[name], array), name
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_wrong_key_missing_or_damaged_file_reads_as_none(mini_kb, tmp_path):
+    """Check that a stale, absent or damaged cache file is not used."""
+    path = tmp_path / "index.npz"
+    assert read_index(path, key="k1") is None
+    write_index(mini_kb, path, key="k1")
+    assert read_index(path, key="k2") is None
+    path.write_bytes(path.read_bytes()[:1000])
+    assert read_index(path, key="k1") is None
+
+
+def test_key_follows_the_data_the_parameters_and_the_code():
+    """Check that the key changes with the acquired-causes file and the model constants."""
+    knowledge = DifferentialKnowledge(hashes={"acquired_causes.yaml": "a"})
+    base = index_key(knowledge=knowledge)
+    assert base == index_key(knowledge=knowledge)
+    assert base != index_key(knowledge=DifferentialKnowledge(hashes={"acquired_causes.yaml": "b"}))
+    assert base != index_key(knowledge=knowledge, parameters=ModelParameters(reporting=0.3))
+    assert cache_path(base, cache_dir=cache.Path("/x")).name == f"index-{base[:24]}.npz"
+
+
+@pytest.fixture()
+def counted_build(mini_kb, monkeypatch):
+    """Replace the real build (hpo3 and the annotation files) by the mini index, counting calls."""
+    calls = []
+    knowledge = mini_knowledge()
+    monkeypatch.setattr(cache, "load_knowledge", lambda: knowledge)
+    monkeypatch.setattr(cache, "_build", lambda k, p: calls.append(1) or dataclasses.replace(mini_kb, knowledge=k))
+    monkeypatch.setattr(cache, "index_key", lambda **kw: os.environ.get("TEST_INDEX_KEY", "key-1"))
+    return calls
+
+
+def test_load_builds_once_then_reads_the_cache(counted_build, tmp_path, monkeypatch):
+    """Check that the first load builds and writes, the next reads, and a stale key rebuilds."""
+    first = cache.load_index(cache_dir=tmp_path)
+    again = cache.load_index(cache_dir=tmp_path)
+    assert len(counted_build) == 1
+    assert again.disease_ids == first.disease_ids and again.knowledge is not None
+    monkeypatch.setenv("TEST_INDEX_KEY", "key-2")
+    cache.load_index(cache_dir=tmp_path)
+    assert len(counted_build) == 2
+    cache.load_index(cache_dir=tmp_path, rebuild=True)
+    assert len(counted_build) == 3
+    assert sorted(p.name for p in (tmp_path / "differential").iterdir()) == ["index-key-1.npz", "index-key-2.npz"]
+
+
+def test_unwritable_cache_still_gives_an_index(counted_build, tmp_path, caplog):
+    """Check that a cache folder that cannot be written only costs a warning."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    index = cache.load_index(cache_dir=blocker)
+    assert index.n_diseases > 0
+    assert "cannot write the differential index cache" in caplog.text

@@ -1,0 +1,82 @@
+"""The real index (HPO 2025-11-24 ontology, 2025-01-16 annotations) on real cases.
+
+The figures pinned here change with the data releases; each names how it was produced
+(``contraxis differential FILE --jsonl`` gives the same ranks).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from contraxis.case import load_case
+from contraxis.differential import rank
+from contraxis.io.phenopacket import iter_phenopackets
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+DEV = SHARED / "benchmarks" / "phenopackets-dev.jsonl"
+VIGNETTES = SHARED / "vignettes"
+
+
+def test_releases_and_reconciliation_are_recorded(real_index):
+    """Check the releases and the reconciliation counts (python -c "from contraxis.differential
+    import load_index; print(load_index().meta['reconciliation'])")."""
+    assert real_index.releases["ontology"] == "2025-11-24"
+    assert real_index.releases["annotation"] == "2025-01-16"
+    counts = real_index.meta["reconciliation"]
+    assert counts["replaced_terms"] == 31 and counts["replaced_rows"] == 284
+    assert counts["dropped_terms"] == 1 and counts["dropped_rows"] == 3
+    assert counts["diseases_only_in_ontology_release"] == 233
+    assert counts["diseases_only_in_annotation_release"] == 72
+    assert real_index.n_diseases == 12914  # 12,898 annotated diseases + 16 acquired causes
+
+
+@pytest.fixture(scope="module")
+def sgce_cases():
+    if not DEV.exists():
+        pytest.skip(f"the dev benchmark is not here: {DEV}")
+    return {c.case.id: c for c in iter_phenopackets(DEV) if c.diagnoses and c.diagnoses[0].id == "OMIM:159900"}
+
+
+@pytest.mark.parametrize("case_id", ["PMID_28949039_Case_3", "PMID_28949039_Case_4"])
+def test_myoclonus_dystonia_patients_rank_dyt_sgce_in_the_top_ten(real_index, sgce_cases, case_id):
+    """Check that published SGCE patients rank Dystonia 11 (DYT-SGCE) in the top ten."""
+    imported = sgce_cases[case_id]
+    result = rank(imported.case, index=real_index, top=10, onset_term=imported.onset_term)
+    found = [c for c in result.candidates if c.disease_id == "OMIM:159900"]
+    assert found, [c.disease_id for c in result.candidates]
+    assert found[0].mds_name == "DYT-SGCE" and found[0].genes == ("SGCE",)
+    assert result.hpo_release == "2025-11-24 (annotations 2025-01-16)"
+
+
+@pytest.mark.parametrize(
+    "vignette, first",
+    [
+        ("P21-metoclopramide-acute-dystonic-reaction", "CX:cause-acute-dystonic-reaction"),
+        ("P24-post-stroke-hemidystonia", "CX:cause-post-stroke-dystonia"),
+        ("P26-wilson-disease-confirmed", "OMIM:277900"),
+        ("P27-pkan-eye-of-the-tiger", "OMIM:234200"),
+        ("P33-post-thyroidectomy-hypocalcemic-tetany", "CX:cause-hypocalcemia"),
+        ("P34-nocturnal-calf-toe-cramps-older-woman", "CX:cause-nocturnal-leg-cramps"),
+    ],
+)
+def test_vignettes_lead_with_their_cause(real_index, vignette, first):
+    """Check that acquired, treatable and Mendelian causes each lead their vignette's list."""
+    path = VIGNETTES / f"{vignette}.yaml"
+    if not path.exists():
+        pytest.skip(f"the vignette is not here: {path}")
+    result = rank(load_case(path), index=real_index, top=10)
+    assert result.candidates[0].disease_id == first
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["candidates"][0]["disease_id"] == first
+
+
+def test_wilson_disease_is_flagged_treatable_with_its_source(real_index):
+    """Check that Wilson disease carries its treatment and the lab-derived terms explain it."""
+    result = rank(load_case(VIGNETTES / "P26-wilson-disease-confirmed.yaml"), index=real_index, top=5)
+    wilson = result.candidates[0]
+    assert wilson.treatable and "chelation" in wilson.treatment.name and wilson.treatment.source == "aasld-2023-wilson"
+    matched = {line.term for line in wilson.explanation.matched}
+    assert {"HP:0010837", "HP:0010839", "HP:0200032"} <= matched  # ceruloplasmin, urine copper, KF rings

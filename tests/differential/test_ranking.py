@@ -1,0 +1,114 @@
+"""rank(): acquired causes beside the diseases, case facts, treatable first, JSON, genes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from contraxis.case import read_case
+from contraxis.differential import rank
+from contraxis.differential.genes import suggest_genes
+
+CAUSE = "CX:cause-drug-dystonia"
+
+
+def position(result, disease):
+    return next(i for i, c in enumerate(result.candidates) if c.disease_id == disease)
+
+
+def candidate(result, disease):
+    return result.candidates[position(result, disease)]
+
+
+def test_acquired_cause_needs_its_exposure(mini_kb):
+    """Check that the drug-induced cause leads with the drug and is 1:100 without it, naming the need."""
+    findings = {"findings": ["HP:0000473", "CX:painful"], "onset_age": 30}
+    with_drug = rank(read_case({**findings, "medications": [{"name": "haloperidol", "days_since_start": 2}]}), index=mini_kb, top=10)
+    without = rank(read_case(findings), index=mini_kb, top=10)
+    assert with_drug.candidates[0].disease_id == CAUSE
+    facts = candidate(with_drug, CAUSE).explanation.facts
+    assert facts[0].kind == "requirement" and "haloperidol" in facts[0].text
+    assert facts[0].log10_lr == pytest.approx(-math.log10(mini_kb.parameters.exposure_background))
+    needs = [f for f in candidate(without, CAUSE).explanation.facts if f.kind == "needs"]
+    assert needs and needs[0].log10_lr == pytest.approx(math.log10(mini_kb.parameters.acquired_unmet))
+    assert "dopamine-blocking drug started within 7 days" in needs[0].text
+
+
+@pytest.mark.parametrize("days, met", [(0, True), (7, True), (8, False), (None, True)])
+def test_drug_timing_counts(mini_kb, days, met):
+    """Check that the drug must have been started within the cause's window (no date: counts)."""
+    case = read_case({"findings": ["HP:0000473"], "medications": [{"name": "metoclopramide", "days_since_start": days}]})
+    kinds = [f.kind for f in candidate(rank(case, index=mini_kb, top=10), CAUSE).explanation.facts]
+    assert ("requirement" in kinds) is met and ("needs" in kinds) is not met
+
+
+def test_local_codes_support_the_cause(mini_kb):
+    """Check that a supporting CX code counts for the cause when present and against when absent."""
+    drug = {"medications": [{"name": "haloperidol", "days_since_start": 1}], "findings": ["HP:0000473"]}
+    present = rank(read_case({**drug, "findings": ["HP:0000473", "CX:painful"]}), index=mini_kb, top=10)
+    absent = rank(read_case({**drug, "absent": ["CX:painful"]}), index=mini_kb, top=10)
+    up = [f for f in candidate(present, CAUSE).explanation.facts if f.kind == "supports"][0]
+    down = [f for f in candidate(absent, CAUSE).explanation.facts if f.kind == "supports"][0]
+    assert up.log10_lr > 0 > down.log10_lr
+
+
+def test_gene_tests_count_for_the_genes_diseases(mini_kb):
+    """Check that a positive gene raises its disease and a negative test lowers it."""
+    base = {"findings": ["HP:0001332"]}
+    plain = rank(read_case(base), index=mini_kb, top=10)
+    positive = rank(read_case({**base, "genetics": {"tested": ["GENEC"], "positive": ["GENEC"]}}), index=mini_kb, top=10)
+    negative = rank(read_case({**base, "genetics": {"tested": ["GENEC"]}}), index=mini_kb, top=10)
+    score = lambda r: candidate(r, "OMIM:100003").score  # noqa: E731
+    assert score(positive) > score(plain) > score(negative)
+    assert "GENEC" not in [g.gene for g in negative.genes]  # already tested
+
+
+def test_treatable_candidate_that_fits_comes_first(mini_kb):
+    """Check that a treatable disease within tenfold of the leader moves to the front, keeping
+    its probability rank, and carries its MDS name and treatment with the source."""
+    result = rank(read_case({"findings": ["HP:0001332", "HP:0001337"]}), index=mini_kb, top=10)
+    first = result.candidates[0]
+    assert first.disease_id == "OMIM:100003"
+    assert first.treatable and first.treatment.name == "chelation" and first.treatment.citation == "Another source."
+    assert first.mds_name == "DYT-GENEC"
+    ranks = [c.rank for c in result.candidates]
+    assert sorted(ranks) == list(range(1, len(ranks) + 1))
+
+
+def test_unmet_acquired_cause_is_not_moved_forward(mini_kb):
+    """Check that an acquired cause without its defining exposure keeps its probability rank."""
+    result = rank(read_case({"findings": ["HP:0000473"]}), index=mini_kb, top=10)
+    cause = candidate(result, CAUSE)
+    assert position(result, CAUSE) >= cause.rank - 1  # others may move ahead of it, it never moves up
+
+
+def test_to_json_is_compact_json_ready_data(mini_kb):
+    """Check that the differential serialises with the fields the engine and the CLI read."""
+    case = read_case({"id": "c1", "findings": ["HP:0000473"], "labs": [{"loinc": "17861-6", "value": 9.5, "unit": "mg/dL"}]})
+    data = rank(case, index=mini_kb, top=3).to_json()
+    text = json.dumps(data)
+    assert json.loads(text) == data
+    assert data["id"] == "c1" and data["hpo_release"] == "mini-1 (annotations mini-1)"
+    assert len(data["candidates"]) == 3
+    first = data["candidates"][0]
+    for key in ("disease_id", "name", "genes", "mds_name", "score", "post_test_probability", "treatable", "treatment",
+                "matched", "missing", "excluded", "onset", "parts"):
+        assert key in first
+    assert data["evidence"]["labs"][0]["excluded"] == ["HP:0002901"]
+    assert data["evidence"]["excluded"] == [{"term": "HP:0002901", "name": "Hypocalcemia"}]
+    detailed = rank(case, index=mini_kb, top=1).to_json(detail=True)
+    assert "organ_systems" in detailed["candidates"][0]["explanation"]
+
+
+def test_top_limits_the_candidates_but_every_disease_is_scored(mini_kb):
+    """Check that top trims the list and the count of diseases ranked is the whole index."""
+    result = rank(read_case({"findings": ["HP:0001250"]}), index=mini_kb, top=2)
+    assert len(result.candidates) == 2 and result.n_diseases == mini_kb.n_diseases
+
+
+def test_gene_suggestions_share_probability_across_genes():
+    """Check that each disease's probability is split among its genes and summed per gene."""
+    genes = suggest_genes([("D1", 0.6, ("A",)), ("D2", 0.3, ("A", "B")), ("D3", 0.1, ())], already_tested=["C"])
+    assert [(g.gene, round(g.probability, 3), g.diseases) for g in genes] == [("A", 0.75, ("D1", "D2")), ("B", 0.15, ("D2",))]
