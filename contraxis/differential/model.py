@@ -23,21 +23,32 @@ where ``P(t | d)`` is the best of
 
 A disease annotated ``NOT`` *t* (or ``NOT`` an ancestor of *t*) gets the floor.
 
-**A finding looked for and not found**::
+**A finding looked for and not found** is two facts: it was sought, and it was absent::
 
-    LR(not t | d) = (1 - min(F(t | d), 1 - false_negative)) / (1 - background(t))
+    LR(not t | d) = sought(t | d) * (1 - min(F(t | d), 1 - false_negative)) / (1 - background(t))
+
+Clinicians record pertinent negatives, the absent findings that would have supported a
+diagnosis they were weighing, so a finding is ``ascertainment`` times likelier to be sought
+when it is a feature of the patient's disease: ``sought(t | d)`` is ``ascertainment`` for a
+disease with the feature and 1 otherwise, divided by its corpus average. An exclusion that a
+test result makes (a normal calcium, a normal MRI) was not chosen, and has ``sought = 1``.
+
+**A feature of the disease the record does not mention** (neither the term, nor a term above
+or below it, is present or excluded), for each of the disease's topmost annotations::
+
+    LR = (1 - reporting * F(a | d)) / (1 - reporting * background(a))
 
 **Age at onset**: ``P(onset band | d) / P(onset band)`` over the nine bands of
 :mod:`.onset`; a disease without onset annotations gets 1.
 
-**Acquired causes** add the likelihood ratio of their case facts (drugs, history, labs, local
-codes; :mod:`.acquired`).
+**Case facts** (:mod:`.facts`): an acquired cause's defining exposure, its supporting local
+findings, and gene tests.
 
-Redundant findings are removed first: a finding implied by a more specific one the
-patient has, and an excluded finding below another excluded one. The pretest probability
-is uniform over the Mendelian diseases; acquired causes carry a larger pretest weight
-(:mod:`.acquired`). The post-test probability is ``prior * LR`` normalised over every
-disease.
+Redundant findings are removed first (:func:`reduce_terms`). The pretest probability is
+uniform over the Mendelian diseases; acquired causes carry a larger pretest weight
+(``acquired_causes.yaml``). The post-test probability is ``prior * LR`` normalised over every
+disease. Every constant is in :class:`~contraxis.differential.parameters.ModelParameters`,
+with its reason.
 """
 
 from __future__ import annotations
