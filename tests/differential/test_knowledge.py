@@ -132,3 +132,13 @@ def test_unreadable_yaml_is_reported(tmp_path):
     (data / LABS_FILE).write_text("tests: [unclosed\n", encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="lab_to_hpo.yaml: not valid YAML"):
         load_knowledge(data)
+
+
+def test_lab_codes_are_valid_loinc_codes_of_the_knowledge_base():
+    """Check that each LOINC code passes its check digit and is a test of labs.yaml, in its unit."""
+    from contraxis.codes import loinc_check_digit_ok
+
+    rows = {row["loinc"]: row for row in yaml.safe_load((DATA_DIR / "labs.yaml").read_text(encoding="utf-8"))}
+    for loinc, test in KNOWLEDGE.labs.items():
+        assert loinc_check_digit_ok(loinc), loinc
+        assert loinc in rows and rows[loinc]["unit"] == test.unit, loinc
