@@ -82,9 +82,8 @@ class CaseEvidence:
     Attributes
     ----------
     evidence : Evidence
-        The model's input.
-    present, excluded, excluded_by_test : tuple of int
-        Term positions (reduced) of each kind.
+        The model's input (without the case facts); ``present``, ``excluded`` and
+        ``excluded_by_test`` read its term positions.
     local_present, local_absent : frozenset of str
         The case's ``CX:`` codes.
     labs : tuple of LabReading
@@ -100,9 +99,6 @@ class CaseEvidence:
     """
 
     evidence: Evidence
-    present: tuple[int, ...]
-    excluded: tuple[int, ...]
-    excluded_by_test: tuple[int, ...]
     local_present: frozenset[str]
     local_absent: frozenset[str]
     labs: tuple[LabReading, ...] = ()
@@ -110,6 +106,21 @@ class CaseEvidence:
     set_aside: dict[str, str] = field(default_factory=dict)
     implied: dict[int, int] = field(default_factory=dict)
     onset: str = ""
+
+    @property
+    def present(self) -> tuple[int, ...]:
+        """Present findings (term positions, reduced)."""
+        return self.evidence.present
+
+    @property
+    def excluded(self) -> tuple[int, ...]:
+        """Findings the clinician recorded absent."""
+        return self.evidence.excluded
+
+    @property
+    def excluded_by_test(self) -> tuple[int, ...]:
+        """Findings a normal test result excludes."""
+        return self.evidence.excluded_by_test
 
 
 def _fmt(value: float) -> str:
@@ -212,9 +223,6 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
     local_absent = frozenset(code for code in case.absent if code.startswith("CX:"))
     return CaseEvidence(
         evidence=Evidence(present=kept_present, excluded=clinical, excluded_by_test=tested, onset_bands=bands),
-        present=kept_present,
-        excluded=clinical,
-        excluded_by_test=tested,
         local_present=local_present,
         local_absent=local_absent,
         labs=tuple(readings),

@@ -18,7 +18,7 @@ unexplained findings of each organ system are collapsed into a count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np

@@ -10,6 +10,7 @@ probability (``rank``), which the benchmark uses.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,7 +25,7 @@ from .facts import Fact, case_facts
 from .genes import GeneSuggestion, suggest_genes
 from .index import KIND_ACQUIRED, DifferentialIndex
 from .knowledge import DifferentialKnowledge
-from .model import Evidence, Scores, score
+from .model import Scores, score
 
 __all__ = ["Candidate", "Differential", "Treatment", "hpo_release", "rank", "score_case"]
 
@@ -214,14 +215,7 @@ def score_case(case: Case, *, index: DifferentialIndex, onset_term: str | None =
     """
     read = case_evidence(case, index=index, onset_term=onset_term)
     facts_log, facts = case_facts(case, evidence=read, index=index)
-    evidence = Evidence(
-        present=read.present,
-        excluded=read.excluded,
-        excluded_by_test=read.excluded_by_test,
-        onset_bands=read.evidence.onset_bands,
-        facts_log=facts_log,
-    )
-    return read, facts, score(evidence, index=index)
+    return read, facts, score(dataclasses.replace(read.evidence, facts_log=facts_log), index=index)
 
 
 def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str | None = None) -> Differential:
@@ -263,7 +257,7 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
             mds_name=mds_name,
             levodopa_responsive=levodopa,
             treatment=treatment,
-            _explain=functools.partial(_explanation, d, scores, read.present, excluded_rows, index, tuple(facts.get(d, ()))),
+            _explain=functools.partial(explain, d, scores=scores, present=read.present, excluded=excluded_rows, index=index, facts=tuple(facts.get(d, ()))),
         ))
     unmet = {index.disease_ids[d] for d, found in facts.items() if any(f.kind == "needs" for f in found)}
     fits = [
@@ -296,10 +290,6 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
         n_diseases=index.n_diseases,
         evidence_summary=summary,
     )
-
-
-def _explanation(d: int, scores: Scores, present: tuple[int, ...], excluded: tuple[int, ...], index: DifferentialIndex, facts: tuple[Fact, ...]) -> Explanation:
-    return explain(d, scores=scores, present=present, excluded=excluded, index=index, facts=facts)
 
 
 def _leading(scores: Scores, top: int) -> list[int]:

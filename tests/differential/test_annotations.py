@@ -18,7 +18,7 @@ HEADER = "database_id\tdisease_name\tqualifier\thpo_id\treference\tevidence\tons
 
 
 def hpoa(*rows: str, version: str = "2025-01-16") -> list[str]:
-    return [f"#description: test\n", f"#version: {version}\n", HEADER + "\n", *[r + "\n" for r in rows]]
+    return ["#description: test\n", f"#version: {version}\n", HEADER + "\n", *[r + "\n" for r in rows]]
 
 
 def row(disease: str, term: str, *, frequency: str = "", aspect: str = "P", qualifier: str = "", name: str = "Test disease") -> str:
