@@ -36,8 +36,8 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
                        json_output: bool = False) -> None:
     """Measure requests per second and p50/p99 latency of POST /assess beside GET /health.
 
-    POST /assess is measured without the HPO differential and, when the service has its
-    index, with it (the default answer, as ``contraxis assess --json``).
+    POST /assess is measured as it answers by default (without the HPO differential) and, when
+    the service has its index, with ``?differential=true`` (as ``contraxis assess --json``).
 
     Parameters
     ----------

@@ -257,8 +257,8 @@ def run_load(*, port: int, method: str, path: str, body: bytes | None = None, co
 
 def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 2, tool: Tool = "auto",
                warmup: float = 2.0) -> list[LoadResult]:
-    """Start the service; load ``GET /health``, then ``POST /assess`` with a typical case without
-    and with the HPO differential (the default, as ``contraxis assess --json``); stop it.
+    """Start the service; load ``GET /health``, then ``POST /assess`` with a typical case (the
+    default answer, without the HPO differential) and ``POST /assess?differential=true``; stop it.
 
     Parameters
     ----------
@@ -276,7 +276,7 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
     Returns
     -------
     list of LoadResult
-        ``GET /health``, ``POST /assess?differential=false`` and ``POST /assess``, in that order
+        ``GET /health``, ``POST /assess`` and ``POST /assess?differential=true``, in that order
         (the last is left out when the service has no differential index).
     """
     port = free_port()
@@ -284,14 +284,14 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
     body = json.dumps(TYPICAL_CASE).encode()
     try:
         for _ in range(workers * 4):  # every worker loads its knowledge base before measuring
-            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess", data=body,
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess?differential=true", data=body,
                                                           headers={"content-type": "application/json"}), timeout=30).read()
-        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess", data=body,
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess?differential=true", data=body,
                                                            headers={"content-type": "application/json"}), timeout=30) as answer:
             has_differential = json.loads(answer.read()).get("differential") is not None
-        runs = [("GET", "/health", None), ("POST", "/assess?differential=false", body)]
+        runs = [("GET", "/health", None), ("POST", "/assess", body)]
         if has_differential:
-            runs.append(("POST", "/assess", body))
+            runs.append(("POST", "/assess?differential=true", body))
         results = []
         for method, path, payload in runs:
             if warmup > 0:

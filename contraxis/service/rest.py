@@ -25,8 +25,8 @@ _SECTION = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 DIFFERENTIAL_PARAMETER = {
     "name": "differential", "in": "query", "required": False,
-    "description": "Include the top of the HPO differential (as `contraxis assess --json` does)",
-    "schema": {"type": "boolean", "default": True},
+    "description": "Include the top of the HPO differential (as `contraxis assess --json` does by default)",
+    "schema": {"type": "boolean", "default": False},
 }
 TOP_PARAMETER = {
     "name": "top", "in": "query", "required": False, "description": "How many differential candidates",
@@ -102,16 +102,18 @@ def build_router() -> APIRouter:
         "/assess", tags=["assessment"], summary="Assess a case",
         description=(
             "Take a native case (the `case` block of a vignette, or a whole vignette) as JSON or "
-            "YAML and answer the assessment, the same JSON as `contraxis assess --json`: with the "
-            "top of the HPO differential unless `differential=false` (left out, with a note, when "
-            "its index is not available)."
+            "YAML and answer the assessment, the same JSON as `contraxis assess --json "
+            "--no-differential`. With `differential=true` the answer adds the top of the HPO "
+            "differential, the same JSON as `contraxis assess --json` (left out, with a note, when "
+            "its index is not available). The differential is left out by default because it costs "
+            "several times the assessment itself; `POST /differential` ranks it alone."
         ),
         openapi_extra={**body_of("CaseInput", yaml_allowed=True, description="A case, or a vignette"),
                        "parameters": [DIFFERENTIAL_PARAMETER, TOP_PARAMETER]},
         responses=json_answer("Assessment", "The assessment"),
     )
     async def assess(request: Request) -> Response:
-        differential = query_flag(request, "differential", default=True)
+        differential = query_flag(request, "differential", default=False)
         top = query_int(request, "top", default=10, low=1, high=200)
         case = read_case(await read_document(request), source="request")
         engine = _engine(request)
@@ -169,7 +171,7 @@ def build_router() -> APIRouter:
     async def fhir_assess(
         request: Request,
         reference_date: date | None = Query(None, description="Count ages and drug days to this date"),
-        differential: bool = Query(True, description="Include the top of the HPO differential"),
+        differential: bool = Query(False, description="Include the top of the HPO differential"),
     ) -> JSONResponse:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)

@@ -37,13 +37,13 @@ def ranked_client(kb):
         yield client
 
 
-def test_assess_includes_the_differential_by_default(ranked_client, vignette):
-    """Check that POST /assess adds the top of the differential unless told not to, with `top` passed on."""
-    data = ranked_client.post("/assess?top=1", json=vignette("P26")).json()
+def test_assess_includes_the_differential_when_asked(ranked_client, vignette):
+    """Check that POST /assess?differential=true adds the top of the differential, with `top` passed on, and plain POST /assess does not."""
+    data = ranked_client.post("/assess?differential=true&top=1", json=vignette("P26")).json()
     assert data["differential"] == {"candidates": [{"id": "OMIM:277900", "name": "Wilson disease", "posterior": 0.61}],
                                     "model": "stand-in"}
     assert ranked_client.calls[-1] == ("the-index", 1)
-    assert ranked_client.post("/assess?differential=false", json=vignette("P26")).json()["differential"] is None
+    assert ranked_client.post("/assess", json=vignette("P26")).json()["differential"] is None
 
 
 def test_differential_route_and_report_show_the_ranking(ranked_client, vignette):

@@ -27,10 +27,17 @@ def _cli_json(client, case_data):
 
 @pytest.mark.parametrize("prefix", ["P01", "P21", "P26", "P33"])
 def test_assess_matches_the_cli_json(client, vignette, prefix):
-    """Check that POST /assess answers the JSON of `contraxis assess --json`, for a case block or a whole vignette."""
+    """Check that POST /assess?differential=true answers the JSON of `contraxis assess --json`, for a case block or a whole vignette."""
     data = vignette(prefix)
     expected = _cli_json(client, data["case"])
-    assert client.post("/assess", json=data["case"]).json() == expected
+    assert client.post("/assess?differential=true", json=data["case"]).json() == expected
+    assert client.post("/assess?differential=true", json=data).json() == expected
+
+
+def test_assess_leaves_the_differential_out_by_default(client, vignette):
+    """Check that plain POST /assess answers the JSON of `contraxis assess --json --no-differential`."""
+    data = vignette("P01")
+    expected = assess(read_case(data["case"]), kb=client.app.state.engine.kb).to_json()
     assert client.post("/assess", json=data).json() == expected
 
 
