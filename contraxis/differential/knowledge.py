@@ -7,7 +7,7 @@ Three files of ``contraxis/knowledge/data``, each with its schema below:
 - ``lab_to_hpo.yaml``: laboratory and imaging results as HPO terms;
 - ``genetic_dystonias.yaml``: MDS names, levodopa response and disease-specific treatments.
 
-They may cite their own sources (a ``sources:`` block) or those of ``sources.yaml``, and
+They cite the sources of ``sources.yaml`` (the knowledge base's one registry), and
 refer to the drug classes of ``drugs.yaml``, the history codes of ``history.yaml`` and the
 unit conversions of ``labs.yaml`` (read with the knowledge base's own schema).
 :func:`load_knowledge` validates everything a schema and those files can check and raises
@@ -73,12 +73,6 @@ HpoId = Annotated[str, Field(pattern=_HPO)]
 
 class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Source(_Row):
-    id: str
-    citation: str
-    url: str | None = None
 
 
 class _Term(_Row):
@@ -157,7 +151,6 @@ class AcquiredCause(_Row):
 
 class _AcquiredFile(_Row):
     reviewed: dt.date
-    sources: tuple[_Source, ...] = ()
     causes: tuple[AcquiredCause, ...]
 
 
@@ -202,7 +195,6 @@ class _Imaging(_Row):
 
 class _LabsFile(_Row):
     reviewed: dt.date
-    sources: tuple[_Source, ...] = ()
     tests: tuple[LabTest, ...]
     imaging: _Imaging
 
@@ -221,7 +213,6 @@ class GeneticDystonia(_Row):
 
 class _DystoniasFile(_Row):
     reviewed: dt.date
-    sources: tuple[_Source, ...] = ()
     entries: tuple[GeneticDystonia, ...]
 
 
@@ -359,17 +350,12 @@ def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
         raise KnowledgeBaseError(problems)
 
     sources = {row.id: row.citation for row in kb_sources if row is not None}
-    for name, parsed in ((ACQUIRED_FILE, acquired), (LABS_FILE, labs), (DYSTONIAS_FILE, dystonias)):
-        for row in parsed.sources:
-            if row.id in sources:
-                problems.append(Problem(f"{name}: sources", f"{row.id!r} is already a source (sources.yaml or another file)"))
-            sources[row.id] = row.citation
     drug_classes = {c.id: frozenset(c.members) for c in drugs.classes}
     history_codes = set(history.codes)
 
     def need_source(where: str, source: str) -> None:
         if source not in sources:
-            problems.append(Problem(where, f"source {source!r} is not in sources.yaml nor in the file's sources"))
+            problems.append(Problem(where, f"source {source!r} is not in sources.yaml"))
 
     seen: set[str] = set()
     for i, cause in enumerate(acquired.causes):

@@ -126,6 +126,21 @@ def test_unresolved_references_are_named(tmp_path):
     assert "'OMIM:12' is not an OMIM id" in message
 
 
+def test_sources_live_in_one_registry(tmp_path):
+    """Check that every source of sources.yaml has a url and that a file's own sources block is refused."""
+    rows = yaml.safe_load((DATA_DIR / "sources.yaml").read_text(encoding="utf-8"))
+    assert all(row.get("url", "").startswith("https://") for row in rows)
+    for name in (ACQUIRED_FILE, LABS_FILE, DYSTONIAS_FILE):
+        assert "sources" not in yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+    data = copy_data(tmp_path)
+    dystonias = yaml.safe_load((data / DYSTONIAS_FILE).read_text(encoding="utf-8"))
+    dystonias["sources"] = [{"id": "own-2024", "citation": "A file's own source."}]
+    (data / DYSTONIAS_FILE).write_text(yaml.safe_dump(dystonias), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge(data)
+    assert "genetic_dystonias.yaml: sources" in str(caught.value)
+
+
 def test_unreadable_yaml_is_reported(tmp_path):
     """Check that a file that is not YAML is named."""
     data = copy_data(tmp_path)
