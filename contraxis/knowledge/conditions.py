@@ -431,6 +431,52 @@ class _Compiler:
         return tried
 
 
+DERIVED = ("phenomenology", "focal_type", "distribution", "onset_band", "associated", "etiology", "cause")
+
+
+def phenomenology_guard(node: Any) -> frozenset[str] | None:
+    """The phenomenologies a condition can hold for, when it says so at its top level.
+
+    ``{all: [{is: {phenomenology: dystonia}}, ...]}`` holds only for a dystonia; the engine
+    skips such a rule for anything else without evaluating it (an optimisation that never
+    changes a result).
+    """
+    parts = node["all"] if isinstance(node, Mapping) and isinstance(node.get("all"), list) else [node]
+    for part in parts:
+        if isinstance(part, Mapping) and len(part) == 1:
+            ((op, arg),) = part.items()
+            if op in ("is", "in") and isinstance(arg, Mapping) and set(arg) == {"phenomenology"}:
+                value = arg["phenomenology"]
+                return frozenset(value if isinstance(value, list) else [value])
+    return None
+
+
+def dependencies(node: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The derived variables and the definitions a condition reads, directly."""
+    variables: set[str] = set()
+    facts: set[str] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, Mapping):
+            for op, arg in n.items():
+                if op in ("is", "in", "lt", "le", "gt", "ge") and isinstance(arg, Mapping):
+                    variables.update(k for k in arg if k in DERIVED)
+                elif op == "known" and arg in DERIVED:
+                    variables.add(arg)
+                elif op == "fact" and isinstance(arg, str):
+                    facts.add(arg)
+                elif op == "alert":
+                    variables.add("alerts")
+                else:
+                    walk(arg)
+        elif isinstance(n, list):
+            for item in n:
+                walk(item)
+
+    walk(node)
+    return frozenset(variables), frozenset(facts)
+
+
 def describe(node: Any) -> str:
     """A short, stable text of a condition, for explanations."""
     if isinstance(node, Mapping) and len(node) == 1:

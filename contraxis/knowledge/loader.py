@@ -24,7 +24,7 @@ from ..codes import HpoOntology
 from ..errors import KnowledgeBaseError, Problem
 from ..vocabulary import ALERTS, REGIONS, TREATMENTS, WORKUPS
 from . import schema as s
-from .conditions import Condition, Vocabulary, compile_condition
+from .conditions import Condition, Vocabulary, compile_condition, dependencies, phenomenology_guard
 
 __all__ = ["Compiled", "KnowledgeBase", "load_knowledge_base", "DATA_DIR"]
 
@@ -34,10 +34,16 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A knowledge-base row with its compiled condition."""
+    """A knowledge-base row with its compiled condition.
+
+    ``guard``: the phenomenologies the condition can hold for (None: any); ``depends``: the
+    derived variables it reads, through the definitions it uses too.
+    """
 
     row: Any
     test: Condition
+    guard: frozenset[str] | None = None
+    depends: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -394,8 +400,19 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
                 p.append(Problem(where, "id is defined twice"))
             seen.add(row.id)
             need_source(where, row.source)
-            out.append(Compiled(row, compile_condition(row.when, vocabulary=vocabulary, where=where + ".when", problems=p)))
+            test = compile_condition(row.when, vocabulary=vocabulary, where=where + ".when", problems=p)
+            out.append(Compiled(row, test, phenomenology_guard(row.when), depends_on(row.when)))
         return tuple(out)
+
+    direct = {d.id: dependencies(d.when) for d in definitions}
+
+    def depends_on(node: Any, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        variables, facts = dependencies(node)
+        out = set(variables)
+        for name in facts - seen:
+            if name in direct:
+                out |= depends_on(next(d.when for d in definitions if d.id == name), seen | {name})
+        return frozenset(out)
 
     compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions)}
     tests_done = {

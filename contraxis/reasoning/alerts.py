@@ -29,5 +29,5 @@ def alerts(facts: Facts, kb: KnowledgeBase) -> list[AlertItem]:
             continue
         raised[code] = AlertItem(code=code, urgency=row.row.urgency, message=_message(row.row.message, facts),
                                  why=explain(kb, row, used, rationale=_message(row.row.message, facts)))
-        facts.alerts.add(code)
+        facts.raise_alert(code)
     return sorted(raised.values(), key=lambda a: _ORDER[a.urgency])

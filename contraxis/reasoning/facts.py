@@ -73,9 +73,19 @@ class Facts:
         return self.vars[name]
 
     def set(self, name: str, value: Any) -> None:
-        """Record the conclusion of a reasoning step (definitions are read afresh after it)."""
+        """Record the conclusion of a reasoning step; definitions that read it are evaluated afresh."""
         self.vars[name] = value
-        self._memo.clear()
+        self._forget(name)
+
+    def raise_alert(self, code: str) -> None:
+        """Record an alert; definitions that read alerts are evaluated afresh."""
+        self.alerts.add(code)
+        self._forget("alerts")
+
+    def _forget(self, name: str) -> None:
+        definitions = self.kb.definitions
+        for key in [k for k in self._memo if name in definitions[k].depends]:
+            del self._memo[key]
 
     def known(self, name: str) -> bool:
         if name in _CASE_FIELDS:

@@ -13,7 +13,10 @@ __all__ = ["explain", "first_match", "matches"]
 
 def first_match(rows: Iterable[Compiled], facts: Facts) -> tuple[Compiled, tuple[str, ...]] | None:
     """The first row whose condition holds, with the facts it used."""
+    phenomenology = facts.vars["phenomenology"]
     for row in rows:
+        if row.guard is not None and phenomenology not in row.guard:
+            continue
         used = row.test(facts)
         if used is not None:
             return row, used
@@ -22,7 +25,10 @@ def first_match(rows: Iterable[Compiled], facts: Facts) -> tuple[Compiled, tuple
 
 def matches(rows: Iterable[Compiled], facts: Facts) -> Iterator[tuple[Compiled, tuple[str, ...]]]:
     """Every row whose condition holds, in order, with the facts each used."""
+    phenomenology = facts.vars["phenomenology"]
     for row in rows:
+        if row.guard is not None and phenomenology not in row.guard:
+            continue
         used = row.test(facts)
         if used is not None:
             yield row, used

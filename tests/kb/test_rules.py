@@ -58,3 +58,27 @@ def test_hand_made_case(path, kb):
     summary = assess(case, kb=kb, xrefs=False).summary
     for field, want in (data.get("expected") or {}).items():
         assert getattr(summary, field) == want, field
+
+
+def test_phenomenology_guard_never_hides_a_rule_that_holds(kb):
+    """Check that a rule skipped for its phenomenology guard would not have held anyway."""
+    from contraxis.engine import _run
+
+    cases = [v.case for v in load_vignettes(VIGNETTES)] + [read_case(_load(p)["case"]) for p in CASE_FILES]
+    guarded = [r for r in (*kb.alerts, *kb.workup, *kb.treatment_rules, *kb.diagnosis, *kb.etiology, *kb.questions) if r.guard]
+    assert len(guarded) > 50
+    for case in cases:
+        _, facts = _run(case, kb=kb, xrefs=None, differential=None)
+        for row in guarded:
+            if row.test(facts) is not None:
+                assert facts.vars["phenomenology"] in row.guard, row.id
+
+
+def test_guard_and_dependencies_are_read_from_the_condition():
+    """Check the static reading of a condition: its phenomenology guard and what it depends on."""
+    from contraxis.knowledge.conditions import dependencies, phenomenology_guard
+
+    node = {"all": [{"in": {"phenomenology": ["cramp", "spasm"]}}, {"fact": "x"}, {"is": {"distribution": "focal"}}]}
+    assert phenomenology_guard(node) == frozenset({"cramp", "spasm"})
+    assert phenomenology_guard({"any": [{"is": {"phenomenology": "dystonia"}}]}) is None
+    assert dependencies(node) == (frozenset({"phenomenology", "distribution"}), frozenset({"x"}))
