@@ -117,12 +117,14 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
         members: frozenset[str] = frozenset()
     else:
         members = frozenset(drug_class.members)
-    sources = {str(s["id"]): s for s in data.get("sources", [])}
+    sources = {key: source.model_dump(mode="json") for key, source in kb.sources.items()}
+    if "sources" in data:
+        problems.append(Problem(f"{_FILE}: sources", "sources belong in the knowledge base's sources.yaml"))
     rows: list[Contraindication] = []
     for i, row in enumerate(data.get("contraindications", [])):
         where = f"{_FILE}: {row.get('id', f'contraindications[{i}]')}"
         if row.get("source") not in sources:
-            problems.append(Problem(f"{where}.source", f"{row.get('source')!r} is not in sources (allowed: {', '.join(sources)})"))
+            problems.append(Problem(f"{where}.source", f"{row.get('source')!r} is not in the knowledge base's sources.yaml"))
         if row.get("indicator") not in INDICATORS:
             problems.append(Problem(f"{where}.indicator", f"{row.get('indicator')!r} is not one of {', '.join(INDICATORS)}"))
         exempt = frozenset(row.get("exempt", []))
@@ -143,7 +145,7 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
         for option in row.get("options", []):
             if option.get("source") not in sources:
                 problems.append(Problem(f"{where}.options.{option.get('name')}.source",
-                                        f"{option.get('source')!r} is not in sources"))
+                                        f"{option.get('source')!r} is not in the knowledge base's sources.yaml"))
             options.append(AlternativeOption(name=str(option["name"]), note=str(option.get("note", "")),
                                              source=str(option.get("source")), rxnorm=option.get("rxnorm")))
         alternatives.append(Alternative(id=str(row.get("id")), purpose=str(row.get("purpose")),

@@ -215,12 +215,12 @@ def test_order_safety_file_is_checked_against_the_knowledge_base(kb):
     safety = load_order_safety(kb)
     assert safety.members == frozenset(kb.drug_classes["dopamine-blocking"].members)
     assert all(row.source in safety.sources for row in safety.contraindications)
-    bad = "drug_class: dopamine-blocking\nsources: []\ncontraindications:\n  - {id: x, label: y, indicator: red, source: nope}\n" \
+    bad = "drug_class: dopamine-blocking\ncontraindications:\n  - {id: x, label: y, indicator: red, source: nope}\n" \
           "alternatives:\n  - {id: a, purpose: b, for: [aspirin], options: []}\n"
     with pytest.raises(KnowledgeBaseError) as caught:
         load_order_safety(kb, text=bad)
     messages = [str(p) for p in caught.value.problems]
-    assert "order_safety.yaml: x.source: 'nope' is not in sources (allowed: )" in messages
+    assert "order_safety.yaml: x.source: 'nope' is not in the knowledge base's sources.yaml" in messages
     assert "order_safety.yaml: x.indicator: 'red' is not one of info, warning, critical" in messages
     assert "order_safety.yaml: a.for: 'aspirin' is not a member of the class 'dopamine-blocking'" in messages
     json.dumps([s for s in safety.sources.values()])
