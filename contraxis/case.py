@@ -231,7 +231,8 @@ def read_case(data: Any, *, source: str | None = None) -> Case:
     """Validate a mapping as a case.
 
     A mapping with a top-level ``case`` block (a vignette, whole or in part) is accepted:
-    its ``case`` block is read and nothing else.
+    its ``case`` block is read and nothing else, but for the vignette's ``id``, which names
+    the case when the block has none.
 
     Raises
     ------
@@ -241,7 +242,10 @@ def read_case(data: Any, *, source: str | None = None) -> Case:
         When the case is well-formed but contradicts itself.
     """
     if isinstance(data, Mapping) and "case" in data:
+        outer_id = data.get("id")
         data = data["case"]
+        if isinstance(data, Mapping) and "id" not in data and isinstance(outer_id, (str, int)):
+            data = {"id": str(outer_id), **data}  # a vignette's id names its case
     case, problems = case_problems(data)
     if problems:
         kind = CaseError if case is None else ContradictionError

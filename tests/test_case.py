@@ -103,3 +103,9 @@ def test_lab_units_are_converted(kb):
                       "labs": [{"loinc": "17861-6", "value": 1.9, "unit": "mmol/L"}]})
     a = assess(case, kb=kb, xrefs=False)
     assert "hypocalcemic-tetany" in a.summary.alerts  # 1.9 mmol/L = 7.6 mg/dL
+
+
+def test_vignette_id_names_its_case():
+    """Check that a whole vignette's id names the case when the case block has none, and never overrides one."""
+    assert read_case({"id": "V7", "case": {"age": 3}}).id == "V7"
+    assert read_case({"id": "V7", "case": {"id": "own", "age": 3}}).id == "own"
