@@ -13,14 +13,7 @@ __all__ = ["explain", "first_match", "matches"]
 
 def first_match(rows: Iterable[Compiled], facts: Facts) -> tuple[Compiled, tuple[str, ...]] | None:
     """The first row whose condition holds, with the facts it used."""
-    phenomenology = facts.vars["phenomenology"]
-    for row in rows:
-        if row.guard is not None and phenomenology not in row.guard:
-            continue
-        used = row.test(facts)
-        if used is not None:
-            return row, used
-    return None
+    return next(matches(rows, facts), None)
 
 
 def matches(rows: Iterable[Compiled], facts: Facts) -> Iterator[tuple[Compiled, tuple[str, ...]]]:
