@@ -143,7 +143,15 @@ def _differential(a: Assessment) -> RenderableType | None:
     diff = a.differential
     if not diff:
         return None
-    table = Table(show_header=True, header_style="cx.title", expand=True)
+    evidence = diff.get("evidence") or {}
+    present, excluded = len(evidence.get("present", [])), len(evidence.get("excluded", []))
+    caption = (
+        f"Ranked on the HPO findings alone ({present} present, {excluded} excluded), with the acquired "
+        "causes; it names diseases to consider, not a diagnosis."
+    )
+    if present < 3:
+        caption += " With so few findings the ranking is weak."
+    table = Table(show_header=True, header_style="cx.title", expand=True, caption=caption, caption_justify="left")
     table.add_column("#", no_wrap=True)
     table.add_column("disease")
     table.add_column("genes")
