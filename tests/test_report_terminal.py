@@ -38,3 +38,16 @@ def test_alert_colours_come_from_the_theme():
     """Check that every urgency has a style of its own in the theme."""
     for urgency in ("emergency", "urgent", "soon", "routine"):
         assert f"cx.alert.{urgency}" in THEME.styles
+
+
+def test_differential_panel_says_what_it_rests_on(kb):
+    """Check that the differential panel shows the candidates and warns when the findings are few."""
+    assessment = assess(load_case(ROOT / "examples" / "cervical-dystonia.yaml"), kb=kb)
+    diff = {"hpo_release": "2025-11-24", "evidence": {"present": [{"term": "HP:0000473"}], "excluded": []},
+            "candidates": [{"disease_id": "OMIM:128100", "name": "Dystonia 1, torsion", "mds_name": "DYT-TOR1A",
+                            "genes": ["TOR1A"], "post_test_probability": 0.4, "treatable": False}]}
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, theme=THEME, color_system=None).print(render(assessment.model_copy(update={"differential": diff})))
+    text = buffer.getvalue()
+    assert "Dystonia 1, torsion (DYT-TOR1A)" in text and "0.40" in text
+    assert "1 present, 0 excluded" in text and "the ranking is weak" in text
