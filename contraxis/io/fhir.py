@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
-from ..case import Case, read_case
+from ..case import GENE_SYMBOL, Case, read_case
 from ..errors import CaseError, Problem
 from ..vocabulary import REGIONS
 
@@ -167,9 +167,7 @@ LOINC_ABSENT = "LA9634-2"
 SKIPPED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken", "draft", "unknown", "preliminary", "registered"})
 
 _HPO_CODE = re.compile(r"^(?:HP:)?(\d{7})$")
-_LOINC_CODE = re.compile(r"^\d{1,7}-\d$")
 _DRUG_WORD = re.compile(r"[a-z][a-z\-]+")
-_GENE = re.compile(r"^[A-Z0-9][A-Z0-9orf.\-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,12 +775,12 @@ class _Reader:
                 concept = component.get("valueCodeableConcept")
                 for coding in _codings(concept):
                     for candidate in (coding.get("display"), coding.get("code")):
-                        if isinstance(candidate, str) and _GENE.match(candidate.strip()):
+                        if isinstance(candidate, str) and GENE_SYMBOL.match(candidate.strip()):
                             gene = candidate.strip()
                             break
                     if gene:
                         break
-                if not gene and _GENE.match(_concept_text(concept).strip() or "-"):
+                if not gene and GENE_SYMBOL.match(_concept_text(concept).strip() or "-"):
                     gene = _concept_text(concept).strip()
         if not gene:
             self.skip(where, "genetic variant assessment", f"no gene studied (component {GENE_STUDIED_LOINC}) as an HGNC symbol")

@@ -7,7 +7,7 @@ assessment's summary with every expected field the vignette states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
