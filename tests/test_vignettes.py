@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contraxis import assess
-from contraxis.io.vignette import check, load_vignettes
+from contraxis.io.vignette import check
 
 from .conftest import VIGNETTES
 
