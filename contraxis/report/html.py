@@ -184,29 +184,29 @@ def _treatments(assessment: Assessment) -> str:
 
 
 def _differential(assessment: Assessment) -> str:
+    """The top of the differential (``contraxis.differential``'s JSON): disease, genes, probability."""
     data = assessment.differential
-    if not data:
-        return ""
-    rows = None
-    for key in ("candidates", "diseases", "ranking", "ranked", "results", "items"):
-        if isinstance(data.get(key), list):
-            rows = data[key]
-            break
-    if rows is None:
+    if not data or not isinstance(data.get("candidates"), list):
         return ""
     body = []
-    for i, row in enumerate(rows[:10], 1):
+    for i, row in enumerate(data["candidates"][:10], 1):
         if not isinstance(row, Mapping):
             continue
-        name = row.get("name") or row.get("label") or row.get("disease") or row.get("id")
-        ident = row.get("id") or row.get("disease_id") or ""
-        score = next((row[k] for k in ("posterior", "probability", "score", "likelihood") if isinstance(row.get(k), (int, float))), None)
-        shown = f"{score:.3g}" if isinstance(score, float) else ("" if score is None else str(score))
-        body.append(f"<tr><td>{i}</td><td>{_e(name)}</td><td>{_e(ident)}</td><td>{_e(shown)}</td></tr>")
+        name = _e(row.get("name") or row.get("disease_id") or "")
+        if row.get("mds_name"):
+            name += f" ({_e(row['mds_name'])})"
+        treatment = row.get("treatment")
+        if row.get("treatable") and isinstance(treatment, Mapping) and treatment.get("name"):
+            name += f" <span class='cx-treatable'>treatable: {_e(treatment['name'])}</span>"
+        genes = ", ".join(str(g) for g in (row.get("genes") or [])[:4])
+        probability = row.get("post_test_probability")
+        shown = f"{probability:.2g}" if isinstance(probability, (int, float)) else ""
+        body.append(f"<tr><td>{i}</td><td>{name}</td><td>{_e(row.get('disease_id') or '')}</td>"
+                    f"<td>{_e(genes)}</td><td>{_e(shown)}</td></tr>")
     if not body:
         return ""
-    return ("<section><h3>Differential (HPO)</h3><table><thead><tr><th>#</th><th>Disease</th><th>Id</th><th>Score</th>"
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
+    return ("<section><h3>Differential (HPO)</h3><table><thead><tr><th>#</th><th>Disease</th><th>Id</th><th>Genes</th>"
+            f"<th>Probability</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
 def _reasoning(assessment: Assessment) -> str:

@@ -18,8 +18,10 @@ class Ranked:
         self.top = top
 
     def to_json(self) -> dict:
-        rows = [{"id": "OMIM:277900", "name": "Wilson disease", "posterior": 0.61},
-                {"id": "ORPHA:216873", "name": "PKAN", "posterior": 0.12}]
+        rows = [{"disease_id": "OMIM:277900", "name": "Wilson disease", "genes": ["ATP7B"], "mds_name": None,
+                 "post_test_probability": 0.61, "treatable": True, "treatment": {"name": "copper chelation"}},
+                {"disease_id": "OMIM:234200", "name": "Neurodegeneration with brain iron accumulation 1",
+                 "genes": ["PANK2"], "mds_name": "NBIA/DYT-PANK2", "post_test_probability": 0.12, "treatable": False}]
         return {"candidates": rows[: self.top], "model": "stand-in"}
 
 
@@ -40,8 +42,8 @@ def ranked_client(kb):
 def test_assess_includes_the_differential_when_asked(ranked_client, vignette):
     """Check that POST /assess?differential=true adds the top of the differential, with `top` passed on, and plain POST /assess does not."""
     data = ranked_client.post("/assess?differential=true&top=1", json=vignette("P26")).json()
-    assert data["differential"] == {"candidates": [{"id": "OMIM:277900", "name": "Wilson disease", "posterior": 0.61}],
-                                    "model": "stand-in"}
+    assert [c["disease_id"] for c in data["differential"]["candidates"]] == ["OMIM:277900"]
+    assert data["differential"]["model"] == "stand-in"
     assert ranked_client.calls[-1] == ("the-index", 1)
     assert ranked_client.post("/assess", json=vignette("P26")).json()["differential"] is None
 
@@ -49,7 +51,8 @@ def test_assess_includes_the_differential_when_asked(ranked_client, vignette):
 def test_differential_route_and_report_show_the_ranking(ranked_client, vignette):
     """Check that POST /differential answers the ranking with the versions, and the report shows its table."""
     data = ranked_client.post("/differential?top=2", json=vignette("P26")).json()
-    assert [c["id"] for c in data["candidates"]] == ["OMIM:277900", "ORPHA:216873"]
+    assert [c["disease_id"] for c in data["candidates"]] == ["OMIM:277900", "OMIM:234200"]
     assert data["knowledge_base_version"] and data["hpo_release"]
     report = ranked_client.post("/report", json=vignette("P26")).json()["report_html"]
     assert "Differential (HPO)" in report and "Wilson disease" in report and "0.61" in report
+    assert "NBIA/DYT-PANK2" in report and "PANK2" in report and "treatable: copper chelation" in report
