@@ -33,6 +33,7 @@ __all__ = [
     "Disease",
     "Reconciliation",
     "bundled_files",
+    "add_newer_links",
     "diseases_from_hpo3",
     "load_bundled_diseases",
     "parse_frequency",
@@ -140,6 +141,7 @@ class Reconciliation:
     diseases_only_in_ontology_release: int = 0
     diseases_only_in_annotation_release: int = 0
     diseases_without_phenotype: int = 0
+    rows_from_ontology_release: int = 0
     pooled_from_orphanet: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,6 +157,7 @@ class Reconciliation:
             "diseases_only_in_ontology_release": self.diseases_only_in_ontology_release,
             "diseases_only_in_annotation_release": self.diseases_only_in_annotation_release,
             "diseases_without_phenotype": self.diseases_without_phenotype,
+            "rows_from_ontology_release": self.rows_from_ontology_release,
             "pooled_from_orphanet": self.pooled_from_orphanet,
         }
 
@@ -297,6 +300,23 @@ def read_gene_links(lines: Iterable[str], *, source: str = "genes_to_phenotype.t
     return {disease: tuple(sorted(genes)) for disease, genes in links.items()}
 
 
+def _hpo3_terms(disease: Any, roots: Mapping[str, str]) -> dict[str, list[str]]:
+    """An ``hpo3`` disease's terms, sorted by root: phenotype, onset, inheritance."""
+    by_root: dict[str, list[str]] = {PHENOTYPIC_ABNORMALITY: [], ONSET_ROOT: [], INHERITANCE_ROOT: []}
+    for term in sorted(f"HP:{number:07d}" for number in disease.hpo):
+        root = roots.get(term)
+        if root in by_root:
+            by_root[root].append(term)
+    return by_root
+
+
+def _hpo3_diseases(ontology: Any) -> Iterable[tuple[str, Any]]:
+    """``(id, disease)`` for every OMIM and Orphanet disease ``hpo3`` knows, in id order."""
+    for prefix, diseases in (("OMIM", ontology.omim_diseases), ("ORPHA", ontology.orpha_diseases)):
+        for disease in sorted(diseases, key=lambda d: d.id):
+            yield f"{prefix}:{disease.id}", disease
+
+
 def diseases_from_hpo3(ontology: Any, *, graph: TermGraph, exclude: Iterable[str]) -> list[Disease]:
     """Take from ``hpo3`` the OMIM and Orphanet diseases that are not in ``exclude``.
 
@@ -316,28 +336,55 @@ def diseases_from_hpo3(ontology: Any, *, graph: TermGraph, exclude: Iterable[str
     known = set(exclude)
     roots = _roots_of(graph)
     found: list[Disease] = []
-    for prefix, diseases in (("OMIM", ontology.omim_diseases), ("ORPHA", ontology.orpha_diseases)):
-        for disease in sorted(diseases, key=lambda d: d.id):
-            disease_id = f"{prefix}:{disease.id}"
-            if disease_id in known:
-                continue
-            terms = sorted(f"HP:{number:07d}" for number in disease.hpo)
-            by_root: dict[str, list[str]] = {PHENOTYPIC_ABNORMALITY: [], ONSET_ROOT: [], INHERITANCE_ROOT: []}
-            for term in terms:
-                root = roots.get(term)
-                if root in by_root:
-                    by_root[root].append(term)
-            found.append(
-                Disease(
-                    id=disease_id,
-                    name=disease.name,
-                    annotations=tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY]),
-                    onsets=tuple(by_root[ONSET_ROOT]),
-                    inheritance=tuple(by_root[INHERITANCE_ROOT]),
-                    release=graph.release,
-                )
+    for disease_id, disease in _hpo3_diseases(ontology):
+        if disease_id in known:
+            continue
+        by_root = _hpo3_terms(disease, roots)
+        found.append(
+            Disease(
+                id=disease_id,
+                name=disease.name,
+                annotations=tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY]),
+                onsets=tuple(by_root[ONSET_ROOT]),
+                inheritance=tuple(by_root[INHERITANCE_ROOT]),
+                release=graph.release,
             )
+        )
     return found
+
+
+def add_newer_links(diseases: Sequence[Disease], ontology: Any, *, graph: TermGraph) -> tuple[list[Disease], int]:
+    """Add the phenotypes that the ``hpo3`` release links to a disease and the annotation lacks.
+
+    Curators add phenotypes to a disease between releases (often a published cohort's
+    features); the newer release knows them, without frequencies. Each such term becomes an
+    annotation without frequency (read as the corpus mean frequency). A term the annotation
+    states the disease does not have (``NOT``) is not added; onsets are taken from the newer
+    release only when the annotation gives none. The annotation's own rows are kept.
+
+    Returns
+    -------
+    tuple
+        The diseases (in the same order) and how many annotation rows were added.
+    """
+    roots = _roots_of(graph)
+    newer = {disease_id: disease for disease_id, disease in _hpo3_diseases(ontology)}
+    result: list[Disease] = []
+    added = 0
+    for disease in diseases:
+        linked = newer.get(disease.id)
+        if linked is None:
+            result.append(disease)
+            continue
+        by_root = _hpo3_terms(linked, roots)
+        have = {a.term for a in disease.annotations}
+        extra = tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY] if term not in have)
+        onsets = disease.onsets or tuple(by_root[ONSET_ROOT])
+        if extra or onsets != disease.onsets:
+            disease = replace(disease, annotations=disease.annotations + extra, onsets=onsets)
+            added += len(extra)
+        result.append(disease)
+    return result, added
 
 
 def _roots_of(graph: TermGraph) -> dict[str, str]:
@@ -495,7 +542,8 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
 
     Diseases come from ``phenotype.hpoa`` (with frequencies and onsets); the OMIM and
     Orphanet diseases that only the ``hpo3`` release knows are added from ``hpo3`` (without
-    frequencies). Genes come from ``genes_to_phenotype.txt``; OMIM entries then take the
+    frequencies), and so are the phenotypes that ``hpo3`` links to a disease the annotation
+    file already has (:func:`add_newer_links`). Genes come from ``genes_to_phenotype.txt``; OMIM entries then take the
     phenotypes of their gene-matched Orphanet entries (:func:`pool_gene_matched`).
 
     Parameters
@@ -512,7 +560,8 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
     in_annotation = {d.id for d in reconciled}
     in_ontology = {f"OMIM:{d.id}" for d in ontology.omim_diseases} | {f"ORPHA:{d.id}" for d in ontology.orpha_diseases}
     extra = diseases_from_hpo3(ontology, graph=graph, exclude=in_annotation)
-    everything = [replace(d, genes=links.get(d.id, ())) for d in reconciled] + extra
+    updated, newer_rows = add_newer_links(reconciled, ontology, graph=graph)
+    everything = [replace(d, genes=links.get(d.id, ())) for d in updated] + extra
     everything, pooled = pool_gene_matched(everything)
     kept = [d for d in everything if any(not a.negated for a in d.annotations)]
     report = replace(
@@ -521,6 +570,7 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
         diseases_only_in_ontology_release=len(extra),
         diseases_only_in_annotation_release=len({d for d in in_annotation if not d.startswith("DECIPHER:")} - in_ontology),
         diseases_without_phenotype=len(everything) - len(kept),
+        rows_from_ontology_release=newer_rows,
         pooled_from_orphanet=pooled,
     )
     return kept, report

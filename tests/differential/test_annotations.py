@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from contraxis.differential import Annotation, Disease, TermGraph
 from contraxis.differential.annotations import (
+    add_newer_links,
+    diseases_from_hpo3,
     parse_frequency,
     pool_gene_matched,
     read_gene_links,
@@ -131,3 +135,32 @@ def test_gene_matched_orphanet_phenotypes_join_the_omim_entry():
     assert pooled[0].annotations == (Annotation("HP:0001332", 0.5), Annotation("HP:0000473", 0.17))
     assert pooled[0].onsets == ("HP:0003593",)
     assert pooled[1:] == [orpha, deletion, allelic_1, allelic_2, orpha_b]
+
+
+def _hpo3_release(*omim: tuple[int, str, set[int]]) -> SimpleNamespace:
+    """A stand-in for the built ``hpo3`` ontology: OMIM diseases with their linked term numbers."""
+    diseases = [SimpleNamespace(id=number, name=name, hpo=terms) for number, name, terms in omim]
+    return SimpleNamespace(omim_diseases=diseases, orpha_diseases=[])
+
+
+def test_newer_release_adds_phenotypes_without_frequency_but_never_against_a_not(mini_graph: TermGraph):
+    """Check that a phenotype only the newer release links is added without frequency, that a
+    NOT annotation keeps it out, that onsets are taken only when the annotation has none, and
+    that a disease only the newer release knows comes whole from it."""
+    copper = Disease("OMIM:100003", "Copper disease", (Annotation("HP:0200032", cohort=(5, 10)), Annotation("HP:0001332", 0.6)))
+    epilepsy = Disease("OMIM:100004", "Epilepsy", (Annotation("HP:0002197", cohort=(1, 1)), Annotation("HP:0001332", negated=True)), onsets=("HP:0011463",))
+    untouched = Disease("OMIM:100009", "Not in the newer release", (Annotation("HP:0001337", 0.3),))
+    newer = _hpo3_release(
+        (100003, "Copper disease", {200032, 1332, 2451, 3593}),
+        (100004, "Epilepsy", {2197, 1332, 3593}),
+        (100007, "New disease", {1337, 3581}),
+    )
+    (copper_now, epilepsy_now, untouched_now), added = add_newer_links([copper, epilepsy, untouched], newer, graph=mini_graph)
+    assert copper_now.annotations == (*copper.annotations, Annotation("HP:0002451"))
+    assert copper_now.onsets == ("HP:0003593",)
+    assert epilepsy_now == epilepsy  # Dystonia is NOT annotated; the annotated childhood onset stays
+    assert untouched_now is untouched
+    assert added == 1
+    [new] = diseases_from_hpo3(newer, graph=mini_graph, exclude={"OMIM:100003", "OMIM:100004"})
+    assert new.id == "OMIM:100007" and new.annotations == (Annotation("HP:0001337"),)
+    assert new.onsets == ("HP:0003581",) and new.release == "mini-1"

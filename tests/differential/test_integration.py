@@ -30,6 +30,7 @@ def test_releases_and_reconciliation_are_recorded(real_index):
     assert counts["dropped_terms"] == 1 and counts["dropped_rows"] == 3
     assert counts["diseases_only_in_ontology_release"] == 233
     assert counts["diseases_only_in_annotation_release"] == 72
+    assert counts["rows_from_ontology_release"] == 975
     assert real_index.n_diseases == 12914  # 12,898 annotated diseases + 16 acquired causes
 
 
