@@ -24,7 +24,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from .facts import Fact
-from .index import DifferentialIndex
+from .index import DifferentialIndex, unmentioned_log
 from .model import Scores
 from .onset import BANDS
 
@@ -302,7 +302,8 @@ def explain(
         accounted.update(index.descendants(t).tolist())
     for t in excluded:
         accounted.update(index.descendants(t).tolist())
-    ptr, rows, logs = index.unmentioned_ptr, index.unmentioned_rows, index.unmentioned_log
+    ptr, rows, freqs = index.unmentioned_ptr, index.unmentioned_rows, index.unmentioned_freq
+    rate = index.reporting_rate(len(present))
     missing = []
     for a, f in annotated.items():
         if a in accounted or f < 0.5:
@@ -310,7 +311,7 @@ def explain(
         start, end = int(ptr[a]), int(ptr[a + 1])
         at = start + int(np.searchsorted(rows[start:end], disease))
         if at < end and rows[at] == disease:  # a topmost annotation
-            missing.append(Missing(ids[a], names[a], f, float(logs[at])))
+            missing.append(Missing(ids[a], names[a], f, float(unmentioned_log(freqs[at], index.background[a], rate))))
     missing.sort(key=lambda m: (-m.frequency, m.name))
 
     onset_value = float(scores.onset[disease])

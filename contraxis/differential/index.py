@@ -22,8 +22,10 @@ term, a "row" the slice of a CSR layout for one disease):
                     ``related_credit * F(c | d) / background(c)``
 ``negated_*``       column *t*: diseases annotated ``NOT`` *t*
 ``unexplained``     ``log10`` likelihood ratio of a finding a disease cannot explain
-``unmentioned_*``   column *t*: ``log10`` LR of a disease's topmost annotation *t* when the
-                    record does not mention it; ``unmentioned_total`` sums them per disease
+``unmentioned_*``   column *t*: the diseases whose topmost annotations include *t*, and
+                    ``F(t | d)``; ``unmentioned_table[k]`` sums per disease the ``log10``
+                    LR of every topmost annotation left unmentioned by a record naming
+                    *k* findings (see :func:`unmentioned_log`)
 ``ann_*``           row *d*: the direct annotations and their estimated frequencies
 ``onset``           ``(D, 9)``: each disease's distribution over the onset bands
                     (``onset_known``: whether the disease has onset annotations)
@@ -47,7 +49,7 @@ from .onset import BANDS, bands_of_term
 from .ontology import PHENOTYPIC_ABNORMALITY, TermGraph
 from .parameters import ModelParameters
 
-__all__ = ["DifferentialIndex", "build_index"]
+__all__ = ["DifferentialIndex", "build_index", "unmentioned_log"]
 
 KIND_MENDELIAN = 0
 KIND_ACQUIRED = 1
@@ -57,7 +59,7 @@ ARRAYS = (
     "implied_ptr", "implied_rows", "implied_freq",
     "credit_ptr", "credit_rows", "credit_log",
     "negated_ptr", "negated_rows",
-    "unmentioned_ptr", "unmentioned_rows", "unmentioned_log", "unmentioned_total",
+    "unmentioned_ptr", "unmentioned_rows", "unmentioned_freq", "unmentioned_table",
     "ann_ptr", "ann_term", "ann_freq", "ann_negated",
     "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background", "onset_known",
 )
@@ -72,7 +74,8 @@ class DifferentialIndex:
     ----------
     meta : Mapping[str, Any]
         JSON-ready facts recorded at build time: ``releases``, ``reconciliation``,
-        ``parameters``, ``mean_frequency``, ``reference_diseases``, ``disease_releases``.
+        ``parameters``, ``mean_frequency``, ``expected_features``, ``reference_diseases``,
+        ``disease_releases``.
     term_ids, term_names : tuple of str
         The ontology's current terms.
     replaced_by : Mapping[str, str]
@@ -133,6 +136,16 @@ class DifferentialIndex:
         """The model constants the index was built with."""
         return ModelParameters(**self.meta["parameters"])
 
+    def reporting_rate(self, findings: int) -> float:
+        """The probability that a record naming ``findings`` findings mentions a feature."""
+        return self.parameters.reporting_rate(findings, float(self.meta["expected_features"]))
+
+    def unmentioned_totals(self, findings: int) -> np.ndarray:
+        """Per disease, the ``log10`` LR of all its topmost annotations left unmentioned by
+        a record naming ``findings`` findings."""
+        table = self.unmentioned_table
+        return table[min(findings, len(table) - 1)]
+
     def ancestors(self, term: int) -> np.ndarray:
         """Positions of a term's ancestors, itself included."""
         return self.anc_idx[self.anc_ptr[term] : self.anc_ptr[term + 1]]
@@ -159,6 +172,17 @@ class DifferentialIndex:
     def disease_release(self, disease: int) -> str:
         """The release a disease's annotations come from."""
         return str(self.meta["disease_releases"][int(self.release[disease])])
+
+
+def unmentioned_log(freq: Any, background: Any, rate: float) -> Any:
+    """``log10`` LR of annotated features the record does not mention.
+
+    ``(1 - rate * F) / (1 - rate * background)``: a feature the patient has reaches the
+    record with probability ``rate``, so its absence from the record is likelier for a
+    disease that rarely shows it (see ``reporting`` in
+    :class:`~contraxis.differential.parameters.ModelParameters`).
+    """
+    return np.log10((1.0 - rate * freq) / (1.0 - rate * background))
 
 
 def _csr(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -372,17 +396,22 @@ def build_index(
             if not ann_negated[j]:
                 t = int(ann_term[j])
                 topmost[j] = not any(a in own for a in ancestors[t] if a != t)
-    reporting = parameters.reporting
-    unmentioned = np.zeros(len(ann_term))
-    unmentioned[positive] = np.log10(
-        (1.0 - reporting * implied_freq[direct_at]) / (1.0 - reporting * background[ann_term[positive]])
-    )
-    unmentioned[~topmost] = 0.0
-    unmentioned_total = np.bincount(ann_disease, weights=unmentioned, minlength=n_diseases)
-    order = np.lexsort((ann_disease[topmost], ann_term[topmost]))
+    # What each costs when the record leaves it unmentioned depends on how much the record
+    # says (parameters.reporting_rate): one row per number of findings, up to the ceiling.
+    top_freq = np.zeros(len(ann_term))
+    top_freq[positive] = implied_freq[direct_at]
+    top_freq = top_freq[topmost]
+    top_rows = ann_disease[topmost]
+    top_background = background[ann_term[topmost]]
+    expected_features = float(np.bincount(top_rows, weights=top_freq, minlength=n_diseases)[mendelian].mean())
+    unmentioned_table = np.stack([
+        np.bincount(top_rows, weights=unmentioned_log(top_freq, top_background, parameters.reporting_rate(k, expected_features)), minlength=n_diseases)
+        for k in range(parameters.reporting_steps(expected_features) + 1)
+    ])
+    order = np.lexsort((top_rows, ann_term[topmost]))
     unmentioned_ptr = _pointer(ann_term[topmost], n_terms)
-    unmentioned_rows = ann_disease[topmost][order]
-    unmentioned_log = unmentioned[topmost][order].astype(np.float32)
+    unmentioned_rows = top_rows[order]
+    unmentioned_freq = top_freq[order].astype(np.float32)
 
     order = np.lexsort((ann_disease[ann_negated], ann_term[ann_negated]))
     negated_ptr = _pointer(ann_term[ann_negated], n_terms)
@@ -405,7 +434,7 @@ def build_index(
         "credit_ptr": credit_ptr, "credit_rows": credit_rows, "credit_log": credit_log,
         "negated_ptr": negated_ptr, "negated_rows": negated_rows,
         "unmentioned_ptr": unmentioned_ptr, "unmentioned_rows": unmentioned_rows,
-        "unmentioned_log": unmentioned_log, "unmentioned_total": unmentioned_total,
+        "unmentioned_freq": unmentioned_freq, "unmentioned_table": unmentioned_table,
         "ann_ptr": ann_ptr, "ann_term": ann_term, "ann_freq": ann_freq, "ann_negated": ann_negated,
         "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
         "log_prior": log_prior, "onset": onset, "onset_background": onset_background, "onset_known": onset_known,
@@ -414,6 +443,7 @@ def build_index(
     info.update({
         "parameters": parameters.to_dict(),
         "mean_frequency": mean,
+        "expected_features": expected_features,
         "reference_diseases": n_reference,
         "disease_releases": release_names,
     })

@@ -36,7 +36,13 @@ test result makes (a normal calcium, a normal MRI) was not chosen, and has ``sou
 **A feature of the disease the record does not mention** (neither the term, nor a term above
 or below it, is present or excluded), for each of the disease's topmost annotations::
 
-    LR = (1 - reporting * F(a | d)) / (1 - reporting * background(a))
+    LR = (1 - r * F(a | d)) / (1 - r * background(a))
+
+where ``r``, the probability that a feature the patient has reaches the record, grows with
+the number of findings the record names (``reporting`` at as many findings as a patient of
+the average disease shows features; see
+:meth:`~contraxis.differential.parameters.ModelParameters.reporting_rate`): a sparse record
+says little about what the patient lacks, a long one more.
 
 **Age at onset**: ``P(onset band | d) / P(onset band)`` over the nine bands of
 :mod:`.onset`; a disease without onset annotations gets 1.
@@ -58,7 +64,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .index import DifferentialIndex
+from .index import DifferentialIndex, unmentioned_log
 
 __all__ = ["Evidence", "Scores", "reduce_terms", "score"]
 
@@ -235,13 +241,15 @@ def _unmentioned(present: Sequence[int], excluded: Sequence[int], index: Differe
         _slices(index.desc_ptr, index.desc_idx, present),
         _slices(index.desc_ptr, index.desc_idx, excluded),
     ]))
-    total = index.unmentioned_total.copy()
+    total = index.unmentioned_totals(len(present)).copy()
     ptr = index.unmentioned_ptr
     starts, ends = ptr[accounted], ptr[accounted + 1]
     lengths = ends - starts
     if lengths.sum():
         take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        total -= np.bincount(index.unmentioned_rows[take], weights=index.unmentioned_log[take], minlength=index.n_diseases)
+        background = index.background[np.repeat(accounted, lengths)]
+        values = unmentioned_log(index.unmentioned_freq[take], background, index.reporting_rate(len(present)))
+        total -= np.bincount(index.unmentioned_rows[take], weights=values, minlength=index.n_diseases)
     return total
 
 

@@ -7,6 +7,7 @@ a change to any of them makes the cached index stale.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,12 +45,17 @@ class ModelParameters:
         patient's own disease than any other.
     reporting : float
         Probability that a feature the patient has is mentioned in the record when it is
-        not the reason for the visit. A disease's annotated features that the record
-        neither mentions (itself, a term above or below it) nor excludes lower its odds by
-        ``(1 - reporting * F) / (1 - reporting * background)`` each. Records name a
-        minority of what a patient has: one feature in five. Only a disease's topmost
-        annotations count (a term below another annotated term adds nothing), as features
-        within one branch are not independent.
+        not the reason for the visit, for a record that names as many findings as a patient
+        of the average disease shows features (the corpus mean of the summed frequencies
+        of a disease's topmost annotations, about nine). Records name a minority of what a
+        patient has: one feature in five. The rate scales with the record (see
+        :meth:`reporting_rate`): a record naming two findings leaves most features
+        unmentioned whatever the disease, one naming thirty has looked widely. A
+        disease's annotated features that the record neither mentions (itself, a term
+        above or below it) nor excludes lower its odds by ``(1 - r * F) / (1 - r *
+        background)`` each, ``r`` the record's rate. Only a disease's topmost annotations
+        count (a term below another annotated term adds nothing), as features within one
+        branch are not independent.
     related_credit : float
         Share of a match credited when the disease has a *different* feature in the same
         branch of the ontology (the closest common ancestor is neither the observed term
@@ -121,6 +127,25 @@ class ModelParameters:
     local_code_background: float = 0.25
     gene_test_sensitivity: float = 0.9
     gene_false_positive: float = 0.01
+
+    def reporting_rate(self, findings: int, expected_features: float) -> float:
+        """The probability that a record naming ``findings`` findings mentions a feature.
+
+        ``reporting * findings / expected_features``: proportional to how much the record
+        says, equal to ``reporting`` for a record that names as many findings as a patient
+        of the average disease shows features (``expected_features``), and never above
+        ``1 - false_negative`` (a feature can always be missed). A record that names no
+        finding gives no reason to expect any feature in it.
+        """
+        if findings <= 0 or expected_features <= 0:
+            return 0.0
+        return min(self.reporting * findings / expected_features, 1.0 - self.false_negative)
+
+    def reporting_steps(self, expected_features: float) -> int:
+        """The number of findings from which :meth:`reporting_rate` stays at its ceiling."""
+        if expected_features <= 0 or self.reporting <= 0:
+            return 0
+        return math.ceil((1.0 - self.false_negative) * expected_features / self.reporting)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the constants as JSON-ready data."""

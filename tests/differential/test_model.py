@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from contraxis.differential import DifferentialIndex, build_index
+from contraxis.differential import DifferentialIndex, ModelParameters, build_index
+from contraxis.differential.index import unmentioned_log
 from contraxis.differential.model import Evidence, reduce_terms, score
 from contraxis.differential.onset import band_of_age, bands_of_term
 from contraxis.errors import KnowledgeBaseError
@@ -152,6 +153,32 @@ def test_unmentioned_frequent_features_lower_a_disease(mini_graph):
     assert s.unmentioned[d(index, "OMIM:100001")] < 0
     mentioned = scored(index, ["HP:0000473", "HP:0002451", "HP:0001337"])
     assert mentioned.unmentioned[d(index, "OMIM:100001")] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_reporting_rate_grows_with_the_record_up_to_a_ceiling():
+    """Check that the chance a feature reaches the record is proportional to the findings the
+    record names, ``reporting`` at the typical patient's number of features, at most 0.9."""
+    p = ModelParameters()
+    assert p.reporting_rate(0, 9.0) == 0.0
+    assert p.reporting_rate(9, 9.0) == pytest.approx(0.2)
+    assert p.reporting_rate(18, 9.0) == pytest.approx(0.4)
+    assert p.reporting_steps(9.0) == 41
+    assert p.reporting_rate(40, 9.0) < 0.9 and p.reporting_rate(41, 9.0) == 0.9 == p.reporting_rate(500, 9.0)
+
+
+def test_a_longer_record_says_more_about_unmentioned_features(mini):
+    """Check that the same unmentioned features cost a disease more in a record naming three
+    unrelated findings than in one naming one, by the model's formula at each record's rate."""
+    a = d(mini, "OMIM:100001")  # Torticollis 0.9, Limb dystonia 0.5, Tremor 0.3: none mentioned
+    short = scored(mini, ["HP:0002901"])
+    long = scored(mini, ["HP:0002901", "HP:0200032", "HP:0001250"])
+    terms = [t(mini, x) for x in ("HP:0000473", "HP:0002451", "HP:0001337")]
+    for scores, findings in ((short, 1), (long, 3)):
+        rate = mini.reporting_rate(findings)
+        expected = sum(unmentioned_log(f, mini.background[term], rate) for term, f in zip(terms, (0.9, 0.5, 0.3)))
+        assert scores.unmentioned[a] == pytest.approx(expected, abs=1e-5)
+    assert long.unmentioned[a] < short.unmentioned[a] < 0
+    assert scored(mini, []).unmentioned[a] == 0.0  # a record naming nothing says nothing
 
 
 def test_posterior_is_a_distribution_and_priors_shift_it(mini_graph):
