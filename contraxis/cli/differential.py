@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import typer
+from rich import box
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -196,17 +197,24 @@ def bench_differential_command(
         typer.echo(json.dumps(report.to_json()))
         return
     out = Console(theme=THEME)
-    table = Table(title=f"{set_path.name}: rank of the known diagnosis among OMIM diseases", header_style="cx.title")
-    for column in ("method", "cases", "known", "not known", "top-1", "top-3", "top-10", "MRR", "ms/case"):
-        table.add_column(column, justify="left" if column == "method" else "right")
+    sample = len(report.sample)
+    caption = "ms: milliseconds per case"
+    if report.hpo3 is not None:
+        caption = f"sample: {sample} evenly spaced cases; hpo3: resnik, funSimAvg, every OMIM disease; " + caption
+    table = Table(
+        title=f"{set_path.name}: rank of the known diagnosis among OMIM diseases", caption=caption,
+        header_style="cx.title", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False, caption_justify="left",
+    )
+    for column in ("method", "cases", "known", "unknown", "top-1", "top-3", "top-10", "MRR", "ms"):
+        table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
     _figures(table, "Contraxis, all cases", report.contraxis)
     if report.hpo3 is not None:
-        _figures(table, f"Contraxis, sample of {len(report.sample)}", report.contraxis_on_sample)
-        _figures(table, f"hpo3 resnik funSimAvg, sample of {len(report.sample)}", report.hpo3)
+        _figures(table, "Contraxis, sample", report.contraxis_on_sample)
+        _figures(table, "hpo3, sample", report.hpo3)
         pair = report.both_known()
         if pair is not None:
-            _figures(table, "Contraxis, sample, known to both", pair[0])
-            _figures(table, "hpo3, sample, known to both", pair[1])
+            _figures(table, "Contraxis, both know", pair[0])
+            _figures(table, "hpo3, both know", pair[1])
     out.print(table)
     line = Text(f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} with annotations {index.releases.get('annotation')}", style="cx.muted")
     out.print(line)

@@ -93,9 +93,14 @@ def test_benchmark_ranks_with_both_methods(real_index, few_packets):
 
 def test_bench_command_prints_the_comparison(real_index, few_packets):
     """Check that the bench command prints both methods and the comparison."""
-    result = runner.invoke(app, ["bench", "differential", str(few_packets), "--hpo3-sample", "2"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["bench", "differential", str(few_packets), "--hpo3-sample", "2"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    assert "hpo3 resnik funSimAvg" in result.output and "times faster per case" in result.output
+    assert "hpo3: resnik, funSimAvg" in result.output and "times faster per case" in result.output
+    rows = [line for line in result.output.splitlines() if line.startswith(("Contraxis, ", "hpo3, "))]
+    assert [r.split("  ")[0] for r in rows] == ["Contraxis, all cases", "Contraxis, sample", "hpo3, sample", "Contraxis, both know", "hpo3, both know"]
+    for row in rows:  # one line each, every figure whole
+        assert len(row) <= 80 and "…" not in row
+        assert all(float(figure) >= 0 for figure in row.split()[-8:])
 
 
 def test_metrics_of_a_method():
