@@ -279,6 +279,8 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
         "replaced": read.replaced,
         "set_aside": read.set_aside,
         "local_codes": sorted(read.local_present),
+        # the chance that a feature the patient has reaches this record (model.py)
+        "reporting_rate": round(index.reporting_rate(len(read.evidence.present)), 3),
     }
     return Differential(
         case_id=case.id,

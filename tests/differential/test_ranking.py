@@ -98,6 +98,7 @@ def test_to_json_is_compact_json_ready_data(mini_kb):
         assert key in first
     assert data["evidence"]["labs"][0]["excluded"] == ["HP:0002901"]
     assert data["evidence"]["excluded"] == [{"term": "HP:0002901", "name": "Hypocalcemia"}]
+    assert data["evidence"]["reporting_rate"] == round(mini_kb.reporting_rate(1), 3) > 0  # one finding
     detailed = rank(case, index=mini_kb, top=1).to_json(detail=True)
     assert "organ_systems" in detailed["candidates"][0]["explanation"]
 
