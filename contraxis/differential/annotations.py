@@ -6,7 +6,8 @@ Three readers, each a pure function of the text it is given:
   with its frequency, onset, sex and evidence);
 - :func:`read_gene_links` reads ``genes_to_phenotype.txt`` for the disease-gene links;
 - :func:`diseases_from_hpo3` takes the diseases that the ``hpo3`` release knows and the
-  annotation file does not (``hpo3`` has the links but no frequencies or onsets).
+  annotation file does not (``hpo3`` has the links but no frequencies or onsets), and
+  :func:`add_newer_links` the phenotypes it links to diseases the file already has.
 
 :func:`load_bundled_diseases` reads the files shipped in ``contraxis/data/hpo`` and
 reconciles them with the ``hpo3`` ontology (see :func:`reconcile`), returning the diseases
@@ -32,8 +33,8 @@ __all__ = [
     "Annotation",
     "Disease",
     "Reconciliation",
-    "bundled_files",
     "add_newer_links",
+    "bundled_files",
     "diseases_from_hpo3",
     "load_bundled_diseases",
     "parse_frequency",
@@ -543,8 +544,9 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
     Diseases come from ``phenotype.hpoa`` (with frequencies and onsets); the OMIM and
     Orphanet diseases that only the ``hpo3`` release knows are added from ``hpo3`` (without
     frequencies), and so are the phenotypes that ``hpo3`` links to a disease the annotation
-    file already has (:func:`add_newer_links`). Genes come from ``genes_to_phenotype.txt``; OMIM entries then take the
-    phenotypes of their gene-matched Orphanet entries (:func:`pool_gene_matched`).
+    file already has (:func:`add_newer_links`). Genes come from ``genes_to_phenotype.txt``;
+    OMIM entries then take the phenotypes of their gene-matched Orphanet entries
+    (:func:`pool_gene_matched`).
 
     Parameters
     ----------
