@@ -5,7 +5,6 @@ Both are plain functions with Typer parameters; ``contraxis/cli/__init__.py`` re
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from pathlib import Path
@@ -18,47 +17,85 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ..case import parse_document, read_case
 from ..errors import CaseError, ContraxisError, Problem
+from ..reading import NotRead, Reading
 from ..report.terminal import THEME
 
-__all__ = ["bench_differential_command", "differential_command", "read_cases"]
-
-_PHENOPACKET_KEYS = ("phenotypicFeatures", "metaData", "subject", "interpretations")
+__all__ = ["bench_differential_command", "differential_answer", "differential_command", "read_cases"]
 
 
-def _is_jsonl(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
-
-
-def read_cases(path: Path) -> Iterator[tuple[Any, str | None]]:
-    """Yield ``(case, onset term)`` from a case, vignette, phenopacket or JSONL of phenopackets.
+def read_cases(path: Path) -> Iterator[Reading]:
+    """Yield one :class:`~contraxis.reading.Reading` per input in a file: a native case, a
+    vignette, a FHIR R4 Bundle or resource, a phenopacket v2 (JSON or YAML), or several of
+    them as JSON Lines (gzipped or not), recognised by their shape
+    (:func:`contraxis.io.detect.iter_input_file`).
 
     Raises
     ------
     CaseError
-        When the file cannot be read or holds no case.
+        When the file cannot be read, or at the first input that cannot be read.
     """
-    from ..io.phenopacket import iter_phenopackets, read_phenopacket
+    from ..io.detect import iter_input_file
 
-    if _is_jsonl(path):
-        for imported in iter_phenopackets(path):
-            yield imported.case, imported.onset_term
-        return
-    try:
-        raw = path.read_bytes()
-        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
-    except OSError as error:
-        raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=str(path)) from None
-    except UnicodeDecodeError:
-        raise CaseError([Problem("", "the file is not UTF-8 text")], source=str(path)) from None
-    data = parse_document(text, source=str(path))
-    if isinstance(data, dict) and "case" not in data and any(key in data for key in _PHENOPACKET_KEYS):
-        imported = read_phenopacket(data, source=str(path))
-        yield imported.case, imported.onset_term
-        return
-    yield read_case(data, source=str(path)), None
+    yield from iter_input_file(path)
+
+
+def _nothing_to_rank(reading: Reading, result: Any) -> str | None:
+    """Why no disease is ranked, when the case gives nothing present to rank on; else None."""
+    evidence = result.evidence
+    if evidence.present or evidence.local_present:
+        return None
+    if reading.format == "phenopacket":
+        if reading.case.absent:
+            return ("no ranked list: the phenopacket gives only excluded phenotypic features; "
+                    "give at least one present HPO feature to rank diseases on")
+        return ("no ranked list: the phenopacket gives no phenotypic features (no present HPO term in "
+                "phenotypicFeatures), so there is nothing to rank diseases on")
+    return ("no ranked list: the case gives no present finding (an HPO or local code, or an abnormal "
+            "laboratory result), so there is nothing to rank diseases on")
+
+
+def _not_read(reading: Reading, result: Any) -> list[NotRead]:
+    """What the reader did not read, then what the differential set aside, each once."""
+    from ..differential.evidence import evidence_not_read
+    from ..io.detect import relocate
+
+    origins = reading.extra.get("origins") or {}
+    items = list(reading.not_read)
+    seen = {(item.path, item.value) for item in items}
+    for item in evidence_not_read(reading.case, result.evidence):
+        path = relocate(item.path, origins)
+        if (path, item.value) not in seen:
+            seen.add((path, item.value))
+            items.append(NotRead(path, item.value, item.reason))
+    return items
+
+
+def differential_answer(reading: Reading, result: Any, *, detail: bool = False, line: bool = False) -> dict[str, Any]:
+    """The JSON answer for one input: the differential, ``not_read`` and, when no disease
+    is ranked, a ``note`` saying why.
+
+    Parameters
+    ----------
+    reading : Reading
+        The input as read.
+    result : contraxis.differential.Differential
+        Its differential.
+    detail : bool
+        Give each candidate's full explanation.
+    line : bool
+        The shorter form of a JSON Lines line (no model description).
+    """
+    data = result.to_json(detail=detail)
+    note = _nothing_to_rank(reading, result)
+    answer: dict[str, Any] = {"id": data["id"], "format": reading.format}
+    answer.update({k: v for k, v in data.items() if k != "id" and not (line and k in ("model", "diseases_ranked"))})
+    if note is not None:
+        answer["candidates"] = []
+        answer["genes"] = []
+        answer["note"] = note
+    answer["not_read"] = [item.to_json() for item in _not_read(reading, result)]
+    return answer
 
 
 def _fail(error: ContraxisError) -> None:
@@ -107,42 +144,63 @@ def _table(result: Any, *, top: int) -> Table:
     return table
 
 
-def _print(console: Console, result: Any, *, top: int) -> None:
+def _print(console: Console, reading: Reading, result: Any, *, top: int) -> None:
     head = Text(f"Differential for {result.case_id or '(no id)'}", style="cx.title")
     head.append(f"  HPO {result.hpo_release}; {result.n_diseases} diseases ranked", style="cx.muted")
-    parts: list[Any] = [head, _table(result, top=top)]
+    parts: list[Any] = [head]
+    not_read = _not_read(reading, result)
+    if not_read:
+        block = Text("Not read or changed:", style="cx.title")
+        for item in not_read:
+            block.append(f"\n  {item.path}: {item.value}", style="cx.value")
+            block.append(f" ({item.reason})", style="cx.muted")
+        parts.append(block)
+    note = _nothing_to_rank(reading, result)
+    if note is not None:
+        parts.append(Text(note[0].upper() + note[1:] + ".", style="cx.value"))
+        console.print(Group(*parts))
+        return
+    parts.append(_table(result, top=top))
     if result.genes:
         parts.append(Text("Gene tests: " + ", ".join(f"{g.gene} ({g.probability:.2g})" for g in result.genes[:8]), style="cx.value"))
-    evidence = result.evidence
-    notes = [f"{code}: {why}" for code, why in evidence.set_aside.items()]
-    notes += [f"{old} read as {new}" for old, new in evidence.replaced.items()]
-    notes += [f"{lab.test} {lab.value}: {lab.note}" for lab in evidence.labs if lab.note]
-    if notes:
-        parts.append(Text("Not used or changed: " + "; ".join(notes), style="cx.muted"))
     console.print(Group(*parts))
 
 
 def differential_command(
-    file: Path = typer.Argument(..., help="A case or vignette (YAML or JSON), a phenopacket (JSON), or phenopackets as JSON Lines (.jsonl, .jsonl.gz)."),
+    file: Path = typer.Argument(..., help=(
+        "A native case or vignette (YAML or JSON), a FHIR R4 Bundle or resource, a GA4GH phenopacket v2 "
+        "(JSON or YAML), or several as JSON Lines (.jsonl, .jsonl.gz); recognised by their shape."
+    )),
     jsonl: bool = typer.Option(False, "--jsonl", help="Print one JSON line per case instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (a list of them for several cases) instead of a table."),
     top: int = typer.Option(50, "--top", min=1, max=1000, help="How many candidates to list."),
 ) -> None:
-    """Rank every HPO-annotated disease and the acquired causes for each case in FILE."""
+    """Rank every HPO-annotated disease and the acquired causes for each case in FILE.
+
+    Every JSON answer carries ``not_read``: each item of the input not used or changed,
+    with its path, value and reason.
+    """
     from ..differential import load_index, rank
 
+    if jsonl and as_json:
+        _fail(CaseError([Problem("--json", "give --json or --jsonl, not both")]))
     console = Console(theme=THEME)
+    answers: list[dict[str, Any]] = []
     try:
         index = load_index()
-        for case, onset_term in read_cases(file):
-            result = rank(case, index=index, top=top, onset_term=onset_term)
+        for reading in read_cases(file):
+            result = rank(reading.case, index=index, top=top, onset_term=reading.extra.get("onset_term"))
             if jsonl:
-                data = result.to_json()
-                line = {"id": data["id"], "hpo_release": data["hpo_release"], "releases": data["releases"], "candidates": data["candidates"], "genes": data["genes"]}
-                typer.echo(json.dumps(line, ensure_ascii=False))
+                typer.echo(json.dumps(differential_answer(reading, result, line=True), ensure_ascii=False))
+            elif as_json:
+                answers.append(differential_answer(reading, result))
             else:
-                _print(console, result, top=min(top, 20))
+                _print(console, reading, result, top=min(top, 20))
     except ContraxisError as error:
         _fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(answers[0] if len(answers) == 1 else answers, ensure_ascii=False))
 
 
 def _figures(table: Table, label: str, result: Any) -> None:

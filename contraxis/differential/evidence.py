@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from contraxis.case import Case, Lab
+from contraxis.reading import NotRead
 
 from .index import DifferentialIndex
 from .knowledge import DifferentialKnowledge
 from .model import Evidence, reduce_terms
 from .onset import BANDS, band_of_age, bands_of_term
 
-__all__ = ["CaseEvidence", "LabReading", "case_evidence", "read_labs"]
+__all__ = ["CaseEvidence", "LabReading", "case_evidence", "evidence_not_read", "read_labs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class LabReading:
         Why the result was not used, when it was not.
     source : str
         The source of the limits.
+    index : int or None
+        Its position in ``case.labs`` (None for the MRI).
     """
 
     test: str
@@ -60,6 +63,7 @@ class LabReading:
     excluded: tuple[str, ...] = ()
     note: str = ""
     source: str = ""
+    index: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready data."""
@@ -130,36 +134,107 @@ def _fmt(value: float) -> str:
 def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[LabReading]:
     """Turn laboratory results into HPO terms with the limits of ``lab_to_hpo.yaml``.
 
-    A result in another unit is converted with the factors of ``labs.yaml``; a test or
-    unit the files do not know is reported, not used.
+    A result the case reading resolved (any LOINC code of an analyte the rules read, in any
+    accepted unit) is compared in the knowledge base's unit; a bound (``< 20``) or a
+    laboratory flag alone (``low``) is used when it decides the limit. Other tests are read
+    by their own LOINC code and the factors of ``labs.yaml``; a test or unit the files do
+    not know is reported, not used. The latest of several dated results decides.
     """
     readings = []
-    for lab in labs:
+    for lab in _latest(labs):
         label = f"{lab.loinc} {lab.name or ''}".strip()
-        shown = f"{_fmt(lab.value)} {lab.unit}"
-        test = knowledge.labs.get(lab.loinc)
+        reading = lab.reading
+        if reading is not None:
+            shown = (f"{reading.comparator or ''}{_fmt(reading.given_value)} {reading.given_unit or ''}".strip()
+                     if reading.given_value is not None else f"{reading.interpretation}")
+            test = next((knowledge.labs[c] for c in _codes_of(reading.analyte) if c in knowledge.labs), None)
+        else:
+            shown = f"{_fmt(lab.value) if lab.value is not None else ''} {lab.unit or ''}".strip()
+            test = knowledge.labs.get(lab.loinc)
         if test is None:
             readings.append(LabReading(label, shown, note="no HPO mapping for this test"))
             continue
-        value = lab.value
-        if lab.unit != test.unit:
-            factor = knowledge.conversions.get(lab.loinc, {}).get(lab.unit)
-            if factor is None:
-                allowed = ", ".join([test.unit, *knowledge.conversions.get(lab.loinc, {})])
-                readings.append(LabReading(label, shown, note=f"unit {lab.unit!r} not known for this test (allowed: {allowed})", source=test.source))
-                continue
-            value = lab.value * factor
+        low, high = _bounds(lab, test, knowledge)
+        if low is None and high is None:
+            allowed = ", ".join([test.unit, *knowledge.conversions.get(test.loinc, {})])
+            readings.append(LabReading(label, shown, note=f"unit {lab.unit!r} not known for this test (allowed: {allowed})", source=test.source))
+            continue
         present: tuple[str, ...] = ()
         excluded: tuple[str, ...] = ()
-        if test.low is not None and test.low.below is not None and value < test.low.below:
+        if test.low is not None and test.low.below is not None and high is not None and high[0] <= test.low.below and (high[0] < test.low.below or high[1]):
             present = (test.low.hpo,)
-        elif test.high is not None and test.high.above is not None and value > test.high.above:
+        elif test.high is not None and test.high.above is not None and low is not None and low[0] >= test.high.above and (low[0] > test.high.above or low[1]):
             present = (test.high.hpo,)
-        elif test.normal is not None and test.normal.from_ <= value <= test.normal.to:
+        elif (test.normal is not None and low is not None and high is not None
+              and test.normal.from_ <= low[0] and high[0] <= test.normal.to):
             excluded = test.normal.excludes
         note = "" if present or excluded else "between the reference range and the limit of an abnormality: not used"
         readings.append(LabReading(label, shown, present, excluded, note, test.source))
     return readings
+
+
+def _latest(labs: Sequence[Lab]) -> list[Lab]:
+    """One result per test: the latest of a dated series (undated counts as today's)."""
+    chosen: dict[str, Lab] = {}
+    for lab in labs:
+        key = lab.reading.analyte if lab.reading is not None else lab.loinc
+        age = lab.age_days if lab.age_days is not None else 0.0
+        held = chosen.get(key)
+        if held is None or age < (held.age_days if held.age_days is not None else 0.0):
+            chosen[key] = lab
+    return list(chosen.values())
+
+
+def _codes_of(analyte: str) -> tuple[str, ...]:
+    from contraxis.terminology.labs import analytes
+
+    info = analytes().get(analyte)
+    return tuple(info.loinc) if info is not None else ()
+
+
+Bound = tuple[float, bool]  # (limit, whether the limit itself is excluded)
+
+
+def _bounds(lab: Lab, test: object, knowledge: DifferentialKnowledge) -> tuple[Bound | None, Bound | None]:
+    """Lower and upper bounds of the result in the test's unit ((None, None): not convertible)."""
+    unit = getattr(test, "unit")
+    reading = lab.reading
+    if reading is not None:
+        if reading.unit != unit:
+            factor = knowledge.conversions.get(getattr(test, "loinc"), {}).get(reading.unit)
+            if factor is None:
+                return None, None
+        else:
+            factor = 1.0
+        if reading.value is None:
+            flag = reading.interpretation
+            low_limit = getattr(getattr(test, "low", None), "below", None)
+            high_limit = getattr(getattr(test, "high", None), "above", None)
+            if flag in ("low", "critical-low") and low_limit is not None:
+                return None, (low_limit, True)
+            if flag in ("high", "critical-high") and high_limit is not None:
+                return (high_limit, True), None
+            normal = getattr(test, "normal", None)
+            if flag == "normal" and normal is not None:
+                return (normal.from_, False), (normal.to, False)
+            return (float("-inf"), False), (float("inf"), False)
+        value = reading.value * factor
+        comparator = reading.comparator
+        if comparator in ("<", "<="):
+            return None, (value, comparator == "<")
+        if comparator in (">", ">="):
+            return (value, comparator == ">"), None
+        return (value, False), (value, False)
+    if lab.value is None:
+        return None, None
+    if lab.unit == unit:
+        factor = 1.0
+    else:
+        factor = knowledge.conversions.get(lab.loinc, {}).get(lab.unit or "")
+        if factor is None:
+            return None, None
+    value = lab.value * factor
+    return (value, False), (value, False)
 
 
 def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | None = None) -> CaseEvidence:
@@ -231,3 +306,33 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
         implied=implied,
         onset=onset,
     )
+
+
+def _code_paths(case: Case) -> dict[str, str]:
+    """The case path of each finding code, first place first."""
+    paths: dict[str, str] = {}
+    lists = [("case.findings", case.findings), ("case.absent", case.absent)]
+    if case.imaging is not None:
+        lists.append(("case.imaging.findings", case.imaging.findings))
+    for name, codes in lists:
+        for i, code in enumerate(codes):
+            paths.setdefault(code, f"{name}[{i}]")
+    return paths
+
+
+def evidence_not_read(case: Case, read: CaseEvidence) -> list[NotRead]:
+    """What the differential did not use, or changed, as :class:`~contraxis.reading.NotRead`
+    rows with their case paths (``case.findings[2]``, ``case.labs[0]``).
+
+    The rows: ids set aside (not a term of the release, or not a phenotypic abnormality),
+    obsolete ids replaced, and laboratory results not used (no HPO mapping, a unit not
+    known, a value between the reference range and a limit, an earlier result of a test
+    given again).
+    """
+    paths = _code_paths(case)
+    rows = [NotRead.of(paths.get(code, "case"), code, f"{why}: not used by the differential") for code, why in read.set_aside.items()]
+    rows += [NotRead.of(paths.get(old, "case"), old, f"read as {new} by the differential (obsolete in its HPO release)") for old, new in read.replaced.items()]
+    for lab in read.labs:
+        if lab.note and lab.index is not None:
+            rows.append(NotRead.of(f"case.labs[{lab.index}]", f"{lab.test} {lab.value}", f"not used by the differential: {lab.note}"))
+    return rows
