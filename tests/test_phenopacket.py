@@ -114,16 +114,31 @@ def test_schema_violation_is_refused():
 def test_every_problem_is_named_and_nothing_is_half_read():
     """Check that all field problems come in one error, each naming the field and value."""
     data = copy.deepcopy(GOOD)
-    data["phenotypicFeatures"][1]["type"]["id"] = "MP:0001"
     data["subject"]["timeAtLastEncounter"]["age"]["iso8601duration"] = "12 years"
-    data["diseases"][0]["onset"] = {"ontologyClass": {"id": "ONSET:1"}}
+    data["diseases"][0]["onset"] = {"age": {"iso8601duration": "P130Y"}}
+    data["phenotypicFeatures"][2]["onset"] = {"ageRange": {"start": {"iso8601duration": "P4Y"}, "end": {"iso8601duration": "P2Y"}}}
     with pytest.raises(CaseError) as caught:
         read_phenopacket(data, source="bad.json")
     problems = {p.where: p.message for p in caught.value.problems}
-    assert problems["phenotypicFeatures[1].type.id"].startswith("'MP:0001' is not an HPO term")
     assert problems["subject.timeAtLastEncounter.age.iso8601duration"].startswith("'12 years' is not an ISO 8601 duration")
-    assert problems["diseases[0].onset.ontologyClass.id"].startswith("'ONSET:1' is not an HPO onset term")
+    assert problems["diseases[0].onset.age.iso8601duration"] == "'P130Y' is 130 years: an age must be between 0 and 120"
+    assert "start first" in problems["phenotypicFeatures[2].onset.ageRange"]
     assert caught.value.source == "bad.json"
+
+
+def test_terms_of_other_ontologies_are_reported_and_the_rest_read():
+    """Check that a feature or onset class outside HPO is in not_read, with its path, and the
+    rest of the phenopacket is read."""
+    data = copy.deepcopy(GOOD)
+    data["phenotypicFeatures"].append({"type": {"id": "NCIT:C3038", "label": "Fever"}})
+    data["diseases"][0]["onset"] = {"ontologyClass": {"id": "ONSET:1", "label": "early"}}
+    imported = read_phenopacket(data)
+    rows = {n.path: n for n in imported.not_read}
+    assert rows["phenotypicFeatures[4].type.id"].value == "NCIT:C3038 Fever"
+    assert "not an HPO term" in rows["phenotypicFeatures[4].type.id"].reason
+    assert "not an HPO onset class" in rows["diseases[0].onset.ontologyClass.id"].reason
+    assert imported.case.findings == ("HP:0001332", "HP:0001337")
+    assert imported.case.onset_age == pytest.approx(3.0)  # the feature onset stands in
 
 
 def test_a_list_is_not_a_phenopacket():
@@ -155,3 +170,211 @@ def test_files_and_json_lines(tmp_path):
         list(iter_phenopackets(tmp_path / "missing.jsonl"))
     with pytest.raises(CaseError, match="cannot read the file"):
         load_phenopacket(tmp_path / "missing.json")
+
+
+def _packet(**changes):
+    data = copy.deepcopy(GOOD)
+    del data["measurements"]
+    data.update(changes)
+    return data
+
+
+def test_alt_ids_are_replaced_and_reported():
+    """Check that an HPO alt_id (HP:0002328, an alt_id of Dystonia HP:0001332 in hp.obo) is read
+    as its term, and said."""
+    data = _packet(phenotypicFeatures=[{"type": {"id": "HP:0002328", "label": "Dystonia"}},
+                                       {"type": {"id": "HP_0001250", "label": "Seizure"}, "excluded": True}])
+    imported = read_phenopacket(data)
+    assert imported.case.findings == ("HP:0001332",) and imported.case.absent == ("HP:0001250",)
+    rows = [n for n in imported.not_read if n.path.startswith("phenotypicFeatures")]
+    assert rows[0].path == "phenotypicFeatures[0].type.id" and "HP:0002328" in rows[0].value
+    assert "HP:0001332" in rows[0].reason
+    assert rows[1].path == "phenotypicFeatures[1].type.id" and rows[1].reason == "read as HP:0001250"
+
+
+def test_a_term_given_both_ways_is_present_and_said():
+    """Check that a term both present and excluded is kept present, and the exclusion reported."""
+    imported = read_phenopacket(_packet())
+    row = next(n for n in imported.not_read if n.path == "phenotypicFeatures[3].type.id")
+    assert "read as present" in row.reason and "phenotypicFeatures[2]" in row.reason
+
+
+@pytest.mark.parametrize(
+    "onset, term",
+    [
+        ({"ontologyClass": {"id": "HP:0011461", "label": "Fetal onset"}}, "HP:0011461"),
+        ({"ontologyClass": {"id": "HP:0011460", "label": "Embryonal onset"}}, "HP:0011460"),
+        ({"ontologyClass": {"id": "HP:0030674", "label": "Antenatal onset"}}, "HP:0030674"),
+        ({"gestationalAge": {"weeks": 28}}, "HP:0030674"),
+    ],
+)
+def test_a_feature_with_prenatal_onset(onset, term):
+    """Check that a feature's antenatal onset (HP:0030674 and its subclasses in hp.obo) is the
+    earliest onset, kept as its term (not read as birth)."""
+    data = _packet(diseases=[])
+    data["phenotypicFeatures"][2]["onset"] = onset
+    data["phenotypicFeatures"].insert(0, {"type": {"id": "HP:0001250"}, "onset": {"age": {"iso8601duration": "P1Y"}}})
+    imported = read_phenopacket(data)
+    assert imported.onset_term == term and imported.case.onset_age == 0.0
+
+
+def test_timestamps_are_ages_from_the_date_of_birth():
+    """Check that timestamps (onset, last encounter) become ages counted from dateOfBirth."""
+    data = _packet(diseases=[])
+    data["subject"] = {"id": "s", "sex": "FEMALE", "dateOfBirth": "2000-03-01T00:00:00Z",
+                       "timeAtLastEncounter": {"timestamp": "2020-03-01T00:00:00Z"}}
+    data["phenotypicFeatures"][2]["onset"] = {"timestamp": "2010-09-01T00:00:00Z"}
+    imported = read_phenopacket(data)
+    assert imported.case.age == pytest.approx(20.0, abs=0.01)
+    assert imported.case.onset_age == pytest.approx(10.5, abs=0.01)
+    before_birth = copy.deepcopy(data)
+    before_birth["phenotypicFeatures"][2]["onset"] = {"timestamp": "1999-12-01T00:00:00Z"}
+    assert read_phenopacket(before_birth).onset_term == "HP:0030674"
+
+
+def test_timestamps_without_a_date_of_birth_are_reported():
+    """Check that a timestamp onset with no date of birth is not used, and said."""
+    data = _packet(diseases=[])
+    data["phenotypicFeatures"][2]["onset"] = {"timestamp": "2010-09-01T00:00:00Z"}
+    imported = read_phenopacket(data)
+    assert imported.case.onset_age is None
+    row = next(n for n in imported.not_read if n.path == "phenotypicFeatures[2].onset.timestamp")
+    assert "no subject.dateOfBirth" in row.reason
+
+
+def test_an_age_from_the_date_of_birth_alone():
+    """Check that without timeAtLastEncounter the age is counted to today, and said."""
+    import datetime as dt
+
+    data = _packet(diseases=[])
+    data["subject"] = {"id": "s", "dateOfBirth": "1990-01-01T00:00:00Z"}
+    imported = read_phenopacket(data, today=dt.date(2020, 1, 1))
+    assert imported.case.age == pytest.approx(30.0, abs=0.01)
+    assert any(n.path == "subject.dateOfBirth" and "counted to 2020-01-01" in n.reason for n in imported.not_read)
+
+
+@pytest.mark.parametrize(
+    "subject, field",
+    [
+        ({"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P121Y"}}}, "subject.timeAtLastEncounter.age.iso8601duration"),
+        ({"id": "s", "dateOfBirth": "1850-01-01T00:00:00Z"}, "subject.dateOfBirth"),
+        ({"id": "s", "dateOfBirth": "1850-01-01T00:00:00Z", "timeAtLastEncounter": {"timestamp": "2000-01-01T00:00:00Z"}},
+         "subject.timeAtLastEncounter.timestamp"),
+    ],
+)
+def test_ages_over_120_are_refused(subject, field):
+    """Check that an age over 120 is refused as in a native case, naming the field and the value."""
+    with pytest.raises(CaseError) as caught:
+        read_phenopacket(_packet(subject=subject), source="old.json")
+    problem = caught.value.problems[0]
+    assert problem.where == field and "an age must be between 0 and 120" in problem.message
+
+
+def test_a_phenopacket_with_no_features():
+    """Check that a phenopacket without features is read (an empty case), not refused."""
+    imported = read_phenopacket(_packet(phenotypicFeatures=[], diseases=[], interpretations=[]))
+    assert imported.case.findings == () and imported.case.absent == () and imported.features == 0
+
+
+def test_a_yaml_phenopacket():
+    """Check that YAML (with unquoted timestamps, as YAML writers leave them) is read."""
+    text = """
+id: Y1
+subject:
+  id: s
+  sex: MALE
+  dateOfBirth: 2001-01-01T00:00:00Z
+  timeAtLastEncounter: {timestamp: 2021-01-01T00:00:00Z}
+phenotypicFeatures:
+  - type: {id: "HP:0001332", label: Dystonia}
+metaData: {created: 2025-01-01T00:00:00Z, createdBy: x, phenopacketSchemaVersion: "2.0"}
+"""
+    imported = read_phenopacket(text, source="y.yaml")
+    assert imported.case.id == "Y1" and imported.case.age == pytest.approx(20.0, abs=0.01)
+
+
+V1 = {
+    "id": "v1-case",
+    "subject": {"id": "s", "sex": "FEMALE", "ageAtCollection": {"age": "P10Y"}},
+    "phenotypicFeatures": [{"type": {"id": "HP:0001332", "label": "Dystonia"}, "classOfOnset": {"id": "HP:0011463", "label": "Childhood onset"}}],
+    "genes": [{"id": "HGNC:11995", "symbol": "TOR1A"}],
+    "metaData": {"created": "2019-01-01T00:00:00Z", "createdBy": "x", "resources": [
+        {"id": "hp", "name": "human phenotype ontology", "namespacePrefix": "HP", "url": "http://purl.obolibrary.org/obo/hp.owl",
+         "version": "2018-03-08", "iriPrefix": "http://purl.obolibrary.org/obo/HP_"}]},
+}
+
+
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        ({}, "genes"),
+        ({"genes": None}, "subject.ageAtCollection"),
+        ({"genes": None, "subject": {"id": "s"}}, "phenotypicFeatures[0].classOfOnset"),
+        ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0001332"}}],
+          "metaData": {"createdBy": "x", "phenopacketSchemaVersion": "1.0"}}, "metaData.phenopacketSchemaVersion"),
+        ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0001332"}, "negated": True}]},
+         "phenotypicFeatures[0].negated"),
+        ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [], "phenotypes": []}, "phenotypes"),
+    ],
+)
+def test_a_v1_phenopacket_says_what_to_do(change, where):
+    """Check that a phenopacket v1 (by its v1 fields or schema version) is named, with the
+    conversion to make."""
+    data = {k: v for k, v in {**copy.deepcopy(V1), **change}.items() if v is not None}
+    with pytest.raises(CaseError) as caught:
+        read_phenopacket(data, source="old.json")
+    problem = caught.value.problems[0]
+    assert problem.where == where
+    assert problem.message.startswith("a phenopacket v1") and "phenopacket-tools convert" in problem.message
+
+
+def test_a_message_that_fits_only_v1():
+    """Check that a message that fits the v1 schema and not v2 is named as v1."""
+    data = {"id": "x", "subject": {"id": "s"}, "htsFiles": []}
+    with pytest.raises(CaseError, match="a phenopacket v1"):
+        read_phenopacket(data)
+    data = {"id": "x", "subject": {"id": "s"}, "biosamples": [{"id": "b", "ageOfIndividualAtCollection": {"age": "P1Y"}}]}
+    with pytest.raises(CaseError, match=r"a phenopacket v1 \(it fits the v1 schema, not v2\)"):
+        read_phenopacket(data)
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"id": "fam", "proband": GOOD, "relatives": [GOOD]}, ["a phenopacket Family (a proband and 1 relative)", "give the proband"]),
+        ({"id": "coh", "members": [GOOD, GOOD, GOOD]}, ["a phenopacket Cohort of 3 members", "JSON Lines"]),
+    ],
+)
+def test_family_and_cohort_say_what_to_do(data, words):
+    """Check that a Family or a Cohort is named, with what to give instead."""
+    with pytest.raises(CaseError) as caught:
+        read_phenopacket(data)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_a_binary_phenopacket_says_what_to_do(tmp_path):
+    """Check that a protobuf file is named as such, with what to do."""
+    from google.protobuf import json_format
+    from phenopackets import Phenopacket
+
+    path = tmp_path / "p.pb"
+    path.write_bytes(json_format.ParseDict(_packet(), Phenopacket()).SerializeToString())
+    with pytest.raises(CaseError, match=r"p.pb: a binary \(protobuf\) phenopacket message: Contraxis reads phenopackets as JSON or YAML"):
+        load_phenopacket(path)
+
+
+def test_diagnoses_and_interpretations_are_reported_not_used():
+    """Check that the stated diagnosis and interpretation are in not_read, not in the case."""
+    imported = read_phenopacket(_packet())
+    paths = {n.path for n in imported.not_read}
+    assert {"diseases[0].term", "interpretations[0]"} <= paths
+    assert imported.case.genetics is None
+
+
+def test_not_read_paths_are_in_the_phenopacket():
+    """Check every not_read row has a path, a bounded value and a reason."""
+    data = _packet(phenotypicFeatures=[{"type": {"id": "NCIT:" + "C" * 500, "label": "x" * 500}}])
+    imported = read_phenopacket(data)
+    for row in imported.not_read:
+        assert row.path and row.reason and len(row.value) <= 120

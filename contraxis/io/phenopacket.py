@@ -193,6 +193,11 @@ def _v1_evidence(data: Mapping[str, Any]) -> tuple[str, str] | None:
     for key in _V1_ONLY_FIELDS:
         if key in data:
             return key, f"it has `{key}`, a field of phenopacket v1"
+    subject = data.get("subject")
+    if isinstance(subject, Mapping):
+        for key in _V1_SUBJECT_FIELDS:
+            if key in subject:
+                return f"subject.{key}", f"`{key}` is a field of phenopacket v1"
     for list_key, keys in (("phenotypicFeatures", _V1_FEATURE_FIELDS), ("diseases", _V1_DISEASE_FIELDS)):
         items = data.get(list_key)
         if isinstance(items, list):
@@ -201,11 +206,6 @@ def _v1_evidence(data: Mapping[str, Any]) -> tuple[str, str] | None:
                     for key in keys:
                         if key in item:
                             return f"{list_key}[{i}].{key}", f"`{key}` is a field of phenopacket v1"
-    subject = data.get("subject")
-    if isinstance(subject, Mapping):
-        for key in _V1_SUBJECT_FIELDS:
-            if key in subject:
-                return f"subject.{key}", f"`{key}` is a field of phenopacket v1"
     meta = data.get("metaData", data.get("meta_data"))
     if isinstance(meta, Mapping):
         version = meta.get("phenopacketSchemaVersion", meta.get("phenopacket_schema_version"))

@@ -15,6 +15,7 @@ from contraxis.differential.benchmark import MethodResult, evenly_spaced, run_be
 from contraxis.io.phenopacket import iter_phenopackets
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
+REALWORLD = SHARED / "realworld"
 DEV = SHARED / "benchmarks" / "phenopackets-dev.jsonl"
 VIGNETTE = SHARED / "vignettes" / "P21-metoclopramide-acute-dystonic-reaction.yaml"
 
@@ -37,13 +38,17 @@ def few_packets(tmp_path_factory) -> Path:
 
 
 def test_jsonl_output_has_one_line_per_case(real_index, few_packets):
-    """Check that --jsonl prints one JSON object per phenopacket with at least the top 50."""
+    """Check that --jsonl prints one JSON object per phenopacket with at least the top 50, the
+    evidence block and not_read."""
     result = runner.invoke(app, ["differential", str(few_packets), "--jsonl"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert len(rows) == 3
     for row in rows:
         assert row["id"] and row["hpo_release"] == "2025-11-24 (annotations 2025-01-16)"
+        assert row["format"] == "phenopacket" and isinstance(row["not_read"], list)
+        assert {"present", "excluded", "labs", "replaced", "set_aside"} <= set(row["evidence"])
+        assert all(set(item) == {"path", "value", "reason"} for item in row["not_read"])
         assert len(row["candidates"]) == 50
         probabilities = [c["post_test_probability"] for c in row["candidates"]]
         assert {"disease_id", "name", "genes", "score", "post_test_probability"} <= set(row["candidates"][0])
@@ -69,6 +74,10 @@ def test_a_single_phenopacket_file_is_recognised(real_index, few_packets, tmp_pa
     result = runner.invoke(app, ["differential", str(single), "--jsonl", "--top", "5"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["candidates"]) == 5
+    result = runner.invoke(app, ["differential", str(single), "--json", "--top", "5"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert len(answer["candidates"]) == 5 and "not_read" in answer and "model" in answer
 
 
 def test_bad_input_is_an_error_not_a_traceback(real_index, tmp_path):
@@ -115,3 +124,116 @@ def test_metrics_of_a_method():
 def test_evenly_spaced_sample(n, k, expected):
     """Check that the hpo3 sample is spread evenly over the set."""
     assert evenly_spaced(n, k) == expected
+
+
+def _run(tmp_path, data, *args, name="in.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return runner.invoke(app, ["differential", str(path), *args], env={"COLUMNS": "200"})
+
+
+PACKET = {
+    "id": "pp-1",
+    "subject": {"id": "s", "sex": "FEMALE", "timeAtLastEncounter": {"age": {"iso8601duration": "P16Y"}}},
+    "phenotypicFeatures": [
+        {"type": {"id": "HP:0001336", "label": "Myoclonus"}},
+        {"type": {"id": "HP:0002328", "label": "Dystonia (an alt_id)"}},
+        {"type": {"id": "HP:0002322", "label": "Resting tremor"}, "excluded": True},
+        {"type": {"id": "NCIT:C3038", "label": "Fever"}},
+    ],
+    "metaData": {"created": "2026-01-05T00:00:00Z", "createdBy": "x", "phenopacketSchemaVersion": "2.0"},
+}
+
+
+def test_not_read_names_each_item_with_its_path(real_index, tmp_path):
+    """Check that --json and --jsonl carry not_read with phenopacket paths: the non-HPO feature
+    and the alt_id replaced."""
+    for flag in ("--json", "--jsonl"):
+        result = _run(tmp_path, PACKET, flag, "--top", "5")
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.output)
+        rows = {item["path"]: item for item in answer["not_read"]}
+        assert rows["phenotypicFeatures[3].type.id"]["value"] == "NCIT:C3038 Fever"
+        assert "HP:0001332" in rows["phenotypicFeatures[1].type.id"]["reason"]
+        assert [t["term"] for t in answer["evidence"]["present"]] == ["HP:0001336", "HP:0001332"]
+        assert len(answer["candidates"]) == 5
+
+
+def test_the_table_shows_what_was_not_read_first(real_index, tmp_path):
+    """Check that the table output lists what was not read before the ranking."""
+    result = _run(tmp_path, PACKET, "--top", "3")
+    assert result.exit_code == 0, result.output
+    assert result.output.index("Not read or changed") < result.output.index("log10 LR")
+    assert "phenotypicFeatures[3].type.id: NCIT:C3038 Fever" in result.output
+
+
+def test_the_differential_sets_aside_what_its_release_does_not_hold(real_index, tmp_path):
+    """Check that an id the ontology does not know is in not_read with its case path."""
+    result = _run(tmp_path, {"findings": ["HP:0001332", "HP:9999999"]}, "--json", "--top", "3")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["not_read"]
+    assert any(r["path"] == "case.findings[1]" and r["value"] == "HP:9999999" and "not used by the differential" in r["reason"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    "features",
+    [[], [{"type": {"id": "HP:0001332"}, "excluded": True}], [{"type": {"id": "NCIT:C3038", "label": "Fever"}}]],
+)
+def test_no_features_no_ranked_list(real_index, tmp_path, features):
+    """Check that a phenopacket with no present HPO feature gives no ranked list but a note."""
+    data = {**PACKET, "phenotypicFeatures": features}
+    result = _run(tmp_path, data, "--jsonl")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["candidates"] == [] and answer["genes"] == []
+    assert answer["note"].startswith("no ranked list: the phenopacket gives")
+    table = _run(tmp_path, data)
+    assert table.exit_code == 0 and "No ranked list" in table.output and "log10 LR" not in table.output
+
+
+BUNDLE = {
+    "resourceType": "Bundle", "type": "collection",
+    "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "2000-01-01"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+                      "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0001332", "display": "Dystonia"}]}}},
+    ],
+}
+
+
+def test_a_fhir_bundle_is_ranked(real_index, tmp_path):
+    """Check that a FHIR R4 Bundle is recognised and ranked, and its lone resource too."""
+    result = _run(tmp_path, BUNDLE, "--json", "--top", "3")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["format"] == "fhir" and answer["id"] == "p1" and len(answer["candidates"]) == 3
+    assert [t["term"] for t in answer["evidence"]["present"]] == ["HP:0001332"]
+    result = _run(tmp_path, BUNDLE["entry"][0]["resource"], "--jsonl")
+    assert result.exit_code == 0 and json.loads(result.output)["candidates"] == []
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"colour": "blue"}, ["an object with the keys 'colour'", "accepted:", "phenopacket v2"]),
+        ({**PACKET, "genes": []}, ["a phenopacket v1", "phenopacket-tools convert"]),
+        ({"id": "f", "proband": PACKET}, ["a phenopacket Family", "give the proband"]),
+        ({**PACKET, "subject": {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P150Y"}}}},
+         ["subject.timeAtLastEncounter.age.iso8601duration", "'P150Y' is 150 years", "between 0 and 120"]),
+    ],
+)
+def test_inputs_it_cannot_read_exit_2(real_index, tmp_path, data, words):
+    """Check that each input it cannot read exits with code 2, naming the field, the value and
+    what is allowed, with no traceback."""
+    result = _run(tmp_path, data, "--jsonl")
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    for word in words:
+        assert word in text, text
+    assert "Traceback" not in result.output
+
+
+def test_json_and_jsonl_together_are_refused(real_index, tmp_path):
+    """Check that --json with --jsonl is refused."""
+    result = _run(tmp_path, PACKET, "--json", "--jsonl")
+    assert result.exit_code == 2 and "--json or --jsonl" in result.output
