@@ -25,7 +25,7 @@ A current id is answered from ``hpo3`` alone: hp.obo is not opened. The first id
 current reads hp.obo's small maps from a JSON cache,
 ``<cache>/terminology/hpo-obo-<sha256>.json`` (``<cache>`` as in
 :func:`contraxis.codes.default_cache_dir`), keyed by the sha256 of the shipped file; a missing,
-damaged or stale cache is rebuilt by parsing hp.obo once (about 0.3 s) and written
+damaged or stale cache is rebuilt by parsing hp.obo once (about 0.15 s) and written
 atomically. Later lookups are dictionary lookups.
 """
 

@@ -253,8 +253,8 @@ def _knowledge_ids(kb_dir: Path) -> _Known:
     )
 
 
-def _where(name: str, raw: Any, loc: tuple[Any, ...]) -> str:
-    """``problems.yaml: entries[3] (cervical-dystonia).codes[1].code`` from a pydantic location."""
+def _where(raw: Any, loc: tuple[Any, ...]) -> str:
+    """``entries[3] (cervical-dystonia).codes[1].code`` from a pydantic location."""
     parts: list[str] = []
     node = raw
     for i, step in enumerate(loc):
@@ -266,15 +266,15 @@ def _where(name: str, raw: Any, loc: tuple[Any, ...]) -> str:
         else:
             parts.append(str(step))
             node = node.get(step) if isinstance(node, dict) else None
-    return f"{name}: " + ".".join(parts)
+    return ".".join(parts)
 
 
-def _check_references(data: ProblemFile, name: str, known: _Known) -> list[Problem]:
+def _check_references(data: ProblemFile, known: _Known) -> list[Problem]:
     problems: list[Problem] = []
     ids: set[str] = set()
     owner: dict[tuple[str, str], str] = {}
     for i, entry in enumerate(data.entries):
-        where = f"{name}: entries[{i}] ({entry.id})"
+        where = f"entries[{i}] ({entry.id})"
         if entry.id in ids:
             problems.append(Problem(f"{where}.id", f"{entry.id!r} is used twice"))
         ids.add(entry.id)
@@ -356,7 +356,8 @@ def load_problem_table(path: Path | None = None, *, kb_dir: Path | None = None) 
     Raises
     ------
     KnowledgeBaseError
-        Listing every problem, each naming the file, the entry (index and id) and the field:
+        With the file as its ``source`` and every problem, each naming the entry (index and
+        id) and the field (``entries[3] (cervical-dystonia).codes[1].seen_in``):
         a malformed file, a wrong field or code, a SNOMED CT concept without a source, an
         unknown source, condition, history or local code, a code listed twice.
     """
@@ -371,23 +372,22 @@ def _default_table() -> ProblemTable:
 
 
 def _load(path: Path, kb_dir: Path | None) -> ProblemTable:
-    name = path.name
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except OSError as error:
-        raise KnowledgeBaseError([Problem(name, f"cannot be read: {error}")], source=str(path)) from None
+        raise KnowledgeBaseError([Problem("", f"cannot be read: {error}")], source=str(path)) from None
     except yaml.YAMLError as error:
-        raise KnowledgeBaseError([Problem(name, f"not valid YAML: {str(error).splitlines()[0]}")],
+        raise KnowledgeBaseError([Problem("", f"not valid YAML: {str(error).splitlines()[0]}")],
                                  source=str(path)) from None
     try:
         data = ProblemFile.model_validate(raw)
     except ValidationError as error:
         problems = [
-            Problem(_where(name, raw, tuple(e["loc"])), f"{e['msg']} (got {excerpt(e.get('input'), 80)})")
+            Problem(_where(raw, tuple(e["loc"])), f"{e['msg']} (got {excerpt(e.get('input'), 80)})")
             for e in error.errors()
         ]
         raise KnowledgeBaseError(problems, source=str(path)) from None
-    problems = _check_references(data, name, _knowledge_ids(kb_dir or KB_DIR))
+    problems = _check_references(data, _knowledge_ids(kb_dir or KB_DIR))
     if problems:
         raise KnowledgeBaseError(problems, source=str(path))
     return ProblemTable(data, path)
