@@ -48,13 +48,13 @@ def test_good_phenopacket_becomes_a_case():
     [
         ({"ontologyClass": {"id": "HP:0003593", "label": "Infantile onset"}}, 0.5, "HP:0003593"),
         ({"ontologyClass": {"id": "HP:0003581", "label": "Adult onset"}}, None, "HP:0003581"),
-        ({"gestationalAge": {"weeks": 30}}, None, "HP:0030674"),
+        ({"gestationalAge": {"weeks": 30}}, 0.0, "HP:0030674"),
         ({"ageRange": {"start": {"iso8601duration": "P2Y"}, "end": {"iso8601duration": "P4Y"}}}, 3.0, None),
     ],
 )
 def test_onset_forms(onset, age, term):
     """Check onset given as an onset class (with its band's age when narrow), a gestational age
-    or an age range."""
+    (antenatal onset, age 0 for the case) or an age range."""
     data = copy.deepcopy(GOOD)
     data["diseases"][0]["onset"] = onset
     imported = read_phenopacket(data)
@@ -378,3 +378,128 @@ def test_not_read_paths_are_in_the_phenopacket():
     imported = read_phenopacket(data)
     for row in imported.not_read:
         assert row.path and row.reason and len(row.value) <= 120
+
+
+def _measure(loinc, value, when=None, **extra):
+    measurement = {"assay": {"id": f"LOINC:{loinc}", "label": "test"}, "value": value, **extra}
+    if when is not None:
+        measurement["timeObserved"] = when
+    return measurement
+
+
+def _quantity(value, unit_id, label=""):
+    return {"quantity": {"unit": {"id": unit_id, "label": label}, "value": value}}
+
+
+def test_serial_measurements_keep_their_dates():
+    """Check that every result of a test is kept with its date (timestamp or age), under any
+    LOINC code of the analyte, so that the latest can decide."""
+    data = _packet(measurements=[
+        _measure("17861-6", _quantity(9.4, "UCUM:mg/dL"), {"timestamp": "2019-01-01T10:00:00Z"}),
+        _measure("2000-8", _quantity(1.6, "UO:0000063", "millimolar"), {"timestamp": "2025-06-01T10:00:00Z"}),
+        _measure("2951-2", _quantity(131, "UCUM:mmol/L"), {"age": {"iso8601duration": "P12Y"}}),
+    ])
+    labs = read_phenopacket(data).case.labs
+    assert [(lab.loinc, lab.value, lab.unit) for lab in labs] == [("17861-6", 9.4, "mg/dL"), ("2000-8", 1.6, "mmol/L"), ("2951-2", 131.0, "mmol/L")]
+    assert [str(lab.date) for lab in labs[:2]] == ["2019-01-01", "2025-06-01"]
+    assert labs[2].days_ago == pytest.approx(0.5 * 365.25, abs=0.2)  # 12 years, at the last encounter (12.5)
+
+
+@pytest.mark.parametrize(
+    "unit, expected",
+    [
+        ({"id": "UO:0010067", "label": "milligram per deciliter"}, "mg/dL"),  # UO:0010067 is mg/dL in uo.obo
+        ({"id": "UCUM:mg/dL", "label": "mg/dL"}, "mg/dL"),
+        ({"id": "NCIT:C67015", "label": "milligram per deciliter"}, "mg/dL"),  # read by its label
+    ],
+)
+def test_units_ontology_and_other_unit_classes(unit, expected):
+    """Check that a unit given as a Units Ontology id, a UCUM code or a label is read as UCUM."""
+    data = _packet(measurements=[{"assay": {"id": "LOINC:17861-6"}, "value": {"quantity": {"unit": unit, "value": 9.0}}}])
+    assert read_phenopacket(data).case.labs[0].unit == expected
+
+
+@pytest.mark.parametrize(
+    "concept, interpretation",
+    [
+        ({"id": "NCIT:C25640", "label": "Reduced"}, "low"),   # the schema docs' ordinal terms
+        ({"id": "NCIT:C25493", "label": "Elevated"}, "high"),
+        ({"id": "NCIT:C14165", "label": "Normal"}, "normal"),
+        ({"id": "LOINC:LA-ANY", "label": "Low"}, "low"),     # read by the answer's label
+        ({"id": "HL7:L", "label": "L"}, "low"),
+    ],
+)
+def test_qualitative_measurements_are_interpretations(concept, interpretation):
+    """Check that an ordinal result (Low, Normal, High...) is kept as the result's interpretation."""
+    data = _packet(measurements=[_measure("2064-4", {"ontologyClass": concept})])
+    lab = read_phenopacket(data).case.labs[0]
+    assert lab.interpretation == interpretation and lab.value is None
+
+
+def test_measurements_not_read_are_reported():
+    """Check non-LOINC assays, complex values, answers that are not low/normal/high and
+    repeated undated results: each in not_read with its path."""
+    data = _packet(measurements=[
+        {"assay": {"id": "CMO:0000003", "label": "blood pressure"}, "complexValue": {"typedQuantities": []}},
+        _measure("5802-4", {"ontologyClass": {"id": "NCIT:C25626", "label": "Present"}}),
+        {"assay": {"id": "LOINC:17861-6"}, "complexValue": {"typedQuantities": []}},
+        _measure("17861-6", _quantity(9.0, "UCUM:mg/dL")),
+        _measure("17861-6", _quantity(7.0, "UCUM:mg/dL"), {"timestamp": "2024-01-01T00:00:00Z"}),
+    ])
+    imported = read_phenopacket(data)
+    rows = {n.path: n.reason for n in imported.not_read}
+    assert "not a LOINC code" in rows["measurements[0].assay.id"]
+    assert "not low, normal or high" in rows["measurements[1].value.ontologyClass"]
+    assert "complex value" in rows["measurements[2].complexValue"]
+    assert "without timeObserved" in rows["measurements[3]"]
+    assert [(lab.value, str(lab.date)) for lab in imported.case.labs] == [(7.0, "2024-01-01")]
+
+
+@pytest.mark.parametrize(
+    "measurement, field, words",
+    [
+        (_measure("17861-6", _quantity(2.35, "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["2.35 mg/dL is not a possible calcium", "mmol/L"]),
+        (_measure("17861-6", _quantity(-1, "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["negative", "plausible"]),
+        (_measure("17861-6", _quantity("NaN", "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["nan is not a number"]),
+        (_measure("1234-5", _quantity("Infinity", "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["inf", "a finite number"]),
+        (_measure("17861-6", _quantity(9, "NCIT:C1", "furlong")), "measurements[0].value.quantity.unit", ["'NCIT:C1'", "allowed: mg/dL"]),
+        (_measure("17861-6", _quantity(9, "UCUM:mg/dL"), {"timestamp": "2999-01-01T00:00:00Z"}), "measurements[0]", ["2999-01-01 is in the future"]),
+    ],
+)
+def test_impossible_measurements_are_refused_by_their_path(measurement, field, words):
+    """Check that an impossible result is refused, named by its place in the phenopacket, with
+    the value and what is allowed."""
+    with pytest.raises(CaseError) as caught:
+        read_phenopacket(_packet(measurements=[measurement]), source="m.json")
+    problem = caught.value.problems[0]
+    assert problem.where == field
+    for word in words:
+        assert word in problem.message
+
+
+def test_drug_treatments_become_medications():
+    """Check that treatment agents are read as drugs (by name, brand or RxNorm code) with the
+    days since the first dose, and what is not a drug treatment is reported."""
+    import datetime as dt
+
+    from contraxis.terminology.drugs import known_rxnorm
+
+    rxnorm = next(code for code, ingredients in known_rxnorm().items() if ingredients == ("metoclopramide",))
+    data = _packet(medicalActions=[
+        {"treatment": {"agent": {"id": "DrugCentral:1610", "label": "Reglan"},
+                       "doseIntervals": [{"interval": {"start": "2020-03-15T13:00:00Z", "end": "2020-03-25T09:00:00Z"}}]}},
+        {"treatment": {"agent": {"id": f"RXNORM:{rxnorm}"}}},
+        {"treatment": {"agent": {"id": "DrugCentral:1610", "label": "losartan"},
+                       "doseIntervals": [{"interval": {"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}}]}},
+        {"procedure": {"code": {"id": "NCIT:C15329", "label": "Surgical Procedure"}}},
+        {"treatment": {"agent": {"id": "X:1", "label": "haloperidol"}}, "treatmentTerminationReason": {"id": "NCIT:C41331", "label": "Adverse Event"}},
+    ])
+    imported = read_phenopacket(data, today=dt.date(2020, 3, 18))
+    meds = imported.case.medications
+    assert [m.ingredients for m in meds] == [("metoclopramide",), ("metoclopramide",), ("losartan",)]
+    assert meds[0].days_since_start == 3 and meds[0].days_since_stop is None
+    assert meds[2].days_since_stop == 46
+    rows = {n.path: n.reason for n in imported.not_read}
+    assert "read as metoclopramide" in rows["medicalActions[0].treatment.agent"]
+    assert "not a drug treatment" in rows["medicalActions[3]"]
+    assert "no end date" in rows["medicalActions[4].treatmentTerminationReason"]

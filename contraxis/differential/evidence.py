@@ -28,7 +28,7 @@ from contraxis.case import Case, Lab
 from contraxis.reading import NotRead
 
 from .index import DifferentialIndex
-from .knowledge import DifferentialKnowledge
+from .knowledge import DifferentialKnowledge, LabTest
 from .model import Evidence, reduce_terms
 from .onset import BANDS, band_of_age, bands_of_term
 
@@ -131,110 +131,134 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _shown(lab: Lab) -> str:
+    """The result as given: ``< 20 mg/dL``, ``low``, ``6.9 mg/dL (low)``."""
+    value = "" if lab.value is None else f"{lab.comparator or ''}{_fmt(lab.value)} {lab.unit or ''}".strip()
+    if lab.interpretation and value:
+        return f"{value} ({lab.interpretation})"
+    return value or lab.interpretation or ""
+
+
+def _superseded(labs: Sequence[Lab]) -> dict[int, str]:
+    """Results of a test given more than once that are not the latest, with why they are not used."""
+    groups: dict[str, list[int]] = {}
+    for i, lab in enumerate(labs):
+        reading = getattr(lab, "reading", None)
+        groups.setdefault(reading.analyte if reading is not None else lab.loinc, []).append(i)
+    notes: dict[int, str] = {}
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        ages = {i: getattr(labs[i], "age_days", None) for i in rows}
+        dated = [i for i in rows if ages[i] is not None]
+        latest = min(dated, key=lambda i: (ages[i], -i)) if dated else rows[-1]
+        for i in rows:
+            if i != latest:
+                when = f"{_fmt(ages[i])} days ago" if ages[i] is not None else "undated"
+                notes[i] = f"an earlier result ({when}): the latest ({_fmt(ages[latest]) + ' days ago' if ages[latest] is not None else 'last given'}) decides"
+    return notes
+
+
+def _test_for(lab: Lab, knowledge: DifferentialKnowledge) -> LabTest | None:
+    """The ``lab_to_hpo.yaml`` row for a result: by its LOINC code, else by its analyte (every
+    LOINC code of calcium reads as calcium)."""
+    test = knowledge.labs.get(lab.loinc)
+    reading = getattr(lab, "reading", None)
+    if test is not None or reading is None:
+        return test
+    from contraxis.terminology.labs import analyte_of
+
+    return next((t for t in knowledge.labs.values() if analyte_of(t.loinc) == reading.analyte), None)
+
+
+def _in_unit(lab: Lab, test: LabTest, knowledge: DifferentialKnowledge) -> tuple[float | None, str]:
+    """The value in the test's unit, or None and why not."""
+    reading = getattr(lab, "reading", None)
+    if reading is not None and reading.value is not None:
+        value, unit = reading.value, reading.unit
+    else:
+        value, unit = lab.value, lab.unit or ""
+    if value is None:
+        return None, ""
+    if unit == test.unit:
+        return value, ""
+    factor = knowledge.conversions.get(test.loinc, {}).get(unit)
+    if factor is not None:
+        return value * factor, ""
+    try:
+        from contraxis.terminology.labs import analytes
+        from contraxis.terminology.units import convert
+
+        info = analytes().get(reading.analyte) if reading is not None else None
+        return convert(value, unit, test.unit, molar_mass=info.molar_mass if info else None, charge=info.charge if info else None), ""
+    except (ValueError, KeyError, ImportError):
+        allowed = ", ".join([test.unit, *knowledge.conversions.get(test.loinc, {})])
+        return None, f"unit {unit!r} not known for this test (allowed: {allowed})"
+
+
+def _judge(value: float | None, comparator: str | None, interpretation: str | None, test: LabTest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The HPO terms a result shows and excludes: a value (a bound with a comparator) against
+    the test's limits, else the laboratory's interpretation."""
+    if value is None:
+        if interpretation in ("low", "critical-low") and test.low is not None:
+            return (test.low.hpo,), ()
+        if interpretation in ("high", "critical-high") and test.high is not None:
+            return (test.high.hpo,), ()
+        if interpretation == "normal" and test.normal is not None:
+            return (), test.normal.excludes
+        return (), ()
+    below = test.low.below if test.low is not None else None
+    above = test.high.above if test.high is not None else None
+    # every value the result allows: a point, or the side of a bound (results are not negative)
+    low_end, high_end = {"<": (0.0, value), "<=": (0.0, value), ">": (value, float("inf")), ">=": (value, float("inf"))}.get(comparator or "", (value, value))
+    if below is not None and (high_end < below or (comparator == "<" and high_end <= below)):
+        return (test.low.hpo,), ()  # type: ignore[union-attr]
+    if above is not None and (low_end > above or (comparator == ">" and low_end >= above)):
+        return (test.high.hpo,), ()  # type: ignore[union-attr]
+    if test.normal is not None and test.normal.from_ <= low_end and high_end <= test.normal.to:
+        return (), test.normal.excludes
+    return (), ()
+
+
 def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[LabReading]:
     """Turn laboratory results into HPO terms with the limits of ``lab_to_hpo.yaml``.
 
-    A result the case reading resolved (any LOINC code of an analyte the rules read, in any
-    accepted unit) is compared in the knowledge base's unit; a bound (``< 20``) or a
-    laboratory flag alone (``low``) is used when it decides the limit. Other tests are read
-    by their own LOINC code and the factors of ``labs.yaml``; a test or unit the files do
-    not know is reported, not used. The latest of several dated results decides.
+    A result is matched to its test by LOINC code or, for another code of the same analyte
+    (calcium 2000-8), through :func:`contraxis.terminology.labs.analyte_of`; its value is
+    taken in the knowledge base's unit (as :func:`~contraxis.terminology.labs.read_lab` read
+    it), converted to the test's unit where they differ. A value with a comparator is a
+    bound: ``< 20`` ceruloplasmin is low, ``> 10`` calcium says nothing. A result given only
+    as an interpretation (low, high, normal) is read as that side of the limits. When a test
+    is given more than once, the latest result decides and the earlier ones are listed with
+    a note. A test or unit the files do not know is reported, not used.
     """
     readings = []
-    for lab in _latest(labs):
+    superseded = _superseded(labs)
+    for i, lab in enumerate(labs):
         label = f"{lab.loinc} {lab.name or ''}".strip()
-        reading = lab.reading
-        if reading is not None:
-            shown = (f"{reading.comparator or ''}{_fmt(reading.given_value)} {reading.given_unit or ''}".strip()
-                     if reading.given_value is not None else f"{reading.interpretation}")
-            test = next((knowledge.labs[c] for c in _codes_of(reading.analyte) if c in knowledge.labs), None)
-        else:
-            shown = f"{_fmt(lab.value) if lab.value is not None else ''} {lab.unit or ''}".strip()
-            test = knowledge.labs.get(lab.loinc)
+        shown = _shown(lab)
+        if i in superseded:
+            readings.append(LabReading(label, shown, note=superseded[i], index=i))
+            continue
+        test = _test_for(lab, knowledge)
         if test is None:
-            readings.append(LabReading(label, shown, note="no HPO mapping for this test"))
+            readings.append(LabReading(label, shown, note="no HPO mapping for this test", index=i))
             continue
-        low, high = _bounds(lab, test, knowledge)
-        if low is None and high is None:
-            allowed = ", ".join([test.unit, *knowledge.conversions.get(test.loinc, {})])
-            readings.append(LabReading(label, shown, note=f"unit {lab.unit!r} not known for this test (allowed: {allowed})", source=test.source))
+        value, why = _in_unit(lab, test, knowledge)
+        if why:
+            readings.append(LabReading(label, shown, note=why, source=test.source, index=i))
             continue
-        present: tuple[str, ...] = ()
-        excluded: tuple[str, ...] = ()
-        if test.low is not None and test.low.below is not None and high is not None and high[0] <= test.low.below and (high[0] < test.low.below or high[1]):
-            present = (test.low.hpo,)
-        elif test.high is not None and test.high.above is not None and low is not None and low[0] >= test.high.above and (low[0] > test.high.above or low[1]):
-            present = (test.high.hpo,)
-        elif (test.normal is not None and low is not None and high is not None
-              and test.normal.from_ <= low[0] and high[0] <= test.normal.to):
-            excluded = test.normal.excludes
-        note = "" if present or excluded else "between the reference range and the limit of an abnormality: not used"
-        readings.append(LabReading(label, shown, present, excluded, note, test.source))
-    return readings
-
-
-def _latest(labs: Sequence[Lab]) -> list[Lab]:
-    """One result per test: the latest of a dated series (undated counts as today's)."""
-    chosen: dict[str, Lab] = {}
-    for lab in labs:
-        key = lab.reading.analyte if lab.reading is not None else lab.loinc
-        age = lab.age_days if lab.age_days is not None else 0.0
-        held = chosen.get(key)
-        if held is None or age < (held.age_days if held.age_days is not None else 0.0):
-            chosen[key] = lab
-    return list(chosen.values())
-
-
-def _codes_of(analyte: str) -> tuple[str, ...]:
-    from contraxis.terminology.labs import analytes
-
-    info = analytes().get(analyte)
-    return tuple(info.loinc) if info is not None else ()
-
-
-Bound = tuple[float, bool]  # (limit, whether the limit itself is excluded)
-
-
-def _bounds(lab: Lab, test: object, knowledge: DifferentialKnowledge) -> tuple[Bound | None, Bound | None]:
-    """Lower and upper bounds of the result in the test's unit ((None, None): not convertible)."""
-    unit = getattr(test, "unit")
-    reading = lab.reading
-    if reading is not None:
-        if reading.unit != unit:
-            factor = knowledge.conversions.get(getattr(test, "loinc"), {}).get(reading.unit)
-            if factor is None:
-                return None, None
+        present, excluded = _judge(value, lab.comparator, lab.interpretation, test)
+        if present or excluded:
+            note = ""
+        elif value is None:
+            note = f"interpretation {lab.interpretation!r} says no side of the limits: not used"
+        elif lab.comparator:
+            note = f"a bound ({lab.comparator} {_fmt(value)} {test.unit}) that does not settle the side of the limits: not used"
         else:
-            factor = 1.0
-        if reading.value is None:
-            flag = reading.interpretation
-            low_limit = getattr(getattr(test, "low", None), "below", None)
-            high_limit = getattr(getattr(test, "high", None), "above", None)
-            if flag in ("low", "critical-low") and low_limit is not None:
-                return None, (low_limit, True)
-            if flag in ("high", "critical-high") and high_limit is not None:
-                return (high_limit, True), None
-            normal = getattr(test, "normal", None)
-            if flag == "normal" and normal is not None:
-                return (normal.from_, False), (normal.to, False)
-            return (float("-inf"), False), (float("inf"), False)
-        value = reading.value * factor
-        comparator = reading.comparator
-        if comparator in ("<", "<="):
-            return None, (value, comparator == "<")
-        if comparator in (">", ">="):
-            return (value, comparator == ">"), None
-        return (value, False), (value, False)
-    if lab.value is None:
-        return None, None
-    if lab.unit == unit:
-        factor = 1.0
-    else:
-        factor = knowledge.conversions.get(lab.loinc, {}).get(lab.unit or "")
-        if factor is None:
-            return None, None
-    value = lab.value * factor
-    return (value, False), (value, False)
+            note = "between the reference range and the limit of an abnormality: not used"
+        readings.append(LabReading(label, shown, present, excluded, note, test.source, index=i))
+    return readings
 
 
 def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | None = None) -> CaseEvidence:

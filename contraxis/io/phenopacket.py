@@ -54,6 +54,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -584,6 +585,9 @@ class _Reader:
                 continue
             value = measurement.value
             if value.WhichOneof("value") == "quantity":
+                if not math.isfinite(value.quantity.value):
+                    self.problems.append(Problem(f"{where}.value.quantity.value", f"{value.quantity.value!r} is not a number (allowed: a finite number)"))
+                    continue
                 lab["value"] = value.quantity.value
                 unit = self.unit(value.quantity.unit)
                 if unit is not None:
@@ -651,7 +655,7 @@ class _Reader:
             where = f"medicalActions[{i}]"
             kind = action.WhichOneof("action")
             if kind != "treatment":
-                self.skip(where, kind or "empty", f"a {kind or 'medical action'} other than a drug treatment: not read")
+                self.skip(where, kind or "empty", f"a {(kind or 'empty action').replace('_', ' ')}, not a drug treatment: not read")
                 continue
             agent = action.treatment.agent
             drug: dict[str, Any] = {}
@@ -774,13 +778,24 @@ def read_phenopacket(data: Mapping[str, Any] | str | bytes, *, source: str = "ph
     try:
         reading = read_case_reading({k: v for k, v in fields.items() if v not in (None, [])}, source=source)
     except CaseError as error:
-        problems = [Problem(relocate(p.where, reader.origins), p.message) for p in error.problems]
-        raise type(error)(problems, source=source) from None
+        raise type(error)([_relocated(p, reader.origins) for p in error.problems], source=source) from None
     moved = [NotRead(relocate(item.path, reader.origins), item.value, item.reason) for item in reading.not_read]
     return ImportedCase(
         case=reading.case, diagnoses=diagnoses, onset_term=onset_term, source=source,
         not_read=tuple(reader.not_read + moved), origins=dict(reader.origins),
     )
+
+
+_FIELD = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+
+
+def _relocated(problem: Problem, origins: Mapping[str, str]) -> Problem:
+    """A case problem named by its place in the phenopacket (``case.labs[0]`` and a message
+    ``value: ...`` -> ``measurements[2].value.quantity.value``)."""
+    field_message = _FIELD.match(problem.message)
+    if field_message is not None and f"{problem.where}.{field_message[1]}" in origins:
+        return Problem(origins[f"{problem.where}.{field_message[1]}"], field_message[2])
+    return Problem(relocate(problem.where, origins), problem.message)
 
 
 def _open_text(path: Path) -> Any:

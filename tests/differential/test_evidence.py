@@ -23,7 +23,7 @@ def ids(index, positions):
         (1.7, "mmol/L", ("HP:0002901",), (), ""),  # 6.8 mg/dL after conversion
         (2.4, "mmol/L", (), ("HP:0002901",), ""),  # 9.6 mg/dL
         (11.0, "mg/dL", (), (), "between the reference range"),
-        (7.0, "g/L", (), (), "unit 'g/L' not known for this test (allowed: mg/dL, mmol/L)"),
+        (0.07, "g/L", ("HP:0002901",), (), ""),  # 7 mg/dL, read through the UCUM units
     ],
 )
 def test_calcium_becomes_hpo_terms(value, unit, present, excluded, note):
