@@ -20,6 +20,7 @@ from .pages import build_page_router
 from .rest import build_router
 from .schemas import install_openapi
 from .settings import ServiceSettings
+from .terminology import build_terminology_router
 
 __all__ = ["create_app"]
 
@@ -87,6 +88,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     app.include_router(build_router())
     app.include_router(build_cds_router())
     app.include_router(build_page_router(docs=settings.docs))
+    app.include_router(build_terminology_router())
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
     install_openapi(app)
     app.add_middleware(

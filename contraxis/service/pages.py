@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..case import read_case
+from ..io.detect import read_input
 from ..vocabulary import REGIONS, TREATMENTS, Course, Severity, Sex
 from ..vocabulary import Response as TreatmentResponse
 from .body import read_document
@@ -171,8 +171,13 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
 
     @router.post(
         "/report", tags=["page"], summary="Assess a case for the page: the JSON and both reports",
+        description=(
+            "Read the input as `POST /assess` does (a native case, a vignette, a FHIR R4 Bundle or "
+            "resource, or a GA4GH phenopacket v2) and answer the assessment, whose `not_read` lists "
+            "every item of the input not used or changed, with both reports."
+        ),
         openapi_extra=body_of("CaseInput", yaml_allowed=True),
-        responses=json_answer({"type": "object"}, "assessment, report_html (clinician) and handout_html (patient)"),
+        responses=json_answer({"type": "object"}, "assessment (with not_read and labs), report_html (clinician) and handout_html (patient)"),
     )
     async def report(request: Request, differential: bool = Query(True)) -> JSONResponse:
         from ..assessment import Assessment
@@ -180,12 +185,13 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         from ..report.html import render_report
 
         engine = _engine(request)
-        case = read_case(await read_document(request), source="request")
-        data = await run_in_threadpool(engine.assess_json, case, differential=differential)
+        reading = read_input(await read_document(request), source="request")
+        data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
+                                       not_read=reading.not_read)
         assessment = Assessment.model_validate(data)
         return JSONResponse({
             "assessment": data,
-            "report_html": render_report(assessment, case=case, standalone=False),
+            "report_html": render_report(assessment, case=reading.case, standalone=False),
             "handout_html": render_handout(assessment, standalone=False),
         })
 
@@ -198,9 +204,10 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         from ..report.html import render_report
 
         engine = _engine(request)
-        case = read_case(await read_document(request), source="request")
-        data = await run_in_threadpool(engine.assess_json, case, differential=differential)
-        return HTMLResponse(render_report(Assessment.model_validate(data), case=case))
+        reading = read_input(await read_document(request), source="request")
+        data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
+                                       not_read=reading.not_read)
+        return HTMLResponse(render_report(Assessment.model_validate(data), case=reading.case))
 
     @router.post(
         "/report/handout", response_class=HTMLResponse, tags=["page"], summary="The patient handout (HTML, plain language)",
@@ -210,8 +217,8 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         from ..report.handout import render_handout
 
         engine = _engine(request)
-        case = read_case(await read_document(request), source="request")
-        assessment, _ = await run_in_threadpool(engine.assessment, case)
+        reading = read_input(await read_document(request), source="request")
+        assessment, _ = await run_in_threadpool(engine.assessment, reading.case, not_read=reading.not_read)
         return HTMLResponse(render_handout(assessment))
 
     if docs:

@@ -1,5 +1,7 @@
-// The Contraxis intake page: builds the form from /intake/form, turns it into a native case,
-// posts it to /report and shows the clinician report and the patient handout.
+// The Contraxis intake page: builds the form from /intake/form and /terminology/labs, turns it
+// into a native case, posts it to /report and shows what was not read as given, the clinician
+// report and the patient handout. Drug suggestions and readings come from /terminology/drugs:
+// no clinical fact (drug name, unit factor, plausible range) is written in this file.
 // No framework and no network beyond this server: clinics are often offline.
 "use strict";
 
@@ -110,32 +112,264 @@
     });
   }
 
-  // -- labs, medications, history, imaging, treatments --
+  // -- laboratory results: a unit selector and the plausibility check before submitting --
+
+  let analytes = [];
+  const labChecks = new Map();  // row -> the pending or last server check of its value
+
+  const fmt = (x) => String(Number(x.toPrecision(3)));
+
+  // The message the page shows at once, from the limits the server serves; the server's own
+  // words (the same check it makes when the case is sent, with the likely intended unit)
+  // replace it when they arrive.
+  function localLabProblem(analyte, text, unit) {
+    const value = Number(text);
+    const accepted = analyte.units.find((u) => u.unit === unit);
+    if (!Number.isFinite(value)) return `${text} is not a number`;
+    if (!accepted || (value >= accepted.low && value <= accepted.high)) return null;
+    return `${text} ${accepted.label} is not a possible ${analyte.name} (plausible: ${fmt(accepted.low)} to ${fmt(accepted.high)} ${accepted.label})`;
+  }
+
+  function labRow(analyte) {
+    const id = `lab-${analyte.loinc}`;
+    const unit = el("select", { id: `${id}-unit`, class: "lab-unit", "aria-label": `Unit of ${analyte.name}` });
+    for (const u of analyte.units) unit.append(el("option", { value: u.unit, text: u.label }));
+    unit.value = analyte.unit;
+    const message = el("p", { id: `${id}-message`, class: "lab-message", "aria-live": "polite" });
+    const input = el("input", { id, type: "number", step: "any", inputmode: "decimal", class: "lab-value",
+      "data-loinc": analyte.loinc, "data-name": analyte.id, "aria-describedby": `${id}-message` });
+    const row = el("div", { class: "field lab", "data-analyte": analyte.id, "data-loinc": analyte.loinc },
+      el("label", { for: id, text: `${analyte.label} · LOINC ${analyte.loinc}` }),
+      el("div", { class: "lab-entry" }, input, unit), message);
+    const recheck = () => checkLab(row, { server: true });
+    input.addEventListener("input", () => checkLab(row, { server: false }));
+    input.addEventListener("change", recheck);
+    unit.addEventListener("change", recheck);
+    return row;
+  }
+
+  function setLabMessage(row, text) {
+    const input = $(".lab-value", row);
+    $(".lab-message", row).textContent = text || "";
+    row.classList.toggle("invalid", Boolean(text));
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  // Check one value: at once against the served ranges, then (with server) by the server.
+  // Returns a promise of the problem, or null when the value may be sent.
+  function checkLab(row, { server }) {
+    const analyte = analytes.find((a) => a.id === row.dataset.analyte);
+    const input = $(".lab-value", row);
+    const unit = $(".lab-unit", row).value;
+    const text = input.value.trim();
+    if (input.validity.badInput) {
+      setLabMessage(row, `not a number: write the value with digits and a decimal point`);
+      labChecks.delete(row);
+      return Promise.resolve("not a number");
+    }
+    if (text === "") {
+      setLabMessage(row, "");
+      labChecks.delete(row);
+      return Promise.resolve(null);
+    }
+    const local = localLabProblem(analyte, text, unit);
+    setLabMessage(row, local);
+    if (!server) return Promise.resolve(local);
+    const params = new URLSearchParams({ loinc: row.dataset.loinc, value: text, unit });
+    const check = fetch(`/terminology/labs/check?${params}`, { headers: { accept: "application/json" } })
+      .then(async (response) => {
+        const body = await response.json();
+        if (labChecks.get(row) !== check) return labChecks.get(row);  // a newer check decides
+        if (!response.ok && response.status >= 500) return local;
+        const problem = body.accepted ? null : (body.problems || []).map((p) => p.message).join("; ") || "not accepted";
+        setLabMessage(row, problem);  // the server decides, as it will when the case is sent
+        return problem;
+      })
+      .catch(() => local);  // the server says the last word when the case is sent
+    labChecks.set(row, check);
+    return check;
+  }
+
+  // Hold the case while a value is implausible: check every value, mark each, focus the first.
+  async function labsReady() {
+    const rows = $$("#labs .lab");
+    const problems = await Promise.all(rows.map((row) => checkLab(row, { server: true })));
+    const bad = rows.filter((row, i) => problems[i]);
+    if (bad.length) $(".lab-value", bad[0]).focus();
+    return bad.length === 0;
+  }
 
   function initLabs() {
     const container = $("#labs");
-    for (const lab of form.labs) {
-      const id = `lab-${lab.loinc}`;
-      container.append(el("div", { class: "field" },
-        el("label", { for: id, text: `${lab.name.replace(/-/g, " ")} (${lab.unit}) · LOINC ${lab.loinc}` }),
-        el("input", { id, type: "number", step: "any", inputmode: "decimal", "data-loinc": lab.loinc, "data-unit": lab.unit, "data-name": lab.name })));
+    container.replaceChildren(...analytes.map(labRow));
+  }
+
+  function labRowFor(loinc) {
+    const analyte = analytes.find((a) => a.loinc === loinc || a.loinc_codes.includes(loinc));
+    return analyte ? $(`#labs .lab[data-analyte="${CSS.escape(analyte.id)}"]`) : null;
+  }
+
+  // -- medications: suggestions over generic and brand names, and the start-date prompt --
+
+  const DEBOUNCE_MS = 150;
+
+  async function getJson(url, signal) {
+    const response = await fetch(url, { headers: { accept: "application/json" }, signal });
+    if (!response.ok) throw new Error(`${response.status}`);
+    return response.json();
+  }
+
+  // An ARIA 1.2 combobox with a list of suggestions: arrows move, Enter chooses, Escape closes.
+  function drugCombobox(input, list, onChoose) {
+    let timer = null;
+    let controller = null;
+    let active = -1;
+    const optionsOf = () => $$("[role=option]", list);
+
+    function close() {
+      list.hidden = true;
+      list.replaceChildren();
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(i) {
+      const all = optionsOf();
+      if (!all.length) return;
+      active = (i + all.length) % all.length;
+      all.forEach((option, j) => option.setAttribute("aria-selected", j === active ? "true" : "false"));
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function choose(option) {
+      input.value = option.dataset.name;
+      close();
+      onChoose();
+    }
+
+    function show(drugs) {
+      list.replaceChildren();
+      drugs.forEach((drug, i) => {
+        const option = el("li", { role: "option", id: `${list.id}-${i}`, "aria-selected": "false", "data-name": drug.name },
+          el("span", { class: "drug-name", text: drug.name }),
+          el("span", { class: "drug-ingredient", text: drug.ingredient && drug.ingredient.toLowerCase() !== drug.name.toLowerCase() ? drug.ingredient : "generic name" }));
+        option.addEventListener("mousedown", (event) => event.preventDefault());  // keep the focus in the input
+        option.addEventListener("click", () => choose(option));
+        list.append(option);
+      });
+      list.hidden = drugs.length === 0;
+      input.setAttribute("aria-expanded", drugs.length ? "true" : "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    async function suggest() {
+      const query = input.value.trim();
+      if (controller) controller.abort();
+      if (query.length < 2) { close(); return; }
+      controller = new AbortController();
+      try {
+        const body = await getJson(`/terminology/drugs?${new URLSearchParams({ q: query, limit: "10" })}`, controller.signal);
+        if (document.activeElement === input && input.value.trim() === query) show(body.drugs);
+      } catch (error) {
+        if (error.name !== "AbortError") close();
+      }
+    }
+
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(suggest, DEBOUNCE_MS); });
+    input.addEventListener("keydown", (event) => {
+      const open = !list.hidden;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (open) highlight(active + 1); else suggest();
+      } else if (event.key === "ArrowUp" && open) {
+        event.preventDefault();
+        highlight(active - 1);
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault();  // choose, do not submit the form
+        choose(optionsOf()[active]);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", () => { clearTimeout(timer); if (controller) controller.abort(); close(); });
+  }
+
+  // What the server reads the drug as, and, for a drug that can cause the movement, the prompt
+  // for its start date and last dose increase, saying why (the knowledge base's words).
+  async function readDrug(row) {
+    const name = $(".med-name", row).value.trim();
+    const reading = $(".med-reading", row);
+    const prompt = $(".med-prompt", row);
+    row.dataset.reading = name;
+    if (!name) {
+      reading.textContent = "";
+      prompt.hidden = true;
+      delete row.dataset.causes;
+      return;
+    }
+    let body;
+    try {
+      body = await getJson(`/terminology/drugs/resolve?${new URLSearchParams({ name })}`);
+    } catch (error) {
+      return;  // the server reads the drug again when the case is sent
+    }
+    if (row.dataset.reading !== name) return;  // a newer name was typed meanwhile
+    const ingredients = body.ingredients.join(" and ");
+    if (!body.ingredients.length) reading.textContent = "Not recognised: it will be sent as written and listed as not read.";
+    else if (ingredients.toLowerCase() === name.toLowerCase()) reading.textContent = "";
+    else reading.textContent = `Read as ${ingredients}.`;
+    row.dataset.causes = body.can_cause_movement ? "true" : "false";
+    prompt.hidden = !body.can_cause_movement;
+    if (body.can_cause_movement) {
+      prompt.replaceChildren(
+        el("strong", { text: `${body.question} ` }),
+        el("span", { text: body.classes.map((c) => `It is one of the ${c.label}, which can cause ${c.causes.join(", ")}.`).join(" ") + " " }),
+        el("span", { text: `${body.why} ` }),
+        el("span", { class: "hint", text: "Give the days since it was started and since the dose was last raised, or leave them blank: the assessment will then ask." }));
     }
   }
 
   let rowCount = 0;
-  function addMedication(name = "", days = "") {
+  function addMedication(med = {}) {
     rowCount += 1;
     const n = rowCount;
-    const row = el("div", { class: "row medication" },
-      el("div", { class: "field" }, el("label", { for: `med-name-${n}`, text: "Drug (generic name)" }),
-        el("input", { id: `med-name-${n}`, type: "text", list: "drug-names", class: "med-name", value: name, autocomplete: "off" })),
+    const value = (v) => (v === undefined || v === null ? "" : String(v));
+    const name = el("input", { id: `med-name-${n}`, type: "text", class: "med-name", value: value(med.name), autocomplete: "off",
+      role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `med-list-${n}`,
+      "aria-describedby": `med-reading-${n}` });
+    const list = el("ul", { id: `med-list-${n}`, role: "listbox", class: "suggestions", hidden: true, "aria-label": "Suggested drugs" });
+    const row = el("div", { class: "row medication", "data-rxnorm": med.rxnorm || null },
+      el("div", { class: "field" }, el("label", { for: `med-name-${n}`, text: "Drug (generic or brand name)" }),
+        el("div", { class: "combobox" }, name, list),
+        el("p", { id: `med-reading-${n}`, class: "med-reading", "aria-live": "polite" })),
       el("div", { class: "field" }, el("label", { for: `med-days-${n}`, text: "Days since start" }),
-        el("input", { id: `med-days-${n}`, type: "number", min: "0", class: "med-days", value: days })));
+        el("input", { id: `med-days-${n}`, type: "number", min: "0", step: "1", class: "med-days", value: value(med.days_since_start),
+          "aria-describedby": `med-prompt-${n}` })),
+      el("div", { class: "field" }, el("label", { for: `med-raised-${n}`, text: "Days since the dose was raised" }),
+        el("input", { id: `med-raised-${n}`, type: "number", min: "0", step: "1", class: "med-raised", value: value(med.days_since_dose_increase),
+          "aria-describedby": `med-prompt-${n}` })));
     const remove = el("button", { type: "button", text: "Remove", "aria-label": `Remove drug ${n}` });
     remove.addEventListener("click", () => row.remove());
-    row.append(remove);
+    row.append(remove, el("div", { id: `med-prompt-${n}`, class: "med-prompt", role: "note", hidden: true }));
+    drugCombobox(name, list, () => readDrug(row));
+    name.addEventListener("change", () => readDrug(row));
     $("#medications").append(row);
+    $("#no-medication").checked = false;
+    updateNoMedication();
+    if (med.name) readDrug(row);
     return row;
+  }
+
+  // "Takes no medication" means none (medications: []); an empty list means not known.
+  function updateNoMedication() {
+    const none = $("#no-medication").checked;
+    $("#medications").hidden = none;
+    $("#add-medication").disabled = none;
   }
 
   function addTreatment(treatment = "", response = "") {
@@ -179,8 +413,6 @@
       const id = `mri-f-${finding.code.replace(/[^A-Za-z0-9]/g, "-")}`;
       $("#mri-findings").append(el("label", { for: id }, el("input", { type: "checkbox", id, value: finding.code, class: "mri-finding" }), `${finding.name} (${finding.code})`));
     }
-    const list = $("#drug-names");
-    for (const name of form.drugs) list.append(el("option", { value: name }));
   }
 
   // -- the case --
@@ -206,15 +438,20 @@
       if (input.value === "absent") c.absent.push(input.dataset.code);
     }
     for (const code of splitList($("#extra-findings").value)) if (!c.findings.includes(code)) c.findings.push(code);
-    c.labs = $$("#labs input").filter((i) => i.value.trim() !== "").map((i) => ({
-      loinc: i.dataset.loinc, name: i.dataset.name, value: Number(i.value), unit: i.dataset.unit }));
-    c.medications = $$("#medications .medication").map((row) => {
-      const name = $(".med-name", row).value.trim().toLowerCase();
-      const days = $(".med-days", row).value.trim();
-      const item = { name };
-      if (days !== "") item.days_since_start = Number(days);
+    c.labs = $$("#labs .lab").filter((row) => $(".lab-value", row).value.trim() !== "").map((row) => {
+      const input = $(".lab-value", row);
+      return { loinc: input.dataset.loinc, name: input.dataset.name, value: Number(input.value), unit: $(".lab-unit", row).value };
+    });
+    const none = $("#no-medication").checked;
+    c.medications = none ? [] : $$("#medications .medication").map((row) => {
+      const item = { name: $(".med-name", row).value.trim() };
+      if (row.dataset.rxnorm) item.rxnorm = row.dataset.rxnorm;
+      const start = $(".med-days", row).value.trim();
+      const raised = $(".med-raised", row).value.trim();
+      if (start !== "") item.days_since_start = Number(start);
+      if (raised !== "") item.days_since_dose_increase = Number(raised);
       return item;
-    }).filter((m) => m.name);
+    }).filter((m) => m.name || m.rxnorm);
     c.history = $$("#history input:checked").map((i) => i.value);
     const mri = $("input[name=mri_brain]:checked").value;
     const mriFindings = $$("#mri-findings input:checked").map((i) => i.value);
@@ -235,6 +472,7 @@
       .filter((t) => t.treatment || t.response);
     if ($("#severity").value) c.severity = $("#severity").value;
     for (const key of Object.keys(c)) if (Array.isArray(c[key]) && c[key].length === 0) delete c[key];
+    if (none) c.medications = [];
     return c;
   }
 
@@ -244,6 +482,15 @@
     updateRegions();
     $("#medications").replaceChildren();
     $("#treatments").replaceChildren();
+    for (const row of $$("#labs .lab")) {
+      const unit = $(".lab-unit", row);
+      for (const option of $$("option[data-given]", unit)) option.remove();
+      row.dataset.loinc = $(".lab-value", row).dataset.loinc = analytes.find((a) => a.id === row.dataset.analyte).loinc;
+      setLabMessage(row, "");
+    }
+    labChecks.clear();
+    $("#no-medication").checked = false;
+    updateNoMedication();
   }
 
   function resetForm() {
@@ -272,10 +519,23 @@
     }
     $("#extra-findings").value = extra.join(", ");
     for (const lab of c.labs || []) {
-      const input = $(`#labs input[data-loinc="${CSS.escape(lab.loinc)}"]`);
-      if (input) input.value = lab.value;
+      const row = labRowFor(String(lab.loinc));
+      if (!row || lab.value === undefined || lab.value === null) continue;
+      const input = $(".lab-value", row);
+      const unit = $(".lab-unit", row);
+      input.value = lab.value;
+      row.dataset.loinc = input.dataset.loinc = String(lab.loinc);  // sent as given: the server reads every code of the test
+      if (lab.unit && !$$("option", unit).some((o) => o.value === lab.unit)) {
+        unit.append(el("option", { value: lab.unit, text: lab.unit, "data-given": "true" }));
+      }
+      if (lab.unit) unit.value = lab.unit;
+      checkLab(row, { server: true });
     }
-    for (const med of c.medications || []) addMedication(med.name, med.days_since_start ?? "");
+    for (const med of c.medications || []) addMedication(med);
+    if (Array.isArray(c.medications) && c.medications.length === 0) {
+      $("#no-medication").checked = true;
+      updateNoMedication();
+    }
     for (const code of c.history || []) {
       const input = $(`#history input[value="${CSS.escape(code)}"]`);
       if (input) input.checked = true;
@@ -318,10 +578,42 @@
     }
   }
 
+  // What the server did not read as given (a brand name read as its ingredient, an unknown
+  // drug, a replaced HPO id...), shown above the reports; nothing is left out silently.
+  function showNotRead(items) {
+    const panel = $("#not-read");
+    const body = $("#not-read tbody");
+    body.replaceChildren(...items.map((item) => el("tr", {},
+      el("td", {}, el("code", { text: item.path })), el("td", { text: item.value }), el("td", { text: item.reason }))));
+    $("#not-read-count").textContent = `${items.length} item${items.length === 1 ? "" : "s"}`;
+    panel.hidden = items.length === 0;
+  }
+
+  // The laboratory results as the rules read them (in the knowledge base's units), with the series.
+  function showLabs(labs) {
+    const list = $("#labs-read ul");
+    list.replaceChildren(...labs.map((lab) => el("li", { "data-test": lab.test },
+      `${lab.test.replace(/-/g, " ")}: `, el("strong", { text: lab.latest }),
+      ...(lab.series && lab.series.length > 1 ? [el("span", { class: "series", text: ` (latest first: ${lab.series.join("; ")})` })] : []))));
+    $("#labs-read").hidden = labs.length === 0;
+  }
+
+  function clearResults() {
+    showNotRead([]);
+    showLabs([]);
+  }
+
   async function assess(event) {
     if (event) event.preventDefault();
     const status = $("#status");
     $("#errors").replaceChildren();
+    status.textContent = "Checking the laboratory values…";
+    if (!(await labsReady())) {
+      status.textContent = "Not assessed: correct the laboratory values marked in the form (value or unit).";
+      $("#results").dataset.held = "true";
+      return;
+    }
+    delete $("#results").dataset.held;
     status.textContent = "Assessing…";
     let response;
     try {
@@ -337,16 +629,20 @@
     const body = await response.json().catch(() => null);
     if (!response.ok || !body) {
       status.textContent = "Not assessed.";
+      clearResults();
       showErrors(body);
       return;
     }
+    const a = body.assessment;
+    showNotRead(a.not_read || []);
+    showLabs(a.labs || []);
     $("#panel-report").innerHTML = body.report_html;
     $("#panel-handout").innerHTML = body.handout_html;
     $("#result-tabs").hidden = false;
     selectTab("report");
-    const a = body.assessment;
     const alerts = a.alerts.length ? `${a.alerts.length} alert${a.alerts.length > 1 ? "s" : ""}` : "no alert";
-    status.textContent = `Assessed: ${a.diagnosis || a.summary.phenomenology || "see the report"}; ${alerts}.`;
+    const unread = a.not_read && a.not_read.length ? `; ${a.not_read.length} item${a.not_read.length > 1 ? "s" : ""} not read as given` : "";
+    status.textContent = `Assessed: ${a.diagnosis || a.summary.phenomenology || "see the report"}; ${alerts}${unread}.`;
     $("#results").dataset.assessed = "true";
   }
 
@@ -387,8 +683,12 @@
 
   async function init() {
     try {
-      const response = await fetch("/intake/form", { headers: { accept: "application/json" } });
-      form = await response.json();
+      const [formResponse, labsResponse] = await Promise.all([
+        fetch("/intake/form", { headers: { accept: "application/json" } }),
+        fetch("/terminology/labs", { headers: { accept: "application/json" } }),
+      ]);
+      form = await formResponse.json();
+      analytes = (await labsResponse.json()).analytes.filter((a) => a.rules_read);
     } catch (error) {
       $("#status").textContent = "The form could not be loaded from the server.";
       return;
@@ -400,6 +700,7 @@
     initResults();
     $("#add-medication").addEventListener("click", () => $(".med-name", addMedication()).focus());
     $("#add-treatment").addEventListener("click", () => $(".tx-name", addTreatment()).focus());
+    $("#no-medication").addEventListener("change", updateNoMedication);
     $("#intake").addEventListener("submit", assess);
     $("#intake").addEventListener("reset", clearCustom);
     $("#load-json").addEventListener("click", () => {
