@@ -59,6 +59,7 @@ __all__ = [
     "LabTables",
     "analyte_of",
     "analytes",
+    "format_value",
     "lab_loinc_codes",
     "load_lab_tables",
     "normalise_interpretation",
@@ -432,6 +433,35 @@ def normalise_interpretation(code_or_text: str) -> str | None:
     tables = _tables()
     found = tables.interpretation_codes.get(text.upper()) if len(text) <= 3 else None
     return found if found is not None else tables.interpretation_words.get(_word_key(text))
+
+
+def format_value(analyte: str, value: float, unit: str | None = None) -> str:
+    """A value as a laboratory reports it: ``format_value("calcium", 9.41833)`` is ``"9.4"``.
+
+    Parameters
+    ----------
+    analyte : str
+        An analyte id (:func:`analytes`).
+    value : float
+        The value, in ``unit``.
+    unit : str, optional
+        A UCUM unit; the analyte's canonical unit when None.
+
+    Returns
+    -------
+    str
+        Rounded to the decimals kept for that analyte and unit in ``labs.yaml`` (calcium mg/dL
+        1, sodium mmol/L 0), else to 3 significant digits; ``nan``/``inf`` as such.
+
+    Raises
+    ------
+    KeyError
+        ``analyte`` is not an analyte id.
+    """
+    info = _tables().analytes[analyte]
+    if not math.isfinite(value):
+        return _show(value)
+    return _round(value, info.digits.get(info.unit if unit is None else unit))
 
 
 # --- read_lab -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from contraxis.terminology.labs import (
     LabReading,
     analyte_of,
     analytes,
+    format_value,
     lab_loinc_codes,
     load_lab_tables,
     normalise_interpretation,
@@ -202,6 +203,20 @@ def test_the_reading_is_frozen() -> None:
     assert isinstance(reading, LabReading)
     with pytest.raises(AttributeError):
         reading.value = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "analyte, value, unit, expected",
+    [
+        ("calcium", 9.41833, None, "9.4"), ("calcium", 2.3456, "mmol/L", "2.35"), ("sodium", 139.6, None, "140"),
+        ("magnesium", 2.0659, None, "2.1"), ("albumin", 4.04, None, "4.0"), ("creatine-kinase", 5234.7, None, "5235"),
+        ("parathyroid-hormone", 42.435, None, "42"), ("potassium", 3.94, None, "3.9"),
+        ("calcium", 94183.3, "ug/L", "94183"), ("calcium", 0.012345, "g/L", "0.0123"), ("calcium", math.nan, None, "nan"),
+    ],
+)
+def test_values_are_rounded_as_a_laboratory_would(analyte: str, value: float, unit: str | None, expected: str) -> None:
+    """Check the decimals kept per analyte and unit (3 significant digits, or none, for another unit)."""
+    assert format_value(analyte, value, unit) == expected
 
 
 # --- impossible values ---------------------------------------------------------------------
