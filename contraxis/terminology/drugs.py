@@ -188,10 +188,10 @@ def load_drug_table(path: str | Path | None = None, *, sources: Iterable[str] | 
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise KnowledgeBaseError([Problem(label, "file is missing")], source=str(file)) from None
+        raise KnowledgeBaseError([Problem(label, "file is missing")], source=str(file.parent)) from None
     except yaml.YAMLError as error:
         raise KnowledgeBaseError(
-            [Problem(label, f"not valid YAML: {str(error).splitlines()[0]}")], source=str(file)
+            [Problem(label, f"not valid YAML: {str(error).splitlines()[0]}")], source=str(file.parent)
         ) from None
     try:
         table = DrugTable.model_validate(data)
@@ -202,7 +202,7 @@ def load_drug_table(path: str | Path | None = None, *, sources: Iterable[str] | 
             got = e.get("input")
             shown = repr(got) if not isinstance(got, dict) else "a row"
             problems.append(Problem(f"{label}: {loc}", f"{e['msg']} (got {shown[:80]})"))
-        raise KnowledgeBaseError(problems, source=str(file)) from None
+        raise KnowledgeBaseError(problems, source=str(file.parent)) from None
     known = set(sources) if sources is not None else _source_ids()
     problems = []
     seen_names: dict[str, int] = {}
@@ -221,7 +221,7 @@ def load_drug_table(path: str | Path | None = None, *, sources: Iterable[str] | 
             problems.append(Problem(f"{label}: rxnorm[{i}].code", f"{code.code!r} is also rxnorm[{seen_codes[code.code]}]"))
         seen_codes.setdefault(code.code, i)
     if problems:
-        raise KnowledgeBaseError(problems, source=str(file))
+        raise KnowledgeBaseError(problems, source=str(file.parent))
     return table
 
 
