@@ -9,7 +9,8 @@ HPO itself records for its terms.
 
 Where the facts come from
 -------------------------
-1. ``hpo3`` itself: a term it holds as obsolete with a ``replaced_by`` (HPO 2025-11-24).
+1. ``hpo3`` itself: a term it holds as obsolete with a ``replaced_by`` (HPO 2025-11-24); it
+   wins where it names another term than hp.obo does.
 2. The unmodified ``hp.obo`` shipped in ``contraxis/data/hpo/hp.obo.gz`` (HPO 2025-01-16):
    its ``alt_id:`` lines (an alt_id names the same concept as its term) and, for obsolete
    terms, ``replaced_by:``.
@@ -229,12 +230,17 @@ def _name(ontology: HpoOntology, hpo_id: str) -> str:
 def _next_step(
     hpo_id: str, ontology: HpoOntology, facts: _OboFacts,
 ) -> tuple[str, Literal["alt_id", "obsolete"], str] | None:
-    """One step from a non-current id: (target, how, the release that says so)."""
+    """One step from a non-current id: (target, how, the release that says so).
+
+    The ``hpo3`` release is newer than hp.obo: where it replaces an id by another term than
+    hp.obo's alt_id does, its replacement wins.
+    """
     term = ontology.term(hpo_id)
-    if term is not None and term.is_obsolete and term.replaced_by:
-        return str(term.replaced_by), "obsolete", ontology.release
-    if hpo_id in facts.alt_of:
+    newer = str(term.replaced_by) if term is not None and term.is_obsolete and term.replaced_by else None
+    if hpo_id in facts.alt_of and newer in (None, facts.alt_of[hpo_id]):
         return facts.alt_of[hpo_id], "alt_id", facts.release
+    if newer is not None:
+        return newer, "obsolete", ontology.release
     if hpo_id in facts.replaced_by:
         return facts.replaced_by[hpo_id], "obsolete", facts.release
     return None

@@ -24,7 +24,8 @@ from contraxis.terminology.hpo import HpoReplacement, hpo_replacement, hpo_xref_
 
 ALT_IDS_IN_SHIPPED_OBO = 3832
 ALT_IDS_REPLACED = 3832  # every alt_id of hp.obo 2025-01-16 ends at a current hpo3 term
-ALT_IDS_BY_HOW = {"alt_id": 3482, "obsolete": 350}  # 350 are obsolete with a replacement in hpo3 itself
+# 3 alt_ids were made obsolete in hpo3 and replaced by another term than hp.obo's: hpo3 wins.
+ALT_IDS_BY_HOW = {"alt_id": 3829, "obsolete": 3}
 
 # A hand-made hp.obo over real current terms (HP:0001332 Dystonia, HP:0000643 Blepharospasm)
 # and ids that no HPO release holds (HP:99999xx):
@@ -138,13 +139,13 @@ def test_alt_ids_of_the_shipped_obo_are_replaced(ontology: HpoOntology) -> None:
 
 
 def test_obsolete_id_with_a_replacement(ontology: HpoOntology) -> None:
-    """Check that an obsolete id is read as its replaced_by term, naming the release."""
-    assert not ontology.is_current("HP:0000057")
-    found = hpo_replacement("HP:0000057")
+    """Check that an obsolete id (not an alt_id) is read as its replaced_by term, naming the release."""
+    assert not ontology.is_current("HP:0003114")
+    found = hpo_replacement("HP:0003114")
     assert found is not None
-    assert (found.current, found.how) == ("HP:0008665", "obsolete")
-    assert found.note == ("HP:0000057 is obsolete in HPO 2025-11-24, replaced by HP:0008665 "
-                          "(Clitoral hypertrophy): read as HP:0008665")
+    assert (found.current, found.how) == ("HP:0001626", "obsolete")
+    assert found.note == ("HP:0003114 is obsolete in HPO 2025-11-24, replaced by HP:0001626 "
+                          "(Abnormality of the cardiovascular system): read as HP:0001626")
 
 
 def test_alt_id_of_a_term_made_obsolete_since_follows_the_chain(ontology: HpoOntology) -> None:
@@ -154,6 +155,14 @@ def test_alt_id_of_a_term_made_obsolete_since_follows_the_chain(ontology: HpoOnt
     assert not ontology.is_current("HP:0005365")
     assert (found.current, found.how) == ("HP:0010976", "alt_id")
     assert "HP:0005365" in found.note and "2025-01-16" in found.note and "2025-11-24" in found.note
+
+
+def test_newer_release_wins_over_an_alt_id(ontology: HpoOntology) -> None:
+    """Check that an alt_id that hpo3 replaces by another term is read as hpo3's term."""
+    found = hpo_replacement("HP:0005409")  # an alt_id of HP:0005435 in hp.obo 2025-01-16
+    assert found is not None and ontology.is_current(found.current)
+    assert (found.current, found.how) == ("HP:0011840", "obsolete")
+    assert "2025-11-24" in found.note
 
 
 def test_obsolete_id_with_only_consider_is_not_replaced() -> None:
