@@ -56,19 +56,25 @@ def _nothing_to_rank(reading: Reading, result: Any) -> str | None:
 
 
 def _not_read(reading: Reading, result: Any) -> list[NotRead]:
-    """What the reader did not read, then what the differential set aside, each once."""
+    """What the reader did not read, then what the differential set aside, each item once:
+    a row of the differential about an item the reader already named adds its reason there."""
     from ..differential.evidence import evidence_not_read
     from ..io.detect import relocate
 
     origins = reading.extra.get("origins") or {}
     items = list(reading.not_read)
-    seen = {(item.path, item.value) for item in items}
-    for item in evidence_not_read(reading.case, result.evidence):
-        path = relocate(item.path, origins)
-        if (path, item.value) not in seen:
-            seen.add((path, item.value))
-            items.append(NotRead(path, item.value, item.reason))
+    for extra in evidence_not_read(reading.case, result.evidence):
+        path = relocate(extra.path, origins)
+        same = next((i for i, item in enumerate(items) if _same_place(item.path, path) and (item.value == extra.value or path != "case")), None)
+        if same is None:
+            items.append(NotRead(path, extra.value, extra.reason))
+        elif extra.reason not in items[same].reason:
+            items[same] = NotRead(items[same].path, items[same].value, f"{items[same].reason}; {extra.reason}")
     return items
+
+
+def _same_place(a: str, b: str) -> bool:
+    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
 
 
 def differential_answer(reading: Reading, result: Any, *, detail: bool = False, line: bool = False) -> dict[str, Any]:
