@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator, Literal, Mapping
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt
 
-__all__ = ["ACCEPTED", "Format", "input_format", "iter_input_file", "iter_inputs", "read_input", "relocate"]
+__all__ = ["ACCEPTED", "Format", "input_format", "iter_input_file", "iter_inputs", "load_input", "read_input", "relocate"]
 
 Format = Literal["native", "vignette", "fhir", "phenopacket"]
 
@@ -362,3 +362,28 @@ def iter_input_file(path: str | Path, *, today: dt.date | None = None) -> Iterat
     except (EOFError, UnicodeDecodeError, zlib.error) as error:
         raise CaseError([Problem("", f"cannot read the file: {error}")], source=source) from None
     yield from iter_inputs(raw, source=source, today=today)
+
+
+def load_input(path: str | Path, *, today: dt.date | None = None, fhir_options: Mapping[str, Any] | None = None) -> Reading:
+    """Read the one input in a file (``-``: standard input), of any accepted format.
+
+    The bytes go to :func:`read_input` as they are, so a gzipped file is read, and a binary
+    protobuf phenopacket or a JSON Lines file is named as such.
+
+    Raises
+    ------
+    CaseError
+        When the file cannot be read, or as :func:`read_input`.
+    """
+    source = str(path)
+    try:
+        if source == "-":
+            import sys
+
+            source = "<stdin>"
+            raw = sys.stdin.buffer.read()
+        else:
+            raw = Path(path).read_bytes()
+    except OSError as error:
+        raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=source) from None
+    return read_input(raw, source=source, today=today, fhir_options=fhir_options)

@@ -156,3 +156,14 @@ def test_relocate(path, expected):
         "case.findings[0]": "phenotypicFeatures[2].type.id",
     }
     assert relocate(path, origins) == expected
+
+
+def test_load_input_reads_one_file(tmp_path):
+    """Check that a file is read whole (gzipped or not), and a missing one named."""
+    from contraxis.io.detect import load_input
+
+    path = tmp_path / "p.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(PACKET).encode()))
+    assert load_input(path).format == "phenopacket"
+    with pytest.raises(CaseError, match="missing.json: cannot read the file"):
+        load_input(tmp_path / "missing.json")
