@@ -503,3 +503,14 @@ def test_drug_treatments_become_medications():
     assert "read as metoclopramide" in rows["medicalActions[0].treatment.agent"]
     assert "not a drug treatment" in rows["medicalActions[3]"]
     assert "no end date" in rows["medicalActions[4].treatmentTerminationReason"]
+
+
+def test_an_envelope_and_a_lower_case_sex():
+    """Check that a phenopacket inside {"phenopacket": ...} is read, and a lower-case sex read
+    as the schema's value, and said."""
+    data = {"phenopacket": _packet(subject={"id": "s", "sex": "female"})}
+    imported = read_phenopacket(data)
+    assert imported.case.sex == "female" and imported.case.id == "P1"
+    assert any(n.path == "subject.sex" and n.reason.startswith("read as FEMALE") for n in imported.not_read)
+    with pytest.raises(CaseError, match="does not fit the Phenopacket v2 schema"):
+        read_phenopacket(_packet(subject={"id": "s", "sex": "woman"}))

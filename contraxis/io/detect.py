@@ -76,7 +76,7 @@ def _case_fields() -> frozenset[str]:
 def _phenopacket_fields() -> frozenset[str]:
     from .phenopacket import _V1_ONLY_FIELDS, _V2_FIELDS
 
-    return _V2_FIELDS | frozenset(_V1_ONLY_FIELDS) | {"proband", "members"}
+    return _V2_FIELDS | frozenset(_V1_ONLY_FIELDS) | {"proband", "members", "phenopacket"}
 
 
 def _keys(data: Mapping[str, Any], limit: int = 6) -> str:

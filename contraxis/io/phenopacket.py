@@ -336,6 +336,32 @@ def _mapping(data: Any, source: str) -> Mapping[str, Any]:
     return data
 
 
+def _unwrapped(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The phenopacket inside a ``{"phenopacket": {...}}`` envelope (as some converters write it)."""
+    inner = data.get("phenopacket")
+    if isinstance(inner, Mapping) and not (set(data) & _V2_FIELDS):
+        return inner
+    return data
+
+
+_SEXES = ("UNKNOWN_SEX", "FEMALE", "MALE", "OTHER_SEX")
+
+
+def _coerced(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[NotRead]]:
+    """Fix the one common slip whose meaning is plain: ``subject.sex`` not in upper case
+    (``female``); each fix is reported."""
+    data = dict(data)
+    notes: list[NotRead] = []
+    subject = data.get("subject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("sex"), str):
+        given = subject["sex"]
+        upper = given.strip().upper()
+        if given not in _SEXES and upper in _SEXES:
+            data["subject"] = {**subject, "sex": upper}
+            notes.append(NotRead.of("subject.sex", given, f"read as {upper} (the schema's spelling)"))
+    return data, notes
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -743,12 +769,14 @@ def read_phenopacket(data: Mapping[str, Any] | str | bytes, *, source: str = "ph
     """
     from ..case import read_case_reading
 
-    mapping = _mapping(data, source)
+    mapping = _unwrapped(_mapping(data, source))
     other = other_phenopacket_message(mapping)
     if other is not None:
         raise CaseError([other], source=source)
-    packet = _parse_message(_plain(mapping), source)
+    mapping, coerced = _coerced(_plain(mapping))
+    packet = _parse_message(mapping, source)
     reader = _Reader(packet=packet, today=today or dt.datetime.now(dt.timezone.utc).date())
+    reader.not_read.extend(coerced)
 
     sex, age, age_path = reader.subject()
     findings, absent, onsets = reader.features()

@@ -167,3 +167,8 @@ def test_load_input_reads_one_file(tmp_path):
     assert load_input(path).format == "phenopacket"
     with pytest.raises(CaseError, match="missing.json: cannot read the file"):
         load_input(tmp_path / "missing.json")
+
+
+def test_a_phenopacket_envelope_is_a_phenopacket():
+    """Check that {"phenopacket": {...}} (as converters write it) is recognised."""
+    assert read_input({"phenopacket": PACKET}, source="x").format == "phenopacket"
