@@ -1,10 +1,10 @@
 """The intake page in a real browser: Debian's Chromium driven by Playwright.
 
 The app runs under uvicorn (httptools, uvloop) on a free loopback port, started by the
-fixture. For each vignette, the form is filled as a clinician would (the body map clicked,
-findings marked present or absent, labs, drugs, history...), the case the page sends is
-compared with the vignette's case block, and the result shown is compared with the
-vignette's expected fields. One vignette is entered with the keyboard alone. Screenshots go
+fixture (``conftest.py``). For each vignette, the form is filled as a clinician would (the
+body map clicked, findings marked present or absent, labs with their units, drugs,
+history...), the case the page sends is compared with the vignette's case block, and the
+result shown is compared with the vignette's expected fields. One vignette is entered with the keyboard alone. Screenshots go
 to ``tests/artifacts/`` (git-ignored).
 
 Skipped, saying why, when ``/usr/bin/chromium`` is missing (``apt-get install -y chromium``).
@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .conftest import CHROMIUM
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 VIGNETTES = Path(__file__).resolve().parents[3] / "shared" / "vignettes"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"
@@ -35,46 +34,6 @@ def vignette(prefix: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def server():
-    from contraxis.service.loadbench import free_port, start_server, stop_server
-
-    port = free_port()
-    process = start_server(port=port, workers=1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=ARGS, headless=True,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-
-
-@pytest.fixture
-def page(browser_context, server):
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-ready=true]")
-    yield page
-    page.close()
-    assert errors == [], errors
-
-
 # --- filling the form with the mouse -------------------------------------------------------
 
 
@@ -84,6 +43,16 @@ def mark(page, code: str, value: str) -> None:
     assert radio.count() == 1, f"{code} is not offered by the form"
     page.locator(f'label[for="{radio.get_attribute("id")}"]').click()
     page.fill("#finding-filter", "")
+
+
+def fill_lab(page, lab: dict[str, Any]) -> None:
+    """Type a result into the row of its test (found by any of its LOINC codes) and choose its unit."""
+    from contraxis.terminology.units import normalise_unit
+
+    row = page.locator(f'#labs .lab[data-codes~="{lab["loinc"]}"]')
+    assert row.count() == 1, f"LOINC {lab['loinc']} is not offered by the form"
+    row.locator(".lab-value").fill(str(lab["value"]))
+    row.locator(".lab-unit").select_option(normalise_unit(lab["unit"]))
 
 
 def fill_with_mouse(page, case: dict[str, Any]) -> None:
@@ -100,7 +69,9 @@ def fill_with_mouse(page, case: dict[str, Any]) -> None:
     for code in case.get("absent", []):
         mark(page, code, "absent")
     for lab in case.get("labs", []):
-        page.fill(f'#lab-{lab["loinc"]}', str(lab["value"]))
+        fill_lab(page, lab)
+    if case.get("medications") == []:
+        page.check("#no-medication")
     for medication in case.get("medications", []):
         page.click("#add-medication")
         row = page.locator("#medications .medication").last
@@ -180,15 +151,22 @@ def fill_with_keyboard(page, case: dict[str, Any]) -> None:
 
 
 def normalised(case: dict[str, Any]) -> dict[str, Any]:
-    """A case with its lists sorted and empty or unknown fields left out, for comparison."""
+    """A case with its lists sorted and empty or unknown fields left out, for comparison.
+
+    ``medications: []`` (takes none) is kept: it is not the same as leaving drugs out (not
+    known). Laboratory results are compared by test and value.
+    """
+    from contraxis.terminology.labs import analyte_of
+
     out: dict[str, Any] = {}
     for key, value in case.items():
-        if value in (None, [], {}, "unknown"):
+        if value in (None, [], {}, "unknown") and not (key == "medications" and value == []):
             continue
         if key in ("findings", "absent", "regions", "history"):
             value = sorted(value)
         if key == "labs":
-            value = sorted(({"loinc": lab["loinc"], "value": float(lab["value"])} for lab in value), key=lambda lab: lab["loinc"])
+            value = sorted(({"test": analyte_of(lab["loinc"]), "value": float(lab["value"])} for lab in value),
+                           key=lambda lab: lab["test"])
         if key == "imaging":
             value = {k: sorted(v) if isinstance(v, list) else v for k, v in value.items() if v not in (None, [])}
         if key == "genetics":
@@ -247,6 +225,7 @@ def test_form_filled_with_the_keyboard_alone(page):
     """Check that a vignette can be entered and assessed with the keyboard alone, focus always visible."""
     data = vignette("P01")
     sent = submit_and_capture(page, lambda: fill_with_keyboard(page, data["case"]))
+    assert "medications" not in sent  # nothing said about drugs: not known
     assert normalised(sent) == normalised({k: v for k, v in data["case"].items() if k != "medications"})
     check_result(page, data["expected"])
     ARTIFACTS.mkdir(exist_ok=True)

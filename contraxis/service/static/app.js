@@ -116,35 +116,40 @@
 
   let analytes = [];
   const labChecks = new Map();  // row -> the pending or last server check of its value
+  let keptLabs = [];  // results of a loaded case the form has no place for, sent unchanged
+  const COMPARATORS = [["", "="], ["<", "<"], ["<=", "≤"], [">", ">"], [">=", "≥"]];
 
   const fmt = (x) => String(Number(x.toPrecision(3)));
 
   // The message the page shows at once, from the limits the server serves; the server's own
   // words (the same check it makes when the case is sent, with the likely intended unit)
-  // replace it when they arrive.
-  function localLabProblem(analyte, text, unit) {
+  // replace it when they arrive. A bound (< 20) is left to the server.
+  function localLabProblem(analyte, text, unit, comparator) {
     const value = Number(text);
     const accepted = analyte.units.find((u) => u.unit === unit);
     if (!Number.isFinite(value)) return `${text} is not a number`;
-    if (!accepted || (value >= accepted.low && value <= accepted.high)) return null;
+    if (comparator || !accepted || (value >= accepted.low && value <= accepted.high)) return null;
     return `${text} ${accepted.label} is not a possible ${analyte.name} (plausible: ${fmt(accepted.low)} to ${fmt(accepted.high)} ${accepted.label})`;
   }
 
   function labRow(analyte) {
     const id = `lab-${analyte.loinc}`;
-    const unit = el("select", { id: `${id}-unit`, class: "lab-unit", "aria-label": `Unit of ${analyte.name}` });
+    const comparator = el("select", { id: `${id}-comparator`, class: "lab-comparator", "aria-label": `${analyte.label}: exact value or bound` });
+    for (const [value, text] of COMPARATORS) comparator.append(el("option", { value, text }));
+    const unit = el("select", { id: `${id}-unit`, class: "lab-unit", "aria-label": `${analyte.label}: unit` });
     for (const u of analyte.units) unit.append(el("option", { value: u.unit, text: u.label }));
     unit.value = analyte.unit;
     const message = el("p", { id: `${id}-message`, class: "lab-message", "aria-live": "polite" });
     const input = el("input", { id, type: "number", step: "any", inputmode: "decimal", class: "lab-value",
       "data-loinc": analyte.loinc, "data-name": analyte.id, "aria-describedby": `${id}-message` });
-    const row = el("div", { class: "field lab", "data-analyte": analyte.id, "data-loinc": analyte.loinc },
+    const row = el("div", { class: "field lab", "data-analyte": analyte.id, "data-loinc": analyte.loinc, "data-codes": analyte.loinc_codes.join(" ") },
       el("label", { for: id, text: `${analyte.label} · LOINC ${analyte.loinc}` }),
-      el("div", { class: "lab-entry" }, input, unit), message);
+      el("div", { class: "lab-entry" }, comparator, input, unit), message);
     const recheck = () => checkLab(row, { server: true });
-    input.addEventListener("input", () => checkLab(row, { server: false }));
+    input.addEventListener("input", () => { delete row.dataset.given; checkLab(row, { server: false }); });
     input.addEventListener("change", recheck);
     unit.addEventListener("change", recheck);
+    comparator.addEventListener("change", recheck);
     return row;
   }
 
@@ -156,37 +161,39 @@
     else input.removeAttribute("aria-invalid");
   }
 
-  // Check one value: at once against the served ranges, then (with server) by the server.
-  // Returns a promise of the problem, or null when the value may be sent.
+  // Check one value: at once against the served limits, then (with server) by the server,
+  // whose verdict is the one the case will meet. Resolves to the problem, or null.
   function checkLab(row, { server }) {
     const analyte = analytes.find((a) => a.id === row.dataset.analyte);
     const input = $(".lab-value", row);
     const unit = $(".lab-unit", row).value;
+    const comparator = $(".lab-comparator", row).value;
     const text = input.value.trim();
+    labChecks.delete(row);
     if (input.validity.badInput) {
-      setLabMessage(row, `not a number: write the value with digits and a decimal point`);
-      labChecks.delete(row);
-      return Promise.resolve("not a number");
+      const problem = "not a number: write the value with digits and a decimal point";
+      setLabMessage(row, problem);
+      return Promise.resolve(problem);
     }
     if (text === "") {
       setLabMessage(row, "");
-      labChecks.delete(row);
       return Promise.resolve(null);
     }
-    const local = localLabProblem(analyte, text, unit);
+    const local = localLabProblem(analyte, text, unit, comparator);
     setLabMessage(row, local);
     if (!server) return Promise.resolve(local);
     const params = new URLSearchParams({ loinc: row.dataset.loinc, value: text, unit });
+    if (comparator) params.set("comparator", comparator);
     const check = fetch(`/terminology/labs/check?${params}`, { headers: { accept: "application/json" } })
       .then(async (response) => {
+        if (response.status >= 500) return local;
         const body = await response.json();
-        if (labChecks.get(row) !== check) return labChecks.get(row);  // a newer check decides
-        if (!response.ok && response.status >= 500) return local;
+        if (labChecks.get(row) !== check) return labChecks.get(row) || null;  // a newer check decides
         const problem = body.accepted ? null : (body.problems || []).map((p) => p.message).join("; ") || "not accepted";
-        setLabMessage(row, problem);  // the server decides, as it will when the case is sent
+        setLabMessage(row, problem);
         return problem;
       })
-      .catch(() => local);  // the server says the last word when the case is sent
+      .catch(() => local);  // unreachable: the server checks again when the case is sent
     labChecks.set(row, check);
     return check;
   }
@@ -201,13 +208,67 @@
   }
 
   function initLabs() {
-    const container = $("#labs");
-    container.replaceChildren(...analytes.map(labRow));
+    $("#labs").replaceChildren(...analytes.map(labRow));
   }
 
   function labRowFor(loinc) {
     const analyte = analytes.find((a) => a.loinc === loinc || a.loinc_codes.includes(loinc));
     return analyte ? $(`#labs .lab[data-analyte="${CSS.escape(analyte.id)}"]`) : null;
+  }
+
+  function labsOfForm() {
+    return $$("#labs .lab").filter((row) => $(".lab-value", row).value.trim() !== "").map((row) => {
+      const input = $(".lab-value", row);
+      const lab = { loinc: row.dataset.loinc, name: input.dataset.name, value: Number(input.value), unit: $(".lab-unit", row).value };
+      const comparator = $(".lab-comparator", row).value;
+      if (comparator) lab.comparator = comparator;
+      // The date of a loaded result stays with it until its value is changed.
+      if (row.dataset.given) Object.assign(lab, JSON.parse(row.dataset.given));
+      return lab;
+    });
+  }
+
+  // A loaded case's results: the latest of each test goes into its row; the others (earlier
+  // results, results given only as an interpretation, tests the form does not offer) are
+  // listed under the form and sent unchanged, never dropped.
+  function fillLabs(labs) {
+    const age = (lab) => (lab && typeof lab.days_ago === "number" ? lab.days_ago
+      : lab && lab.date ? (Date.now() - Date.parse(lab.date)) / 864e5 : 0);
+    const placed = new Set();
+    keptLabs = [];
+    for (const lab of [...labs].sort((a, b) => age(a) - age(b))) {
+      const row = lab && typeof lab === "object" ? labRowFor(String(lab.loinc)) : null;
+      if (!row || placed.has(row) || typeof lab.value !== "number" || lab.interpretation) {
+        keptLabs.push(lab);
+        continue;
+      }
+      placed.add(row);
+      const input = $(".lab-value", row);
+      const unit = $(".lab-unit", row);
+      input.value = lab.value;
+      row.dataset.loinc = input.dataset.loinc = String(lab.loinc);  // sent as given: the server reads every code of the test
+      if (lab.unit && !$$("option", unit).some((o) => o.value === lab.unit)) {
+        unit.append(el("option", { value: lab.unit, text: lab.unit, "data-given": "true" }));
+      }
+      if (lab.unit) unit.value = lab.unit;
+      $(".lab-comparator", row).value = COMPARATORS.some(([v]) => v === lab.comparator) ? lab.comparator : "";
+      const given = {};
+      for (const key of ["days_ago", "date"]) if (lab[key] !== undefined) given[key] = lab[key];
+      if (Object.keys(given).length) row.dataset.given = JSON.stringify(given);
+      checkLab(row, { server: true });
+    }
+    showKeptLabs();
+  }
+
+  function showKeptLabs() {
+    const describe = (lab) => {
+      if (!lab || typeof lab !== "object") return String(lab);
+      const value = lab.value !== undefined ? `${lab.comparator || ""}${lab.value} ${lab.unit || ""}`.trim() : lab.interpretation || "no value";
+      const when = lab.days_ago !== undefined ? `, ${lab.days_ago} days ago` : lab.date ? `, ${lab.date}` : "";
+      return `${lab.name || "LOINC"} ${lab.loinc}: ${value}${when}`;
+    };
+    $("#labs-kept ul").replaceChildren(...keptLabs.map((lab) => el("li", { text: describe(lab) })));
+    $("#labs-kept").hidden = keptLabs.length === 0;
   }
 
   // -- medications: suggestions over generic and brand names, and the start-date prompt --
@@ -303,10 +364,11 @@
   // for its start date and last dose increase, saying why (the knowledge base's words).
   async function readDrug(row) {
     const name = $(".med-name", row).value.trim();
+    const { rxnorm } = JSON.parse(row.dataset.extra);
     const reading = $(".med-reading", row);
     const prompt = $(".med-prompt", row);
     row.dataset.reading = name;
-    if (!name) {
+    if (!name && !rxnorm) {
       reading.textContent = "";
       prompt.hidden = true;
       delete row.dataset.causes;
@@ -314,14 +376,17 @@
     }
     let body;
     try {
-      body = await getJson(`/terminology/drugs/resolve?${new URLSearchParams({ name })}`);
+      const query = new URLSearchParams();
+      if (name) query.set("name", name);
+      if (rxnorm) query.set("rxnorm", String(rxnorm));
+      body = await getJson(`/terminology/drugs/resolve?${query}`);
     } catch (error) {
       return;  // the server reads the drug again when the case is sent
     }
     if (row.dataset.reading !== name) return;  // a newer name was typed meanwhile
     const ingredients = body.ingredients.join(" and ");
     if (!body.ingredients.length) reading.textContent = "Not recognised: it will be sent as written and listed as not read.";
-    else if (ingredients.toLowerCase() === name.toLowerCase()) reading.textContent = "";
+    else if (ingredients.toLowerCase() === name.toLowerCase() && body.how === "generic") reading.textContent = "";
     else reading.textContent = `Read as ${ingredients}.`;
     row.dataset.causes = body.can_cause_movement ? "true" : "false";
     prompt.hidden = !body.can_cause_movement;
@@ -343,25 +408,33 @@
       role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `med-list-${n}`,
       "aria-describedby": `med-reading-${n}` });
     const list = el("ul", { id: `med-list-${n}`, role: "listbox", class: "suggestions", hidden: true, "aria-label": "Suggested drugs" });
-    const row = el("div", { class: "row medication", "data-rxnorm": med.rxnorm || null },
+    // Fields of a loaded drug the form does not show (its RxNorm code, days since it was
+    // stopped) are sent back unchanged.
+    const { name: _name, days_since_start: _start, days_since_dose_increase: _raised, ...extra } = med;
+    const row = el("div", { class: "row medication", "data-extra": JSON.stringify(extra) },
       el("div", { class: "field" }, el("label", { for: `med-name-${n}`, text: "Drug (generic or brand name)" }),
-        el("div", { class: "combobox" }, name, list),
-        el("p", { id: `med-reading-${n}`, class: "med-reading", "aria-live": "polite" })),
-      el("div", { class: "field" }, el("label", { for: `med-days-${n}`, text: "Days since start" }),
+        el("div", { class: "combobox" }, name, list)),
+      el("div", { class: "field" }, el("label", { for: `med-days-${n}`, text: "Started, days ago" }),
         el("input", { id: `med-days-${n}`, type: "number", min: "0", step: "1", class: "med-days", value: value(med.days_since_start),
           "aria-describedby": `med-prompt-${n}` })),
-      el("div", { class: "field" }, el("label", { for: `med-raised-${n}`, text: "Days since the dose was raised" }),
+      el("div", { class: "field" }, el("label", { for: `med-raised-${n}`, text: "Dose raised, days ago" }),
         el("input", { id: `med-raised-${n}`, type: "number", min: "0", step: "1", class: "med-raised", value: value(med.days_since_dose_increase),
           "aria-describedby": `med-prompt-${n}` })));
     const remove = el("button", { type: "button", text: "Remove", "aria-label": `Remove drug ${n}` });
     remove.addEventListener("click", () => row.remove());
-    row.append(remove, el("div", { id: `med-prompt-${n}`, class: "med-prompt", role: "note", hidden: true }));
+    row.append(remove, el("p", { id: `med-reading-${n}`, class: "med-reading", "aria-live": "polite" }),
+      el("div", { id: `med-prompt-${n}`, class: "med-prompt", role: "note", hidden: true }));
     drugCombobox(name, list, () => readDrug(row));
     name.addEventListener("change", () => readDrug(row));
+    name.addEventListener("input", () => {  // a name typed anew is read as typed, not by an old code
+      const kept = JSON.parse(row.dataset.extra);
+      delete kept.rxnorm;
+      row.dataset.extra = JSON.stringify(kept);
+    });
     $("#medications").append(row);
     $("#no-medication").checked = false;
     updateNoMedication();
-    if (med.name) readDrug(row);
+    if (med.name || med.rxnorm) readDrug(row);
     return row;
   }
 
@@ -438,14 +511,12 @@
       if (input.value === "absent") c.absent.push(input.dataset.code);
     }
     for (const code of splitList($("#extra-findings").value)) if (!c.findings.includes(code)) c.findings.push(code);
-    c.labs = $$("#labs .lab").filter((row) => $(".lab-value", row).value.trim() !== "").map((row) => {
-      const input = $(".lab-value", row);
-      return { loinc: input.dataset.loinc, name: input.dataset.name, value: Number(input.value), unit: $(".lab-unit", row).value };
-    });
+    c.labs = [...labsOfForm(), ...keptLabs];
     const none = $("#no-medication").checked;
     c.medications = none ? [] : $$("#medications .medication").map((row) => {
-      const item = { name: $(".med-name", row).value.trim() };
-      if (row.dataset.rxnorm) item.rxnorm = row.dataset.rxnorm;
+      const item = { ...JSON.parse(row.dataset.extra) };
+      const name = $(".med-name", row).value.trim();
+      if (name) item.name = name;
       const start = $(".med-days", row).value.trim();
       const raised = $(".med-raised", row).value.trim();
       if (start !== "") item.days_since_start = Number(start);
@@ -486,9 +557,13 @@
       const unit = $(".lab-unit", row);
       for (const option of $$("option[data-given]", unit)) option.remove();
       row.dataset.loinc = $(".lab-value", row).dataset.loinc = analytes.find((a) => a.id === row.dataset.analyte).loinc;
+      $(".lab-comparator", row).value = "";
+      delete row.dataset.given;
       setLabMessage(row, "");
     }
     labChecks.clear();
+    keptLabs = [];
+    showKeptLabs();
     $("#no-medication").checked = false;
     updateNoMedication();
   }
@@ -518,19 +593,7 @@
       }
     }
     $("#extra-findings").value = extra.join(", ");
-    for (const lab of c.labs || []) {
-      const row = labRowFor(String(lab.loinc));
-      if (!row || lab.value === undefined || lab.value === null) continue;
-      const input = $(".lab-value", row);
-      const unit = $(".lab-unit", row);
-      input.value = lab.value;
-      row.dataset.loinc = input.dataset.loinc = String(lab.loinc);  // sent as given: the server reads every code of the test
-      if (lab.unit && !$$("option", unit).some((o) => o.value === lab.unit)) {
-        unit.append(el("option", { value: lab.unit, text: lab.unit, "data-given": "true" }));
-      }
-      if (lab.unit) unit.value = lab.unit;
-      checkLab(row, { server: true });
-    }
+    fillLabs(Array.isArray(c.labs) ? c.labs : []);
     for (const med of c.medications || []) addMedication(med);
     if (Array.isArray(c.medications) && c.medications.length === 0) {
       $("#no-medication").checked = true;
@@ -578,13 +641,23 @@
     }
   }
 
+  // A path such as case.medications[0].name, breakable after each dot.
+  function pathCode(path) {
+    const code = el("code");
+    String(path).split(".").forEach((part, i) => {
+      if (i) code.append(".", el("wbr"));
+      code.append(part);
+    });
+    return code;
+  }
+
   // What the server did not read as given (a brand name read as its ingredient, an unknown
   // drug, a replaced HPO id...), shown above the reports; nothing is left out silently.
   function showNotRead(items) {
     const panel = $("#not-read");
     const body = $("#not-read tbody");
     body.replaceChildren(...items.map((item) => el("tr", {},
-      el("td", {}, el("code", { text: item.path })), el("td", { text: item.value }), el("td", { text: item.reason }))));
+      el("td", {}, pathCode(item.path)), el("td", { text: item.value }), el("td", { text: item.reason }))));
     $("#not-read-count").textContent = `${items.length} item${items.length === 1 ? "" : "s"}`;
     panel.hidden = items.length === 0;
   }
