@@ -11,9 +11,9 @@ that nothing is silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
-__all__ = ["NotRead", "Reading", "excerpt"]
+__all__ = ["NotRead", "Reading", "excerpt", "relocate"]
 
 EXCERPT = 120
 
@@ -29,6 +29,20 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
             text = f"<{type(value).__name__}>"
     text = "".join(ch if ch.isprintable() else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def relocate(path: str, origins: Mapping[str, str]) -> str:
+    """Where in the original input a case path came from.
+
+    ``origins`` maps case paths to input paths (``case.labs[1]`` -> ``measurements[3]``,
+    ``case.labs[1].unit`` -> ``measurements[3].value.quantity.unit``); the longest that
+    ``path`` starts with decides. A path with no origin is returned as it is.
+    """
+    best = ""
+    for prefix in origins:
+        if len(prefix) > len(best) and (path == prefix or path.startswith((prefix + ".", prefix + "["))):
+            best = prefix
+    return origins[best] if best else path
 
 
 @dataclass(frozen=True, slots=True)

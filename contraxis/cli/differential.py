@@ -18,10 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import CaseError, ContraxisError, Problem
-from ..reading import NotRead, Reading
+from ..reading import Reading
 from ..report.terminal import THEME
 
-__all__ = ["bench_differential_command", "differential_answer", "differential_command", "read_cases"]
+__all__ = ["bench_differential_command", "differential_command", "read_cases"]
 
 
 def read_cases(path: Path) -> Iterator[Reading]:
@@ -38,70 +38,6 @@ def read_cases(path: Path) -> Iterator[Reading]:
     from ..io.detect import iter_input_file
 
     yield from iter_input_file(path)
-
-
-def _nothing_to_rank(reading: Reading, result: Any) -> str | None:
-    """Why no disease is ranked, when the case gives nothing present to rank on; else None."""
-    evidence = result.evidence
-    if evidence.present or evidence.local_present:
-        return None
-    if reading.format == "phenopacket":
-        if reading.case.absent:
-            return ("no ranked list: the phenopacket gives only excluded phenotypic features; "
-                    "give at least one present HPO feature to rank diseases on")
-        return ("no ranked list: the phenopacket gives no phenotypic features (no present HPO term in "
-                "phenotypicFeatures), so there is nothing to rank diseases on")
-    return ("no ranked list: the case gives no present finding (an HPO or local code, or an abnormal "
-            "laboratory result), so there is nothing to rank diseases on")
-
-
-def _not_read(reading: Reading, result: Any) -> list[NotRead]:
-    """What the reader did not read, then what the differential set aside, each item once:
-    a row of the differential about an item the reader already named adds its reason there."""
-    from ..differential.evidence import evidence_not_read
-    from ..io.detect import relocate
-
-    origins = reading.extra.get("origins") or {}
-    items = list(reading.not_read)
-    for extra in evidence_not_read(reading.case, result.evidence):
-        path = relocate(extra.path, origins)
-        same = next((i for i, item in enumerate(items) if _same_place(item.path, path) and (item.value == extra.value or path != "case")), None)
-        if same is None:
-            items.append(NotRead(path, extra.value, extra.reason))
-        elif extra.reason not in items[same].reason:
-            items[same] = NotRead(items[same].path, items[same].value, f"{items[same].reason}; {extra.reason}")
-    return items
-
-
-def _same_place(a: str, b: str) -> bool:
-    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
-
-
-def differential_answer(reading: Reading, result: Any, *, detail: bool = False, line: bool = False) -> dict[str, Any]:
-    """The JSON answer for one input: the differential, ``not_read`` and, when no disease
-    is ranked, a ``note`` saying why.
-
-    Parameters
-    ----------
-    reading : Reading
-        The input as read.
-    result : contraxis.differential.Differential
-        Its differential.
-    detail : bool
-        Give each candidate's full explanation.
-    line : bool
-        The shorter form of a JSON Lines line (no model description).
-    """
-    data = result.to_json(detail=detail)
-    note = _nothing_to_rank(reading, result)
-    answer: dict[str, Any] = {"id": data["id"], "format": reading.format}
-    answer.update({k: v for k, v in data.items() if k != "id" and not (line and k in ("model", "diseases_ranked"))})
-    if note is not None:
-        answer["candidates"] = []
-        answer["genes"] = []
-        answer["note"] = note
-    answer["not_read"] = [item.to_json() for item in _not_read(reading, result)]
-    return answer
 
 
 def _fail(error: ContraxisError) -> None:
@@ -154,14 +90,16 @@ def _print(console: Console, reading: Reading, result: Any, *, top: int) -> None
     head = Text(f"Differential for {result.case_id or '(no id)'}", style="cx.title")
     head.append(f"  HPO {result.hpo_release}; {result.n_diseases} diseases ranked", style="cx.muted")
     parts: list[Any] = [head]
-    not_read = _not_read(reading, result)
+    from ..differential.ranking import answer_not_read, nothing_to_rank
+
+    not_read = answer_not_read(reading, result)
     if not_read:
         block = Text("Not read or changed:", style="cx.title")
         for item in not_read:
             block.append(f"\n  {item.path}: {item.value}", style="cx.value")
             block.append(f" ({item.reason})", style="cx.muted")
         parts.append(block)
-    note = _nothing_to_rank(reading, result)
+    note = nothing_to_rank(reading, result)
     if note is not None:
         parts.append(Text(note[0].upper() + note[1:] + ".", style="cx.value"))
         console.print(Group(*parts))
@@ -187,6 +125,7 @@ def differential_command(
     with its path, value and reason.
     """
     from ..differential import load_index, rank
+    from ..differential.ranking import differential_answer
 
     if jsonl and as_json:
         _fail(CaseError([Problem("--json", "give --json or --jsonl, not both")]))

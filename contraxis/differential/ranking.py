@@ -18,8 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 from contraxis.case import Case
+from contraxis.reading import NotRead, Reading, relocate
 
-from .evidence import CaseEvidence, case_evidence
+from .evidence import CaseEvidence, case_evidence, evidence_not_read
 from .explain import Explanation, explain
 from .facts import Fact, case_facts
 from .genes import GeneSuggestion, suggest_genes
@@ -27,7 +28,17 @@ from .index import KIND_ACQUIRED, DifferentialIndex
 from .knowledge import DifferentialKnowledge
 from .model import Scores, score
 
-__all__ = ["Candidate", "Differential", "Treatment", "hpo_release", "rank", "score_case"]
+__all__ = [
+    "Candidate",
+    "Differential",
+    "Treatment",
+    "answer_not_read",
+    "differential_answer",
+    "hpo_release",
+    "nothing_to_rank",
+    "rank",
+    "score_case",
+]
 
 TREATABLE_WINDOW = 10.0
 """A treatable candidate moves to the front when its probability is within this factor of
@@ -302,3 +313,76 @@ def _leading(scores: Scores, top: int) -> list[int]:
         return []
     part = np.argpartition(-scores.posterior, top - 1)[:top]
     return sorted(part.tolist(), key=lambda d: (-scores.posterior[d], d))
+
+
+# --- the answer for one input: the differential, what was not read, and why nothing ranks ---
+
+
+def nothing_to_rank(reading: Reading, result: Differential) -> str | None:
+    """Why no disease is listed, when the input gives nothing present to rank on; else None.
+
+    A case ranks only on something present: an HPO or local finding, or an abnormal result.
+    """
+    evidence = result.evidence
+    if evidence.present or evidence.local_present:
+        return None
+    if reading.format == "phenopacket":
+        if reading.case.absent:
+            return ("no ranked list: the phenopacket gives only excluded phenotypic features; "
+                    "give at least one present HPO feature to rank diseases on")
+        return ("no ranked list: the phenopacket gives no phenotypic features (no present HPO term in "
+                "phenotypicFeatures), so there is nothing to rank diseases on")
+    return ("no ranked list: the case gives no present finding (an HPO or local code, or an abnormal "
+            "laboratory result), so there is nothing to rank diseases on")
+
+
+def _same_place(a: str, b: str) -> bool:
+    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
+
+
+def answer_not_read(reading: Reading, result: Differential) -> list[NotRead]:
+    """What the reader did not read, then what the differential set aside, each item once.
+
+    The differential's rows (:func:`~.evidence.evidence_not_read`) are named by their place
+    in the input through ``reading.extra["origins"]``; a row about an item the reader already
+    named adds its reason to that row.
+    """
+    origins = reading.extra.get("origins") or {}
+    items = list(reading.not_read)
+    for extra in evidence_not_read(reading.case, result.evidence):
+        path = relocate(extra.path, origins)
+        same = next((i for i, item in enumerate(items) if _same_place(item.path, path) and (item.value == extra.value or path != "case")), None)
+        if same is None:
+            items.append(NotRead(path, extra.value, extra.reason))
+        elif extra.reason not in items[same].reason:
+            items[same] = NotRead(items[same].path, items[same].value, f"{items[same].reason}; {extra.reason}")
+    return items
+
+
+def differential_answer(reading: Reading, result: Differential, *, detail: bool = False, line: bool = False) -> dict[str, Any]:
+    """The JSON answer for one input: the differential with its evidence block, the input's
+    ``format``, ``not_read`` (``[{path, value, reason}]``) and, when no disease is listed, a
+    ``note`` saying why.
+
+    Parameters
+    ----------
+    reading : Reading
+        The input as read (:func:`contraxis.io.detect.read_input`).
+    result : Differential
+        Its differential (:func:`rank`).
+    detail : bool
+        Give each candidate's full explanation.
+    line : bool
+        The shorter form of a JSON Lines line (without the model's description and the count
+        of diseases ranked).
+    """
+    data = result.to_json(detail=detail)
+    answer: dict[str, Any] = {"id": data["id"], "format": reading.format}
+    answer.update({k: v for k, v in data.items() if k != "id" and not (line and k in ("model", "diseases_ranked"))})
+    note = nothing_to_rank(reading, result)
+    if note is not None:
+        answer["candidates"] = []
+        answer["genes"] = []
+        answer["note"] = note
+    answer["not_read"] = [item.to_json() for item in answer_not_read(reading, result)]
+    return answer

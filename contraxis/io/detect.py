@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from ..errors import CaseError, Problem
-from ..reading import NotRead, Reading, excerpt
+from ..reading import NotRead, Reading, excerpt, relocate
 
 __all__ = ["ACCEPTED", "Format", "input_format", "iter_input_file", "iter_inputs", "load_input", "read_input", "relocate"]
 
@@ -51,20 +51,6 @@ MAX_DECOMPRESSED = 256 * 1024 * 1024
 
 _JSON_LINES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _CDS_HOOKS_FIELDS = frozenset({"hook", "hookInstance"})
-
-
-def relocate(path: str, origins: Mapping[str, str]) -> str:
-    """Where in the original input a case path came from.
-
-    ``origins`` maps case paths to input paths (``case.labs[1]`` -> ``measurements[3]``,
-    ``case.labs[1].unit`` -> ``measurements[3].value.quantity.unit``); the longest that
-    ``path`` starts with decides. A path with no origin is returned as it is.
-    """
-    best = ""
-    for prefix in origins:
-        if len(prefix) > len(best) and (path == prefix or path.startswith((prefix + ".", prefix + "["))):
-            best = prefix
-    return origins[best] if best else path
 
 
 def _case_fields() -> frozenset[str]:

@@ -62,8 +62,7 @@ from typing import Any, Iterator, Mapping
 
 from ..case import Case, parse_document
 from ..errors import CaseError, Problem
-from ..reading import NotRead, Reading, excerpt
-from .detect import relocate
+from ..reading import NotRead, Reading, excerpt, relocate
 
 __all__ = [
     "Diagnosis",
