@@ -31,6 +31,8 @@ __all__ = [
     "CodeItem",
     "Conclusion",
     "Explanation",
+    "LabResult",
+    "NotReadItem",
     "Question",
     "Summary",
     "TreatmentItem",
@@ -101,6 +103,22 @@ class Question(_Out):
     why: str
 
 
+class NotReadItem(_Out):
+    """One item of the input that was not used, or was changed before use."""
+
+    path: str = Field(description="Where it is in the input")
+    value: str = Field(description="An excerpt of the value as given")
+    reason: str = Field(description="Why it was not used, or what it was read as")
+
+
+class LabResult(_Out):
+    """What the rules read of one analyte: the latest result decides."""
+
+    test: str = Field(description="The knowledge base's test id, e.g. calcium")
+    latest: str = Field(description="The latest result in the knowledge base's unit, as a laboratory reports it")
+    series: tuple[str, ...] = Field(default=(), description="Every result of the test, latest first, when there are several")
+
+
 class Summary(_Out):
     phenomenology: Phenomenology | None = None
     focal_type: FocalType | None = None
@@ -132,6 +150,8 @@ class Assessment(_Out):
     codes: tuple[CodeItem, ...] = ()
     missing: tuple[Question, ...] = ()
     notes: tuple[str, ...] = ()
+    labs: tuple[LabResult, ...] = Field(default=(), description="The laboratory results the rules read, each with its series")
+    not_read: tuple[NotReadItem, ...] = Field(default=(), description="Every item of the input not used or changed before use, with the reason")
     differential: dict[str, Any] | None = Field(default=None, description="Top of the phenotype-driven differential, when computed")
     disclaimer: str = (
         "Decision support for clinicians, not a diagnosis: check each conclusion against its rule, facts and source."

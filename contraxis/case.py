@@ -11,15 +11,17 @@ text; both raise :class:`~contraxis.errors.CaseError` naming every bad field at 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import CaseError, ContradictionError, Problem
+from .reading import NotRead, Reading, excerpt
 from .vocabulary import Course, MriResult, Region, Response, Severity, Sex, Treatment
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "load_case",
     "parse_document",
     "read_case",
+    "read_case_reading",
 ]
 
 HPO_ID = re.compile(r"^HP:\d{7}$")
@@ -40,7 +43,7 @@ LOCAL_ID = re.compile(r"^CX:[a-z0-9]+(-[a-z0-9]+)*$")
 HISTORY_ID = re.compile(r"^CX:hx-[a-z0-9]+(-[a-z0-9]+)*$")
 LOINC_ID = re.compile(r"^\d{1,7}-\d$")
 GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9orf.\-]*$")
-DRUG_NAME = re.compile(r"^[a-z][a-z0-9 \-/]*$")
+RXNORM_ID = re.compile(r"^\d{1,10}$")
 
 MAX_LIST = 500
 
@@ -62,34 +65,145 @@ def _finding_code(value: str) -> str:
     return value
 
 
-class Lab(_Model):
-    """One laboratory result, coded in LOINC."""
+Comparator = Literal["<", "<=", ">", ">="]
+Interpretation = Literal["low", "high", "normal", "abnormal", "critical-low", "critical-high"]
 
-    loinc: str = Field(description="LOINC code of the test, e.g. 17861-6 for calcium")
-    name: str | None = Field(default=None, description="The test's name as written")
-    value: float = Field(description="The result, in `unit`")
-    unit: str = Field(description="The unit of `value`, e.g. mg/dL")
+
+def _free_text(value: str, *, what: str) -> str:
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError(f"{excerpt(value, 60)!r}: {what} may not hold control characters")
+    return value
+
+
+class Lab(_Model):
+    """One laboratory result, coded in LOINC.
+
+    The value is read through :func:`contraxis.terminology.labs.read_lab`: every LOINC code
+    of the analyte (mass or moles; serum, plasma or blood), the unit as UCUM, a common
+    spelling or a Units Ontology id, converted into the knowledge base's unit and checked
+    against the analyte's plausible limits (an impossible value is an input error naming the
+    likely intended unit). A LOINC code that no rule reads is kept for the differential and
+    reported in ``not_read``.
+    """
+
+    loinc: str = Field(description="LOINC code of the test, e.g. 17861-6 or 2000-8 for calcium")
+    name: str | None = Field(default=None, max_length=200, description="The test's name as written")
+    value: float | None = Field(default=None, description="The result, in `unit`; may be left out when `interpretation` is given")
+    unit: str | None = Field(default=None, max_length=80, description="The unit of `value`: UCUM (mg/dL), a common spelling or a Units Ontology id")
+    comparator: Comparator | None = Field(default=None, description="The value is a bound: < 20 means below 20")
+    interpretation: Interpretation | None = Field(default=None, description="The laboratory's flag: low, high, normal, abnormal, critical-low, critical-high")
+    days_ago: float | None = Field(default=None, ge=0, le=60000, description="How many days ago the sample was taken")
+    date: dt.date | None = Field(default=None, description="The date the sample was taken (ISO 8601)")
+    _reading: Any = PrivateAttr(default=None)
 
     @field_validator("loinc")
     @classmethod
     def _loinc(cls, value: str) -> str:
         if not LOINC_ID.match(value):
-            raise ValueError(f"{value!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)")
+            raise ValueError(f"{excerpt(value, 40)!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)")
         return value
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number")
+        return value
+
+    @model_validator(mode="after")
+    def _read(self) -> "Lab":
+        from .terminology.labs import LabProblem, analyte_of, read_lab
+
+        if self.days_ago is not None and self.date is not None:
+            raise ValueError("give days_ago or date, not both")
+        if self.date is not None and self.date > dt.date.today():
+            raise ValueError(f"date {self.date.isoformat()} is in the future")
+        if analyte_of(self.loinc) is None:
+            if self.value is None:
+                raise ValueError(f"value: is required for LOINC {self.loinc} (a test read without an interpretation)")
+            return self
+        try:
+            self._reading = read_lab(self.loinc, self.value, self.unit, comparator=self.comparator,
+                                     interpretation=self.interpretation)
+        except LabProblem as problem:
+            raise ValueError(f"{problem.field}: {problem.message}") from None
+        return self
+
+    @property
+    def reading(self) -> Any:
+        """The :class:`~contraxis.terminology.labs.LabReading`, or None for a test no rule reads."""
+        return self._reading
+
+    @property
+    def age_days(self) -> float | None:
+        """Days since the sample (from ``days_ago`` or ``date``); None when undated."""
+        if self.days_ago is not None:
+            return self.days_ago
+        if self.date is not None:
+            return float((dt.date.today() - self.date).days)
+        return None
 
 
 class Medication(_Model):
-    """A drug taken now or recently."""
+    """A drug taken now or recently, as given: its name (generic, brand, salt, an EHR display
+    string) and/or its RxNorm code.
 
-    name: str = Field(description="Generic (INN) name in lower case, e.g. metoclopramide")
+    The ingredients the knowledge base reasons about come from
+    :func:`contraxis.terminology.drugs.resolve_drug`; a drug that cannot be resolved is kept
+    and reported in ``not_read``, never silently dropped.
+    """
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="The drug as written: generic (INN), brand, salt or display string")
+    rxnorm: str | None = Field(default=None, description="RxNorm code (ingredient, clinical drug or branded drug)")
     days_since_start: int | None = Field(default=None, ge=0, le=60000, description="Days since the drug was started")
+    days_since_dose_increase: int | None = Field(default=None, ge=0, le=60000, description="Days since the dose was last raised")
+    days_since_stop: int | None = Field(default=None, ge=0, le=60000, description="Days since the drug was stopped (left out: taken now)")
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not DRUG_NAME.match(value):
-            raise ValueError(f"{value!r} is not a generic drug name in lower case (e.g. haloperidol)")
+        return _free_text(value, what="a drug name")
+
+    @field_validator("rxnorm")
+    @classmethod
+    def _rxnorm(cls, value: str) -> str:
+        if not RXNORM_ID.match(value):
+            raise ValueError(f"{excerpt(value, 40)!r} is not an RxNorm code (allowed: digits, e.g. 311666)")
         return value
+
+    @field_validator("days_since_start", "days_since_dose_increase", "days_since_stop", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number of days")
+        return value
+
+    @model_validator(mode="after")
+    def _given(self) -> "Medication":
+        if self.name is None and self.rxnorm is None:
+            raise ValueError("give the drug's name or its rxnorm code")
+        return self
+
+    @property
+    def resolved(self) -> Any:
+        """The :class:`~contraxis.terminology.drugs.DrugReading` (cached per name and code)."""
+        from .terminology.drugs import resolve_drug
+
+        return resolve_drug(self.name, rxnorm=self.rxnorm)
+
+    @property
+    def ingredients(self) -> tuple[str, ...]:
+        """The lower-case generic names of its ingredients; () when it could not be resolved."""
+        return self.resolved.ingredients
+
+    @property
+    def display(self) -> str:
+        """How to name it to a reader: 'Reglan (metoclopramide)', 'metoclopramide'."""
+        ingredients = " and ".join(self.ingredients)
+        given = self.name or f"RxNorm {self.rxnorm}"
+        if not ingredients or given.strip().casefold() == ingredients.casefold():
+            return ingredients or given
+        return f"{given} ({ingredients})"
 
 
 class Imaging(_Model):
@@ -186,11 +300,18 @@ def contradictions(case: Case) -> list[Problem]:
         problems.append(
             Problem("case.imaging.findings", f"MRI findings are given but mri_brain is {case.imaging.mri_brain!r}")
         )
-    seen: set[str] = set()
+    by_test: dict[str, list[int]] = {}
     for i, lab in enumerate(case.labs):
-        if lab.loinc in seen:
-            problems.append(Problem(f"case.labs[{i}].loinc", f"{lab.loinc} is given twice: give one result per test"))
-        seen.add(lab.loinc)
+        key = lab.reading.analyte if lab.reading is not None else lab.loinc
+        by_test.setdefault(key, []).append(i)
+    for test, rows in by_test.items():
+        undated = [i for i in rows if case.labs[i].age_days is None]
+        if len(rows) > 1 and undated:
+            problems.append(Problem(
+                f"case.labs[{undated[0]}]",
+                f"{test} is given {len(rows)} times and this result has no date: give days_ago or date to "
+                "each result of a repeated test (the latest decides)",
+            ))
     return problems
 
 
@@ -206,14 +327,14 @@ def _message(error: Mapping[str, Any]) -> str:
     value = error.get("input")
     if kind == "literal_error":
         expected = error["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
-        return f"{value!r} is not one of {expected}"
+        return f"{excerpt(value, 60)!r} is not one of {expected}"
     if kind == "extra_forbidden":
         return "is not a case field (see the README's case format for the fields allowed)"
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind in ("missing",):
         return "is required"
-    return f"{value!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    return f"{excerpt(value, 60)!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
 
 
 def case_problems(data: Any) -> tuple[Case | None, list[Problem]]:
@@ -228,11 +349,8 @@ def case_problems(data: Any) -> tuple[Case | None, list[Problem]]:
 
 
 def read_case(data: Any, *, source: str | None = None) -> Case:
-    """Validate a mapping as a case.
-
-    A mapping with a top-level ``case`` block (a vignette, whole or in part) is accepted:
-    its ``case`` block is read and nothing else, but for the vignette's ``id``, which names
-    the case when the block has none.
+    """Validate a mapping as a case (see :func:`read_case_reading`, which also says what was
+    not read).
 
     Raises
     ------
@@ -241,17 +359,120 @@ def read_case(data: Any, *, source: str | None = None) -> Case:
     ContradictionError
         When the case is well-formed but contradicts itself.
     """
+    return read_case_reading(data, source=source).case
+
+
+def read_case_reading(data: Any, *, source: str | None = None, origins: Mapping[str, str] | None = None) -> Reading:
+    """Validate a mapping as a case, and say what in it was not read as given.
+
+    A mapping with a top-level ``case`` block (a vignette, whole or in part) is accepted:
+    its ``case`` block is read and nothing else, but for the vignette's ``id``, which names
+    the case when the block has none.
+
+    HPO alt_ids and obsolete ids with a replacement are replaced by the current id; drugs are
+    resolved to their ingredients; laboratory results are read in the knowledge base's units.
+    Each change, and each item that could not be used (an unknown drug, a test no rule reads),
+    is a :class:`~contraxis.reading.NotRead` row.
+
+    Parameters
+    ----------
+    data : Any
+        Parsed YAML or JSON.
+    source : str, optional
+        Names the input in error messages.
+    origins : mapping of str to str, optional
+        Case path prefix (``case.medications[0]``) -> where in the original input it came
+        from (``entry[3].resource``), for readers of other formats.
+
+    Returns
+    -------
+    Reading
+        The case, the not-read rows and the format (``native`` or ``vignette``).
+
+    Raises
+    ------
+    CaseError
+        Naming every bad field, its value and what is allowed.
+    ContradictionError
+        When the case is well-formed but contradicts itself.
+    """
+    fmt = "native"
     if isinstance(data, Mapping) and "case" in data:
+        fmt = "vignette"
         outer_id = data.get("id")
         data = data["case"]
         if isinstance(data, Mapping) and "id" not in data and isinstance(outer_id, (str, int)):
             data = {"id": str(outer_id), **data}  # a vignette's id names its case
+    not_read: list[NotRead] = []
+    if isinstance(data, Mapping):
+        data = _replace_hpo_ids(data, not_read)
     case, problems = case_problems(data)
     if problems:
         kind = CaseError if case is None else ContradictionError
         raise kind(problems, source=source)
     assert case is not None
-    return case
+    not_read.extend(_resolution_notes(case))
+    if origins:
+        not_read = [_relocate(item, origins) for item in not_read]
+    return Reading(case=case, not_read=tuple(not_read), format=fmt)
+
+
+def _replace_hpo_ids(data: Mapping[str, Any], not_read: list[NotRead]) -> Mapping[str, Any]:
+    """Replace HPO alt_ids and obsolete ids by their current term, noting each."""
+    from .terminology.hpo import hpo_replacement
+
+    def fix(values: Any, path: str) -> Any:
+        if not isinstance(values, (list, tuple)) or len(values) > MAX_LIST:
+            return values
+        out = []
+        for i, code in enumerate(values):
+            if isinstance(code, str) and HPO_ID.match(code):
+                replacement = hpo_replacement(code)
+                if replacement is not None:
+                    not_read.append(NotRead.of(f"{path}[{i}]", code, replacement.note))
+                    code = replacement.current
+            out.append(code)
+        return out
+
+    fixed = dict(data)
+    for key in ("findings", "absent"):
+        if key in fixed:
+            fixed[key] = fix(fixed[key], f"case.{key}")
+    imaging = fixed.get("imaging")
+    if isinstance(imaging, Mapping) and "findings" in imaging:
+        fixed["imaging"] = {**imaging, "findings": fix(imaging["findings"], "case.imaging.findings")}
+    return fixed
+
+
+def _resolution_notes(case: Case) -> list[NotRead]:
+    """What the drug and laboratory resolvers changed or could not read."""
+    notes: list[NotRead] = []
+    for i, med in enumerate(case.medications):
+        resolved = med.resolved
+        if resolved.note:
+            field = "name" if med.name is not None else "rxnorm"
+            notes.append(NotRead.of(f"case.medications[{i}].{field}", getattr(med, field), resolved.note))
+    for i, lab in enumerate(case.labs):
+        if lab.reading is None:
+            notes.append(NotRead.of(
+                f"case.labs[{i}].loinc", lab.loinc,
+                "not a test the rules read (the differential maps it to HPO terms where it can)",
+            ))
+        elif lab.reading.note:
+            notes.append(NotRead.of(f"case.labs[{i}]", _lab_text(lab), lab.reading.note))
+    return notes
+
+
+def _lab_text(lab: Lab) -> str:
+    value = "" if lab.value is None else f"{lab.comparator or ''}{lab.value:g} {lab.unit or ''}".strip()
+    return f"{lab.loinc} {value or lab.interpretation or ''}".strip()
+
+
+def _relocate(item: NotRead, origins: Mapping[str, str]) -> NotRead:
+    for prefix in sorted(origins, key=len, reverse=True):
+        if item.path == prefix or item.path.startswith(prefix + ".") or item.path.startswith(prefix + "["):
+            return NotRead(f"{origins[prefix]} ({item.path})", item.value, item.reason)
+    return item
 
 
 def parse_document(text: str, *, source: str | None = None) -> Any:

@@ -7,11 +7,12 @@ optionally, the differential index and the code tables) are passed in, never glo
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from .assessment import Assessment, Conclusion, Summary
+from .assessment import Assessment, Conclusion, LabResult, NotReadItem, Summary
 from .case import Case
 from .knowledge import KnowledgeBase, load_knowledge_base
+from .reading import NotRead
 from .reasoning.alerts import alerts as raise_alerts
 from .reasoning.classification import classify
 from .reasoning.coding import codes as code_findings
@@ -41,6 +42,7 @@ def assess(
     kb: KnowledgeBase | None = None,
     xrefs: Xrefs | None | bool = True,
     differential: Ranker | None = None,
+    not_read: Sequence[NotRead] = (),
 ) -> Assessment:
     """Assess one case.
 
@@ -56,6 +58,9 @@ def assess(
     differential : callable, optional
         Case -> the top of the phenotype-driven differential (JSON-ready), included as
         ``Assessment.differential``.
+    not_read : sequence of NotRead, optional
+        What the reader of the input did not use or changed (``Reading.not_read``), carried
+        into ``Assessment.not_read``.
 
     Returns
     -------
@@ -67,7 +72,11 @@ def assess(
     CaseError
         When the case holds a code, laboratory test or unit the knowledge base does not know.
     """
-    return _run(case, kb=kb or load_knowledge_base(), xrefs=xrefs, differential=differential)[0]
+    assessment = _run(case, kb=kb or load_knowledge_base(), xrefs=xrefs, differential=differential)[0]
+    if not_read:
+        items = tuple(NotReadItem(path=n.path, value=n.value, reason=n.reason) for n in not_read)
+        assessment = assessment.model_copy(update={"not_read": items})
+    return assessment
 
 
 def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, bool]:
@@ -127,7 +136,10 @@ def _run(
         conclusions.append(diagnosis)
     coded = code_findings(facts, kb, diagnosis, xrefs=xrefs)
     icd10 = kb.conditions[diagnosis.value].icd10cm.code if diagnosis is not None and diagnosis.value else None
-    unknown_drugs = [m.name for m in case.medications if m.name not in kb.drug_membership and m.name not in kb.treats_as]
+    unknown_drugs = [
+        m.display for m in case.medications
+        if m.ingredients and not any(i in kb.drug_membership or i in kb.treats_as for i in m.ingredients)
+    ]
     if unknown_drugs:
         notes.append(
             "Not in the knowledge base's drug classes (not counted as a cause): " + ", ".join(unknown_drugs) + "."
@@ -179,5 +191,6 @@ def _run(
         codes=tuple(coded),
         missing=tuple(questions(facts, kb)),
         notes=tuple(notes),
+        labs=tuple(LabResult(test=k, latest=f.shown, series=f.series) for k, f in facts.labs.items()),
         differential=differential(case) if differential is not None else None,
     ), facts)

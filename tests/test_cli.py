@@ -55,7 +55,7 @@ def test_assess_reads_a_vignette_from_standard_input():
         ("findings: [HP:9999999]\n", "case.findings[0]: 'HP:9999999' is not a current term"),
         ("age: 20\nonset_age: 30\n", "onset at 30 is after the current age 20"),
         ("{not yaml: [\n", "not valid YAML or JSON"),
-        ("- a list\n", "expected a mapping of case fields, got list"),
+        ("- a list\n", "not an input Contraxis reads"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(text, message):

@@ -64,20 +64,25 @@ def _differential_ranker(top: int) -> Callable[[Any], dict[str, Any]] | None:
 
 @app.command()
 def assess(
-    file: str = typer.Argument(..., help="A case or vignette, YAML or JSON; - reads standard input."),
+    file: str = typer.Argument(..., help="A native case, a vignette, a FHIR R4 Bundle or resource, or a GA4GH phenopacket v2; YAML or JSON; - reads standard input."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the report."),
     differential: bool = typer.Option(True, "--differential/--no-differential", help="Include the top of the HPO differential."),
     top: int = typer.Option(10, min=1, max=200, help="How many differential candidates to include."),
 ) -> None:
-    """Assess one patient: phenomenology, classification, cause, alerts, work-up, treatment, codes."""
-    from ..case import load_case
+    """Assess one patient: phenomenology, classification, cause, alerts, work-up, treatment, codes.
+
+    The input's format is recognised by its shape; what was not read as given is listed
+    (``not_read`` in the JSON, a panel at the top of the report).
+    """
+    from ..case import parse_document
     from ..engine import assess as run
+    from ..io.detect import read_input
 
     try:
         source, text = _read_text(file)
-        case = load_case(source, text=text)
+        reading = read_input(parse_document(text, source=source), source=source)
         ranker = _differential_ranker(top) if differential else None
-        assessment = run(case, differential=ranker)
+        assessment = run(reading.case, differential=ranker, not_read=reading.not_read)
     except ContraxisError as error:
         fail(error)
         return

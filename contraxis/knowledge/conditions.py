@@ -53,7 +53,7 @@ OPERATORS = (
 NUMERIC_VARS = ("age", "onset_age", "years_since_onset", "region_count")
 VARIABLES = (
     "phenomenology", "focal_type", "distribution", "onset_band", "associated", "etiology",
-    "cause", "course", "severity", "sex", "mri", "family_history", "disabling",
+    "cause", "course", "severity", "sex", "mri", "family_history", "disabling", "undated_drugs",
 ) + NUMERIC_VARS
 KNOWABLE = VARIABLES + (
     "medications", "labs", "history", "imaging", "genetics", "treatment_history", "findings",
@@ -240,25 +240,20 @@ class _Compiler:
         limit = arg[kind]
         if kind == "known":
             def known(facts: "Facts") -> Used | None:
-                value = facts.labs.get(test)
-                if (value is not None) == bool(limit):
-                    return (f"{test}: {value:g} {unit}",) if value is not None else (f"{test}: not measured",)
+                fact = facts.labs.get(test)
+                if (fact is not None) == bool(limit):
+                    return (f"{test}: {fact.shown}",) if fact is not None else (f"{test}: not measured",)
                 return None
             return known
-        if not isinstance(limit, (int, float)):
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool):
             return self.fail(f"lab: {test}: {kind} expects a number, got {limit!r}")
-        compare = {
-            "below": lambda x: x < limit,
-            "above": lambda x: x > limit,
-            "at_least": lambda x: x >= limit,
-        }[kind]
         word = {"below": "<", "above": ">", "at_least": ">="}[kind]
 
         def lab(facts: "Facts") -> Used | None:
-            value = facts.labs.get(test)
-            if value is None or not compare(value):
+            fact = facts.labs.get(test)
+            if fact is None or not getattr(fact, kind)(limit):
                 return None
-            return (f"{test}: {value:g} {unit} ({word} {limit:g})",)
+            return (f"{test}: {fact.shown} ({word} {limit:g} {unit})",)
 
         return lab
 
@@ -266,24 +261,37 @@ class _Compiler:
     def op_drug(self, arg: Any) -> Condition:
         if not isinstance(arg, Mapping) or arg.get("class") not in self.v.drug_classes:
             return self.fail(f"drug: expects {{class: <one of {', '.join(sorted(self.v.drug_classes))}>, within_days?, at_least_days?}}, got {arg!r}")
-        unknown = set(arg) - {"class", "within_days", "at_least_days"}
+        unknown = set(arg) - {"class", "within_days", "at_least_days", "undated"}
         if unknown:
-            return self.fail(f"drug: unknown keys {sorted(unknown)} (allowed: class, within_days, at_least_days)")
+            return self.fail(f"drug: unknown keys {sorted(unknown)} (allowed: class, within_days, at_least_days, undated)")
         cls = arg["class"]
         within = arg.get("within_days")
         at_least = arg.get("at_least_days")
+        undated = arg.get("undated")
+        if undated is not None and (not isinstance(undated, bool) or within is not None or at_least is not None):
+            return self.fail(f"drug: undated: expects true or false, alone with class; got {arg!r}")
 
         def drug(facts: "Facts") -> Used | None:
             for med in facts.drugs_in(cls):
                 days = med.days_since_start
-                if within is not None and (days is None or days > within):
+                if undated is not None and (days is None) != undated:
                     continue
+                if within is not None:
+                    # A dose increase counts like a start for a reaction within days.
+                    recent = [d for d in (days, med.days_since_dose_increase) if d is not None and d <= within]
+                    if not recent:
+                        continue
                 if at_least is not None and (days is None or days < at_least):
                     continue
                 if not facts.started_before_onset(med):
                     continue
-                when = "" if days is None else f", started {days} day{'' if days == 1 else 's'} ago"
-                return (f"drug: {med.name} ({cls}{when})",)
+                if days is None:
+                    when = ", start date not known"
+                else:
+                    when = f", started {days} day{'' if days == 1 else 's'} ago"
+                if within is not None and med.days_since_dose_increase is not None and med.days_since_dose_increase <= within:
+                    when += f", dose raised {med.days_since_dose_increase} day{'' if med.days_since_dose_increase == 1 else 's'} ago"
+                return (f"drug: {med.display} ({cls}{when})",)
             return None
 
         return drug

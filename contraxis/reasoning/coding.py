@@ -42,6 +42,16 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
     for code in sorted(c for c in facts.absent if c.startswith("HP:")):
         out.append(CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding"))
     for lab in facts.case.labs:
-        test = kb.labs_by_loinc[lab.loinc]
-        out.append(CodeItem(system="LOINC", code=lab.loinc, display=test.name, role=f"laboratory result: {lab.value:g} {lab.unit}"))
+        reading = lab.reading
+        if reading is None:
+            continue  # a test no rule reads: listed in not_read
+        from ..terminology.labs import analytes
+
+        info = analytes()[reading.analyte]
+        display = info.loinc_names.get(lab.loinc, info.name)
+        if reading.value is not None:
+            shown = f"{reading.comparator or ''}{lab.value:g} {lab.unit or ''}".strip()
+        else:
+            shown = str(reading.interpretation)
+        out.append(CodeItem(system="LOINC", code=lab.loinc, display=display, role=f"laboratory result: {shown}"))
     return out

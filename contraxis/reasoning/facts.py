@@ -9,13 +9,58 @@ can read it; nothing reaches back to change an earlier step.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
-from ..case import Case, Medication
+from ..case import Case
 from ..errors import CaseError, Problem
 from ..knowledge import KnowledgeBase
 
-__all__ = ["Facts", "build_facts"]
+__all__ = ["DrugFact", "Facts", "LabFact", "build_facts"]
+
+
+@dataclass(frozen=True, slots=True)
+class DrugFact:
+    """One ingredient of a drug the case gives, as the rules read it.
+
+    ``name`` is the ingredient (lower-case generic name), ``display`` the drug as given with
+    its ingredient ('Reglan (metoclopramide)'); the days are those of the medication.
+    """
+
+    name: str
+    display: str
+    days_since_start: int | None
+    days_since_dose_increase: int | None
+    days_since_stop: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabFact:
+    """What the rules know of one analyte: the latest result as an interval, in the knowledge
+    base's unit, and the whole dated series.
+
+    ``low``/``high`` bound the value (equal for an exact result; an open side is infinite);
+    ``low_open``/``high_open`` say whether a bound itself is excluded (``< 20`` is open at 20).
+    ``shown`` is the latest result as a reader would write it; ``series`` every result of the
+    analyte, latest first, as shown text with its age in days.
+    """
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+    shown: str
+    series: tuple[str, ...] = ()
+
+    def below(self, limit: float) -> bool:
+        return self.high < limit or (self.high == limit and self.high_open)
+
+    def above(self, limit: float) -> bool:
+        return self.low > limit or (self.low == limit and self.low_open)
+
+    def at_least(self, limit: float) -> bool:
+        return self.low >= limit
 
 _CASE_FIELDS = ("medications", "labs", "history", "imaging", "genetics", "treatment_history", "findings", "absent")
 
@@ -28,7 +73,7 @@ class Facts:
         "gene_tested", "tried", "taking", "vars", "alerts", "_memo", "_drugs",
     )
 
-    def __init__(self, case: Case, kb: KnowledgeBase, labs: dict[str, float]) -> None:
+    def __init__(self, case: Case, kb: KnowledgeBase, labs: dict[str, LabFact]) -> None:
         self.case = case
         self.kb = kb
         self.present = case.present
@@ -40,9 +85,11 @@ class Facts:
         self.gene_positive = frozenset(genetics.positive) if genetics else frozenset()
         self.gene_tested = frozenset(genetics.tested) if genetics else frozenset()
         self.tried = tuple((t.treatment, t.response) for t in case.treatment_history)
-        self.taking = tuple(
-            (m.name, kb.treats_as[m.name]) for m in case.medications if m.name in kb.treats_as
-        )
+        drugs = [
+            DrugFact(ingredient, med.display, med.days_since_start, med.days_since_dose_increase, med.days_since_stop)
+            for med in case.medications for ingredient in med.ingredients
+        ]
+        self.taking = tuple((d.name, kb.treats_as[d.name]) for d in drugs if d.name in kb.treats_as and d.days_since_stop is None)
         mri = case.imaging.mri_brain if case.imaging else None
         years = None
         if case.age is not None and case.onset_age is not None:
@@ -63,10 +110,12 @@ class Facts:
         }
         self.alerts: set[str] = set()
         self._memo: dict[str, tuple[str, ...] | None] = {}
-        self._drugs: dict[str, list[Medication]] = {}
-        for med in case.medications:
-            for cls in kb.drug_membership.get(med.name, ()):
-                self._drugs.setdefault(cls, []).append(med)
+        self._drugs: dict[str, list[DrugFact]] = {}
+        for drug in drugs:
+            for cls in kb.drug_membership.get(drug.name, ()):
+                self._drugs.setdefault(cls, []).append(drug)
+        undated = sorted({d.display for ds in self._drugs.values() for d in ds if d.days_since_start is None})
+        self.vars["undated_drugs"] = ", ".join(undated) if undated else None
 
     # -- read by conditions --------------------------------------------------------------
     def var(self, name: str) -> Any:
@@ -94,13 +143,20 @@ class Facts:
             return bool(self.regions)
         return self.vars.get(name) is not None
 
+    def fill(self, template: str) -> str:
+        """A rule's message with its ``{variable}`` placeholders filled from the facts."""
+        if "{" not in template:
+            return template
+        values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in self.vars.items()}
+        return template.format_map(values)
+
     def label(self, code: str) -> str:
         return self.kb.label(code)
 
-    def drugs_in(self, cls: str) -> list[Medication]:
+    def drugs_in(self, cls: str) -> list[DrugFact]:
         return self._drugs.get(cls, [])
 
-    def started_before_onset(self, med: Medication) -> bool:
+    def started_before_onset(self, med: DrugFact) -> bool:
         """Whether the drug was started before the movement began (True when unknown)."""
         years = self.vars["years_since_onset"]
         if med.days_since_start is None or years is None:
@@ -122,26 +178,64 @@ class Facts:
         return row.class_ if row else None
 
 
-def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, float]:
-    values: dict[str, float] = {}
-    problems: list[Problem] = []
-    for i, lab in enumerate(case.labs):
-        test = kb.labs_by_loinc.get(lab.loinc)
-        where = f"case.labs[{i}]"
-        if test is None:
-            known = ", ".join(f"{t.loinc} ({t.id})" for t in kb.labs.values())
-            problems.append(Problem(f"{where}.loinc", f"{lab.loinc!r} is not a test Contraxis reads (allowed: {known})"))
+_INF = math.inf
+
+
+def _interval(lab: Any, kb: KnowledgeBase) -> tuple[float, float, bool, bool] | None:
+    """The bounds a result puts on its analyte, in the knowledge base's unit."""
+    reading = lab.reading
+    value = reading.value
+    if value is not None:
+        comparator = reading.comparator
+        if comparator is None:
+            return value, value, False, False
+        if comparator in ("<", "<="):
+            return -_INF, value, False, comparator == "<"
+        return value, _INF, comparator == ">", False
+    test = kb.labs.get(reading.analyte)
+    flag = reading.interpretation
+    if test is None or flag is None:
+        return None
+    if flag in ("low", "critical-low") and test.low is not None:
+        return -_INF, test.low, False, True
+    if flag in ("high", "critical-high") and test.high is not None:
+        return test.high, _INF, True, False
+    if flag == "normal" and test.low is not None and test.high is not None:
+        return test.low, test.high, False, False
+    return -_INF, _INF, False, False  # 'abnormal' says too little to decide a threshold
+
+
+def _shown(lab: Any) -> str:
+    reading = lab.reading
+    if reading.value is None:
+        text = f"{reading.interpretation} (no value)"
+    else:
+        text = f"{reading.comparator or ''}{_round(reading.value, reading.analyte)} {reading.unit}"
+    age = lab.age_days
+    return text if age is None else f"{text}, {age:g} day{'' if age == 1 else 's'} ago"
+
+
+def _round(value: float, analyte: str) -> str:
+    from ..terminology.labs import format_value
+
+    return format_value(analyte, value)
+
+
+def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, LabFact]:
+    """The latest result of each analyte (an undated result counts as today's)."""
+    series: dict[str, list[Any]] = {}
+    for lab in case.labs:
+        if lab.reading is not None and lab.reading.analyte in kb.labs:
+            series.setdefault(lab.reading.analyte, []).append(lab)
+    facts: dict[str, LabFact] = {}
+    for analyte, labs in series.items():
+        labs.sort(key=lambda lab: lab.age_days if lab.age_days is not None else 0.0)
+        bounds = _interval(labs[0], kb)
+        if bounds is None:
             continue
-        if lab.unit == test.unit:
-            values[test.id] = lab.value
-        elif lab.unit in test.conversions:
-            values[test.id] = lab.value * test.conversions[lab.unit]
-        else:
-            units = ", ".join([test.unit, *test.conversions])
-            problems.append(Problem(f"{where}.unit", f"{lab.unit!r} is not a unit for {test.id} (allowed: {units})"))
-    if problems:
-        raise CaseError(problems)
-    return values
+        facts[analyte] = LabFact(*bounds, shown=_shown(labs[0]),
+                                 series=tuple(_shown(lab) for lab in labs) if len(labs) > 1 else ())
+    return facts
 
 
 def case_code_problems(case: Case, kb: KnowledgeBase) -> list[Problem]:
@@ -168,14 +262,9 @@ def build_facts(case: Case, kb: KnowledgeBase) -> Facts:
     Raises
     ------
     CaseError
-        When a code, a laboratory test or a unit is not one the knowledge base knows.
+        When a finding or history code is not one the knowledge base or the HPO release knows.
     """
     problems = case_code_problems(case, kb)
-    try:
-        labs = _lab_values(case, kb)
-    except CaseError as error:
-        problems.extend(error.problems)
-        labs = {}
     if problems:
         raise CaseError(problems, source=case.id)
-    return Facts(case, kb, labs)
+    return Facts(case, kb, _lab_values(case, kb))

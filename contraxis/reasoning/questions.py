@@ -17,8 +17,9 @@ def questions(facts: Facts, kb: KnowledgeBase) -> list[Question]:
     out: list[Question] = []
     for row, _ in matches(kb.questions, facts):
         r = row.row
-        if r.question in seen:
+        text = facts.fill(r.question)
+        if text in seen:
             continue
-        seen.add(r.question)
-        out.append(Question(field=r.field, question=r.question, why=r.why))
+        seen.add(text)
+        out.append(Question(field=r.field, question=text, why=r.why))
     return out

@@ -240,6 +240,29 @@ def _missing(assessment: Assessment) -> str:
     return f"<section><h3>To ask next</h3><ul>{items}</ul></section>"
 
 
+def _not_read(assessment: Assessment) -> str:
+    if not assessment.not_read:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(n.path)}</td><td>{_e(n.value)}</td><td>{_e(n.reason)}</td></tr>" for n in assessment.not_read
+    )
+    return ("<section class='cx-not-read' aria-labelledby='cx-not-read-title'><h3 id='cx-not-read-title'>"
+            "Not read as given: check these first</h3><table><thead><tr><th>Where</th><th>As given</th>"
+            f"<th>What was done</th></tr></thead><tbody>{rows}</tbody></table></section>")
+
+
+def _labs(assessment: Assessment) -> str:
+    if not any(lab.series for lab in assessment.labs):
+        return ""
+    items = "".join(
+        f"<li>{_e(lab.test)}: <strong>{_e(lab.latest)}</strong>"
+        + (f" <span class='cx-muted'>(latest first: {_e('; '.join(lab.series))})</span>" if lab.series else "")
+        + "</li>"
+        for lab in assessment.labs
+    )
+    return f"<section><h3>Laboratory results (the latest decides)</h3><ul>{items}</ul></section>"
+
+
 def _case_line(case: Case | None) -> str:
     if case is None:
         return ""
@@ -281,11 +304,13 @@ def render_report(assessment: Assessment, *, case: Case | None = None, standalon
     article = f"""<article class="cx-report" aria-labelledby="cx-report-title">
 <h2 id="cx-report-title">{_e(title)}</h2>
 {_case_line(case)}
+{_not_read(assessment)}
 <section aria-labelledby="cx-alerts-title"><h3 id="cx-alerts-title">Alerts</h3>{_alerts(assessment)}</section>
 <section><h3>Diagnosis and classification</h3><p class="cx-diagnosis">{_e(assessment.diagnosis)}</p>{_summary(assessment)}</section>
 <div class="cx-columns">
 <section><h3>Work-up, in order</h3>{_workup(assessment)}</section>
 <section><h3>Treatment options, in order</h3>{_treatments(assessment)}</section>
+{_labs(assessment)}
 {_differential(assessment)}
 {_missing(assessment)}
 {_codes(assessment)}

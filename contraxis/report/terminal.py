@@ -168,6 +168,42 @@ def _differential(a: Assessment) -> RenderableType | None:
     return table
 
 
+_WEIGHTY = ("medication", "lab", "condition", "observation", "allergy", "rxnorm", "drug", "measurement", "finding", "diagnos")
+
+
+def weighty(path: str) -> bool:
+    """Whether a not-read item could change the answer (a drug, a laboratory result, a
+    diagnosis or finding), so that it is shown at the top of a report."""
+    lowered = path.lower()
+    return any(word in lowered for word in _WEIGHTY)
+
+
+def _not_read(a: Assessment, *, weighty_only: bool) -> RenderableType | None:
+    items = [n for n in a.not_read if weighty(n.path) == weighty_only]
+    if not items:
+        return None
+    table = Table(show_header=True, header_style="cx.title", expand=True)
+    table.add_column("where", style="cx.muted")
+    table.add_column("as given")
+    table.add_column("what was done")
+    for item in items:
+        table.add_row(item.path, item.value, item.reason)
+    return table
+
+
+def _labs(a: Assessment) -> RenderableType | None:
+    if not any(lab.series for lab in a.labs):
+        return None
+    text = Text()
+    for lab in a.labs:
+        text.append(f"{lab.test}: ", style="cx.muted")
+        text.append(lab.latest, style="cx.value")
+        if lab.series:
+            text.append("  (series, latest first: " + "; ".join(lab.series) + ")", style="cx.muted")
+        text.append("\n")
+    return text
+
+
 def _questions(a: Assessment) -> RenderableType:
     if not a.missing:
         return Text("Nothing missing that would change the answer.", style="cx.muted")
@@ -183,8 +219,11 @@ def render(a: Assessment) -> RenderableType:
     head = Text()
     head.append(a.diagnosis, style="cx.title")
     head.append(f"\ncase {a.case_id or '(no id)'} | knowledge base {a.knowledge_base_version} | HPO {a.hpo_release}", style="cx.muted")
-    sections: list[RenderableType] = [
-        head,
+    sections: list[RenderableType] = [head]
+    top = _not_read(a, weighty_only=True)
+    if top is not None:
+        sections.append(Panel(top, title="Not read as given: check these first", title_align="left", border_style="cx.alert.soon"))
+    sections += [
         Panel(_alerts(a), title="Alerts", title_align="left"),
         Panel(_summary(a), title="Classification", title_align="left"),
         Panel(_reasoning(a), title="Reasoning", title_align="left"),
@@ -194,11 +233,17 @@ def render(a: Assessment) -> RenderableType:
     diff = _differential(a)
     if diff is not None:
         sections.append(Panel(diff, title=f"Differential diagnosis (HPO {a.differential.get('hpo_release', '')})", title_align="left"))
+    labs = _labs(a)
+    if labs is not None:
+        sections.append(Panel(labs, title="Laboratory results (the latest decides)", title_align="left"))
     sections.append(Panel(_codes(a), title="Codes", title_align="left"))
     sections.append(Panel(_questions(a), title="Missing information: ask next", title_align="left"))
     sections.append(Panel(_sources(a), title="Sources", title_align="left"))
     if a.notes:
         sections.append(Panel(Text("\n".join(a.notes)), title="Notes", title_align="left"))
+    rest = _not_read(a, weighty_only=False)
+    if rest is not None:
+        sections.append(Panel(rest, title="Not read as given", title_align="left"))
     sections.append(Text(a.disclaimer, style="cx.muted"))
     return Group(*sections)
 

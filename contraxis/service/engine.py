@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..assessment import Assessment
 from ..case import Case
+from ..reading import NotRead
 
 __all__ = ["Engine", "DifferentialUnavailable"]
 
@@ -156,8 +157,11 @@ class Engine:
         assert rank is not None
         return lambda case: rank(case, index=index, top=top).to_json()
 
-    def assessment(self, case: Case, *, differential: bool = False, top: int = 10) -> tuple[Assessment, str | None]:
-        """Assess a case; with ``differential``, include the top of the HPO differential.
+    def assessment(
+        self, case: Case, *, differential: bool = False, top: int = 10, not_read: Sequence[NotRead] = ()
+    ) -> tuple[Assessment, str | None]:
+        """Assess a case; with ``differential``, include the top of the HPO differential;
+        ``not_read`` (what the reader did not use) is carried into the answer.
 
         Returns
         -------
@@ -171,19 +175,23 @@ class Engine:
                 ranker = self.ranker(top=top)
             except DifferentialUnavailable as error:
                 problem = str(error)
-        return self.assess_function(case, kb=self.kb, differential=ranker), problem
+        return self.assess_function(case, kb=self.kb, differential=ranker, not_read=not_read), problem
 
-    def assess_json(self, case: Case, *, differential: bool = False, top: int = 10) -> dict[str, Any]:
+    def assess_json(
+        self, case: Case, *, differential: bool = False, top: int = 10, not_read: Sequence[NotRead] = ()
+    ) -> dict[str, Any]:
         """The assessment as JSON (``contraxis assess --json``), noting a missing differential."""
-        assessment, problem = self.assessment(case, differential=differential, top=top)
+        assessment, problem = self.assessment(case, differential=differential, top=top, not_read=not_read)
         data = assessment.to_json()
         if problem:
             data["notes"] = [*data.get("notes", []), f"The differential is left out: {problem}."]
         return data
 
-    def assess_bytes(self, case: Case, *, differential: bool = False, top: int = 10) -> bytes:
+    def assess_bytes(
+        self, case: Case, *, differential: bool = False, top: int = 10, not_read: Sequence[NotRead] = ()
+    ) -> bytes:
         """The same JSON as :meth:`assess_json`, encoded (the fast path of ``POST /assess``)."""
-        assessment, problem = self.assessment(case, differential=differential, top=top)
+        assessment, problem = self.assessment(case, differential=differential, top=top, not_read=not_read)
         if problem:
             return json.dumps(self._noted(assessment.to_json(), problem), ensure_ascii=False).encode()
         return assessment.model_dump_json().encode()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..case import read_case
+from ..io.detect import read_input
 from ..errors import CaseError, Problem
 from ..io.fhir import read_bundle
 from .body import read_document
@@ -101,8 +101,9 @@ def build_router() -> APIRouter:
     @router.post(
         "/assess", tags=["assessment"], summary="Assess a case",
         description=(
-            "Take a native case (the `case` block of a vignette, or a whole vignette) as JSON or "
-            "YAML and answer the assessment, the same JSON as `contraxis assess --json "
+            "Take a native case (the `case` block of a vignette, or a whole vignette), a FHIR R4 "
+            "Bundle or resource, or a GA4GH phenopacket v2, as JSON or YAML (recognised by its "
+            "shape), and answer the assessment, the same JSON as `contraxis assess --json "
             "--no-differential`. With `differential=true` the answer adds the top of the HPO "
             "differential, the same JSON as `contraxis assess --json` (left out, with a note, when "
             "its index is not available). The differential is left out by default because it costs "
@@ -115,12 +116,13 @@ def build_router() -> APIRouter:
     async def assess(request: Request) -> Response:
         differential = query_flag(request, "differential", default=False)
         top = query_int(request, "top", default=10, low=1, high=200)
-        case = read_case(await read_document(request), source="request")
+        reading = read_input(await read_document(request), source="request")
         engine = _engine(request)
         if differential and engine.differential_ready:
-            body = await run_in_threadpool(engine.assess_bytes, case, differential=True, top=top)
+            body = await run_in_threadpool(engine.assess_bytes, reading.case, differential=True, top=top,
+                                           not_read=reading.not_read)
         else:
-            body = engine.assess_bytes(case, differential=differential, top=top)
+            body = engine.assess_bytes(reading.case, differential=differential, top=top, not_read=reading.not_read)
         return Response(body, media_type="application/json")
 
     @router.post(
@@ -132,15 +134,16 @@ def build_router() -> APIRouter:
     async def differential(
         request: Request, top: int = Query(20, ge=1, le=200, description="How many diseases to list")
     ) -> JSONResponse:
-        case = read_case(await read_document(request), source="request")
+        reading = read_input(await read_document(request), source="request")
         engine = _engine(request)
         try:
-            ranked = await run_in_threadpool(engine.rank, case, top=top)
+            ranked = await run_in_threadpool(engine.rank, reading.case, top=top)
         except DifferentialUnavailable as error:
             raise RequestError([Problem("differential", str(error))], status=503) from None
         data = ranked.to_json()
         if isinstance(data, dict):
-            data = {**data, **{k: v for k, v in _versions(engine).items() if k not in data}}
+            data = {**data, **{k: v for k, v in _versions(engine).items() if k not in data},
+                    "not_read": reading.not_read_json()}
         return JSONResponse(data)
 
     @router.post(
@@ -156,7 +159,7 @@ def build_router() -> APIRouter:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)
         reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
-        return JSONResponse({**reading.to_json(), **_versions(engine)})
+        return JSONResponse({**reading.to_json(), **_versions(engine), "not_read": [n.to_json() for n in reading.not_read]})
 
     @router.post(
         "/fhir/assess", tags=["fhir"], summary="Assess the patient of a FHIR R4 Bundle",
@@ -176,8 +179,9 @@ def build_router() -> APIRouter:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)
         reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
-        assessment = await run_in_threadpool(engine.assess_json, reading.case, differential=differential)
-        return JSONResponse({"assessment": assessment, **reading.to_json()})
+        not_read = tuple(reading.not_read)
+        assessment = await run_in_threadpool(engine.assess_json, reading.case, differential=differential, not_read=not_read)
+        return JSONResponse({"assessment": assessment, **reading.to_json(), "not_read": [n.to_json() for n in not_read]})
 
     @router.get("/knowledge", tags=["knowledge"], summary="The knowledge base: version and sections")
     async def knowledge(request: Request, format: str | None = Query(None, pattern="^(json|html)$")) -> Response:

@@ -98,7 +98,7 @@ def _copy(tmp_path):
          "findings.yaml: hemifacial-spasm: HP:9999999 is not a current term"),
         ("rules/cause.yaml", "{finding: hemifacial-spasm}", "{finding: hemifacial-spazm}",
          "finding: 'hemifacial-spazm' is neither a concept of findings.yaml nor a known code"),
-        ("rules/alerts.yaml", "urgency: emergency", "urgency: whenever", "rules/alerts.yaml: rules.1.urgency"),
+        ("rules/alerts.yaml", "urgency: emergency", "urgency: whenever", "rules/alerts.yaml: rules.2.urgency"),
     ],
 )
 def test_malformed_knowledge_is_refused_with_a_clear_error(tmp_path, file, old, new, message):
