@@ -242,25 +242,13 @@ def _text(data: bytes | str, *, source: str | None) -> str:
         data = _decompress(data, source=source)
     from .phenopacket import binary_phenopacket_kind, binary_problem
 
-    if b"\x00" in data[:4096] or not _utf8(data[:4096]):
-        kind = binary_phenopacket_kind(data)
-        if kind is not None:
-            raise CaseError([binary_problem(kind)], source=source)
+    kind = binary_phenopacket_kind(data)
+    if kind is not None:
+        raise CaseError([binary_problem(kind)], source=source)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        kind = binary_phenopacket_kind(data)
-        if kind is not None:
-            raise CaseError([binary_problem(kind)], source=source) from None
         raise CaseError([Problem("", f"is not UTF-8 text (accepted: {ACCEPTED})")], source=source) from None
-
-
-def _utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return error.start >= len(head) - 3  # a character cut at the end of the sample
-    return True
 
 
 def _json_lines(lines: Iterable[str], *, source: str | None) -> Iterator[tuple[Any, str]]:

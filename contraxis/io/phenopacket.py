@@ -69,6 +69,7 @@ __all__ = [
     "ImportedCase",
     "binary_phenopacket_kind",
     "binary_problem",
+    "looks_binary",
     "iter_phenopackets",
     "load_phenopacket",
     "other_phenopacket_message",
@@ -79,7 +80,6 @@ __all__ = [
 MAX_AGE = 120.0
 """The oldest age (years) a case accepts, as in a native case."""
 
-_HPO = re.compile(r"^HP:\d{7}$")
 _HPO_VARIANT = re.compile(r"^(?:https?://purl\.obolibrary\.org/obo/)?HP[_:](\d{7})$", re.IGNORECASE)
 _DURATION = re.compile(
     r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
@@ -242,13 +242,27 @@ def other_phenopacket_message(data: Mapping[str, Any]) -> Problem | None:
     return None
 
 
+def looks_binary(raw: bytes) -> bool:
+    """Whether bytes look like a binary file rather than text: control characters (but tab and
+    line ends) or bytes that are not UTF-8, in the first 4 kB."""
+    head = raw[:4096]
+    if any(byte < 0x20 and byte not in (0x09, 0x0A, 0x0D) for byte in head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start < len(head) - 3  # not merely a character cut at the end of the sample
+    return False
+
+
 def binary_phenopacket_kind(raw: bytes) -> str | None:
     """Name a binary (protobuf wire format) phenopacket message, or return None.
 
-    Returns ``"phenopacket"``, ``"Family"`` or ``"Cohort"`` when ``raw`` parses as that v2
-    message and holds what one holds (an id, a subject, features, a proband, members).
+    Returns ``"phenopacket"``, ``"Family"`` or ``"Cohort"`` when ``raw`` looks binary
+    (:func:`looks_binary`), parses as that v2 message and holds what one holds (features, a
+    subject or its creator; a proband; members).
     """
-    if not raw or raw[:1] in (b"{", b"[") or raw.lstrip()[:1] in (b"{", b"["):
+    if not raw or not looks_binary(raw):
         return None
     from google.protobuf.message import DecodeError
     from phenopackets import Cohort, Family, Phenopacket

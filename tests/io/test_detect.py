@@ -104,6 +104,11 @@ def test_a_binary_phenopacket_is_named():
     raw = json_format.ParseDict(PACKET, Phenopacket()).SerializeToString()
     with pytest.raises(CaseError, match=r"a binary \(protobuf\) phenopacket message: .*JSON"):
         read_input(raw, source="p.pb")
+    tiny = Phenopacket(id="pp", subject={"id": "s1"}).SerializeToString()  # valid UTF-8, no NUL byte
+    with pytest.raises(CaseError, match=r"a binary \(protobuf\) phenopacket message"):
+        read_input(tiny, source="p.pb")
+    with pytest.raises(CaseError, match="not valid YAML or JSON"):
+        read_input(b"\x01\x02 not a phenopacket", source="x.bin")
 
 
 def test_several_inputs_in_files(tmp_path):
