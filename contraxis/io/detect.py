@@ -88,9 +88,12 @@ def _looks_like(data: Any) -> str:
     return f"a {type(data).__name__}"
 
 
-def _unrecognised(data: Any, source: str | None, *, extra: str = "") -> CaseError:
+def _unrecognised(data: Any, source: str | None) -> CaseError:
     what = _looks_like(data)
-    return CaseError([Problem("", f"{what}{extra}: not an input Contraxis reads (accepted: {ACCEPTED})")], source=source)
+    hint = ""
+    if isinstance(data, Mapping) and data:
+        hint = "; a native case has case fields (age, sex, onset_age, findings, labs, medications...)"
+    return CaseError([Problem("", f"{what}: not an input Contraxis reads (accepted: {ACCEPTED}{hint})")], source=source)
 
 
 def input_format(data: Any, *, source: str | None = None) -> Format:

@@ -427,7 +427,7 @@ class _Reader:
         return years
 
     def since_birth(self, moment: dt.datetime, where: str) -> float | None:
-        """Years from the date of birth to ``moment``; None (reported once) without one."""
+        """Years from the date of birth to ``moment``; None (reported) without a date of birth."""
         if self.dob is None:
             self.skip(where, moment.isoformat(), "a date, not an age, and the phenopacket gives no subject.dateOfBirth to count the age from: not used")
             return None
