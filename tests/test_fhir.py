@@ -8,7 +8,7 @@ import pytest
 
 from contraxis import codes as code_tables
 from contraxis.errors import CaseError, ContradictionError
-from contraxis.io.fhir import HISTORY_ICD10CM, HISTORY_SNOMED, RXNORM_INGREDIENTS, read_bundle, read_resources
+from contraxis.io.fhir import read_bundle, read_resources
 
 HPO = "http://human-phenotype-ontology.org"
 SNOMED = "http://snomed.info/sct"
@@ -84,8 +84,14 @@ def test_regions_onset_severity_and_course(read):
     assert (case.onset_age, case.severity, case.course) == (53.0, "moderate", "progressive")
 
 
-def test_labs_are_converted_to_the_knowledge_base_units(read):
-    """Check that LOINC results become labs in the knowledge base's unit, and a foreign unit is reported."""
+def reasons_by_resource(reading):
+    """The not-read reasons of the reader itself, by resource label (``Observation/o3``)."""
+    return {n.value.split(":")[0]: n.reason for n in reading.not_read if not n.path.endswith(")")}
+
+
+def test_labs_are_given_as_written_and_read_in_the_knowledge_base_units(read):
+    """Check that LOINC results are passed as written (the case reads them in the knowledge base's unit),
+    and an unreadable unit or a test no rule reads is reported."""
     reading = read(
         patient(),
         observation("o1", LOINC, "17861-6", valueQuantity={"value": 1.75, "unit": "mmol/L"}),
@@ -93,11 +99,11 @@ def test_labs_are_converted_to_the_knowledge_base_units(read):
         observation("o3", LOINC, "2064-4", valueQuantity={"value": 3, "unit": "furlongs"}),
         observation("o4", LOINC, "2345-7", valueQuantity={"value": 90, "unit": "mg/dL"}),
     )
-    labs = {lab.loinc: (lab.value, lab.unit) for lab in reading.case.labs}
-    assert labs == {"17861-6": (7.014, "mg/dL"), "2951-2": (121.0, "mmol/L")}
-    reasons = {u.where: u.reason for u in reading.unmapped}
-    assert reasons["Observation/o3"] == "unit 'furlongs' is not one of mg/dL, mg/L, g/L"
-    assert reasons["Observation/o4"].startswith("LOINC 2345-7 is not a test Contraxis reads (reads: 17861-6 calcium")
+    labs = {lab.loinc: (lab.value, lab.unit, round(lab.reading.value, 3)) for lab in reading.case.labs}
+    assert labs == {"17861-6": (1.75, "mmol/L", 7.014), "2951-2": (121.0, "mmol/L", 121.0)}
+    reasons = reasons_by_resource(reading)
+    assert "'furlongs' is not a unit Contraxis can read" in reasons["Observation/o3"]
+    assert reasons["Observation/o4"] == "LOINC 2345-7 is not a test Contraxis reads"
 
 
 def test_medications_count_days_from_their_start(read):
@@ -112,8 +118,10 @@ def test_medications_count_days_from_their_start(read):
         {"resourceType": "MedicationStatement", "id": "m3", "status": "not-taken", "subject": {"reference": "Patient/p1"},
          "medicationCodeableConcept": {"text": "metoclopramide"}},
     )
-    assert [(m.name, m.days_since_start) for m in reading.case.medications] == [("haloperidol", 3), ("atorvastatin", 365)]
-    assert [u.reason for u in reading.unmapped] == ["status is 'not-taken'"]
+    assert [(m.name, m.rxnorm, m.days_since_start) for m in reading.case.medications] == [
+        (None, "5093", 3), ("Atorvastatin 40 mg oral tablet", None, 365)]
+    assert [m.ingredients for m in reading.case.medications] == [("haloperidol",), ("atorvastatin",)]
+    assert reasons_by_resource(reading) == {"MedicationStatement/m3": "status is 'not-taken': not taken, not read"}
 
 
 def test_history_procedures_genetics_and_family(read):
@@ -141,29 +149,33 @@ def test_history_procedures_genetics_and_family(read):
     assert [(t.treatment, t.response) for t in case.treatment_history] == [("deep-brain-stimulation", "partial")]
     assert (case.genetics.tested, case.genetics.positive) == (("TOR1A",), ("TOR1A",))
     assert case.family_history is True
-    assert reading.unmapped == ()
+    assert reasons_by_resource(reading) == {"Condition/h1": "ICD-10-CM I63.9 is not in the problem table; read as its "
+                                                            "parent I63 (Cerebral infarction): ischaemic stroke "
+                                                            "(cerebral infarction)"}
 
 
 def test_what_cannot_be_mapped_is_reported(read):
     """Check that unknown codes, unread resource types and unfinished data are listed with a reason."""
     reading = read(
         patient(),
-        condition("c1", SNOMED, "15802004"),
+        condition("c1", SNOMED, "1234567"),
         condition("c2", HPO, "HP:9999999"),
         condition("c3", HPO, "HP:0000473", verificationStatus={"coding": [{"code": "provisional"}]}),
         {"resourceType": "Procedure", "id": "pr1", "status": "completed", "subject": {"reference": "Patient/p1"},
          "code": {"text": "MRI brain"}},
         {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"}},
     )
-    reasons = {u.where: u.reason for u in reading.unmapped}
+    reasons = reasons_by_resource(reading)
     assert reasons == {
-        "Condition/c1": "SNOMED CT 15802004 has no cross-reference in HPO",
+        "Condition/c1": "http://snomed.info/sct|1234567 is not a code Contraxis reads",
         "Condition/c2": f"'HP:9999999' is not a term of HPO release {code_tables.hpo_release()}",
         "Condition/c3": "verificationStatus is 'provisional': not yet a fact",
         "Procedure/pr1": "a brain MRI was done but its result (outcome: normal or abnormal) is not given",
         "Encounter/e1": reasons["Encounter/e1"],
     }
     assert reasons["Encounter/e1"].startswith("Encounter resources are not read (read: Patient, Condition")
+    paths = [n.path for n in reading.not_read]
+    assert paths[:2] == ["resources[1].code", "resources[2].code"]
 
 
 def test_invalid_fhir_is_refused_naming_the_element():
@@ -196,13 +208,14 @@ def test_the_bundle_timestamp_is_the_reference_date(kb):
     assert (reading.reference_date, reading.case.age) == (date(2020, 6, 15), 50.0)
 
 
-def test_terminology_tables_hold_real_codes():
-    """Check that every ICD-10-CM prefix is in the CMS table, SNOMED CT ids pass their check digit,
-    and the RxNorm ingredients are distinct."""
-    for prefixes in HISTORY_ICD10CM.values():
-        for prefix in prefixes:
-            if len(prefix) >= 3 and prefix[1:3].isdigit():
-                assert code_tables.icd10cm(prefix) is not None, prefix
-    for code in HISTORY_SNOMED:
-        assert code_tables.snomed_check_digit_ok(code), code
-    assert len(set(RXNORM_INGREDIENTS.values())) == len(RXNORM_INGREDIENTS)
+def test_problem_list_codes_give_findings_regions_and_history(read):
+    """Check that ICD-10-CM and SNOMED CT problem codes (no HPO code) give findings, regions and past events."""
+    reading = read(
+        patient(),
+        {**condition("c1", ICD10CM, "G24.3"), "code": {"coding": [
+            {"system": ICD10CM, "code": "G24.3", "display": "Spasmodic torticollis"},
+            {"system": SNOMED, "code": "15802004", "display": "Dystonia"}]}},
+        condition("c2", ICD10CM, "I63.9"),
+    )
+    case = reading.case
+    assert (case.findings, case.regions, case.history) == (("HP:0000473", "HP:0001332"), ("neck",), ("CX:hx-ischemic-stroke",))

@@ -1,4 +1,10 @@
-"""Reading request bodies: JSON (or YAML) into plain data, with errors that name the problem."""
+"""Reading request bodies: JSON (or YAML) into plain data, with errors that name the problem,
+and how large a body each route accepts.
+
+Most routes take one case or one Bundle and keep the service's limit (1 MiB by default). The
+CDS Hooks services take a whole prefetched record (conditions, results, drugs, allergies),
+which real EHRs send in several megabytes: they accept up to :data:`CDS_BODY_BYTES`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,41 @@ from typing import Any
 
 import yaml
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from ..errors import Problem
 from .errors import RequestError
 
-__all__ = ["JSON_TYPES", "YAML_TYPES", "read_document"]
+__all__ = ["CDS_BODY_BYTES", "CDS_PREFIX", "JSON_TYPES", "YAML_TYPES", "body_limit", "read_document"]
+
+MiB = 1024 * 1024
+CDS_PREFIX = "/cds-services/"
+CDS_BODY_BYTES = 8 * MiB
+"""Largest body a CDS Hooks service accepts: a patient's prefetched record."""
+PARSE_IN_THREAD_BYTES = 256 * 1024
+"""Bodies larger than this are parsed off the event loop, so that the service keeps answering."""
+
+
+def body_limit(path: str, default: int) -> int:
+    """The largest request body accepted on ``path``.
+
+    Parameters
+    ----------
+    path : str
+        The request path.
+    default : int
+        The service's limit (``ServiceSettings.max_body_bytes``).
+
+    Returns
+    -------
+    int
+        :data:`CDS_BODY_BYTES` (or the default, if larger) for a CDS Hooks service call;
+        the default for every other route.
+    """
+    if path.startswith(CDS_PREFIX) and not path.rstrip("/").endswith("/feedback"):
+        return max(default, CDS_BODY_BYTES)
+    return default
+
 
 JSON_TYPES = ("application/json", "application/fhir+json", "application/cds-hooks+json")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -64,6 +100,8 @@ async def read_document(request: Request, *, yaml_allowed: bool = True) -> Any:
         except RecursionError:
             raise RequestError([Problem("body", "is nested too deeply")], status=400) from None
     try:
+        if len(raw) > PARSE_IN_THREAD_BYTES:
+            return await run_in_threadpool(json.loads, raw)
         return json.loads(raw)
     except UnicodeDecodeError:
         raise RequestError([Problem("body", "is not UTF-8 text")], status=400) from None

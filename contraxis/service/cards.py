@@ -14,11 +14,14 @@ from typing import Any, Mapping, Sequence
 
 from ..assessment import Assessment
 from ..case import Case
+from ..reading import NotRead
 from .ordering import INDICATORS, Match, OrderSafety
 
-__all__ = ["assessment_cards", "indicator_for", "order_cards", "SUMMARY_LIMIT"]
+__all__ = ["assessment_cards", "indicator_for", "not_read_card", "order_cards", "SUMMARY_LIMIT", "NOT_READ_LISTED"]
 
 SUMMARY_LIMIT = 140
+NOT_READ_LISTED = 40
+"""At most this many not-read items are listed on a card (the rest are counted)."""
 _NAMESPACE = uuid.UUID("6f1c2a4e-3b1d-5c8e-9a7f-0d2e4b6c8a10")
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -185,8 +188,10 @@ def order_cards(
     Parameters
     ----------
     orders : sequence of (resource, drug, matches)
-        Each draft MedicationRequest, the generic name read from it and the
-        contraindications found (orders without any give no card).
+        Each draft MedicationRequest (its ``id`` at least), an ingredient of the drug read
+        from it and the contraindications found (orders without any give no card). A delete
+        action names the order by ``resourceId`` as a string (``MedicationRequest/id``), as
+        CDS Hooks 2.0 types it.
     safety : OrderSafety
         The reviewed checks (labels, sources, alternatives).
     patient_id : str
@@ -208,7 +213,10 @@ def order_cards(
         worst = max((m.contraindication.indicator for m in matches), key=INDICATORS.index)
         first = matches[0].contraindication
         more = f" (and {len(matches) - 1} more)" if len(matches) > 1 else ""
-        summary = _summary(f"Avoid {drug}: it blocks dopamine and this patient has {first.label}{more}")
+        if worst == "info":
+            summary = _summary(f"{drug.capitalize()} blocks dopamine; note that this patient has {first.label}{more}")
+        else:
+            summary = _summary(f"Avoid {drug}: it blocks dopamine and this patient has {first.label}{more}")
         order_ref = f"MedicationRequest/{resource.get('id')}" if resource.get("id") else None
         detail = [f"**{drug}** is one of the {safety.class_label}.", ""]
         links = []
@@ -231,7 +239,7 @@ def order_cards(
                 actions: list[dict[str, Any]] = []
                 if order_ref:
                     actions.append({"type": "delete", "description": f"Remove the {drug} order",
-                                    "resourceId": [order_ref]})
+                                    "resourceId": order_ref})
                 actions.append({"type": "create", "description": f"Order {option.name} instead", "resource": {
                     "resourceType": "MedicationRequest", "status": "draft", "intent": "proposal",
                     "medicationCodeableConcept": concept, "subject": {"reference": f"Patient/{patient_id}"},
@@ -243,7 +251,7 @@ def order_cards(
             suggestions.append({"label": f"Cancel the {drug} order",
                                 "uuid": _uuid("cancel", patient_id, drug, version),
                                 "actions": [{"type": "delete", "description": f"Remove the {drug} order",
-                                             "resourceId": [order_ref]}]})
+                                             "resourceId": order_ref}]})
         detail += ["", f"Drug class from the Contraxis knowledge base {version}; checks reviewed {safety.reviewed}."]
         card: dict[str, Any] = {
             "uuid": _uuid("order", patient_id, drug, *(m.contraindication.id for m in matches), version),
@@ -262,3 +270,56 @@ def order_cards(
             card["selectionBehavior"] = "at-most-one"
         cards.append(card)
     return cards
+
+
+def not_read_card(
+    not_read: Sequence[NotRead],
+    *,
+    incomplete: Sequence[str] = (),
+    patient_id: str,
+    version: str,
+    base_url: str,
+) -> dict[str, Any]:
+    """One info card listing what was not read from the request, and why.
+
+    Parameters
+    ----------
+    not_read : sequence of NotRead
+        What was not used, or used after a change (coerced shapes, statuses, prefetch keys
+        not asked for...), with its path in the request.
+    incomplete : sequence of str
+        Prefetch keys whose results may be missing (an OperationOutcome, more pages): the
+        summary then says "results may be missing".
+    patient_id, version, base_url
+        As for :func:`assessment_cards`.
+
+    Returns
+    -------
+    dict
+        The card, in the CDS Hooks 2.0 JSON; at most :data:`NOT_READ_LISTED` items are
+        listed, the rest counted.
+    """
+    count = len(not_read)
+    if incomplete:
+        summary = f"Results may be missing: the EHR sent incomplete {', '.join(incomplete)}"
+        if count:
+            summary += f"; {count} item{'s' if count != 1 else ''} not read"
+    else:
+        summary = f"Contraxis did not read {count} item{'s' if count != 1 else ''} of this record, or read them after a change"
+    detail = []
+    if incomplete:
+        detail += [f"**Results may be missing** from {', '.join(incomplete)}: the answer may leave out what they hold.", ""]
+    if count:
+        detail.append("**Not read, or read after a change**")
+        for item in not_read[:NOT_READ_LISTED]:
+            detail.append(f"- `{item.path}` {item.value}: {item.reason}")
+        if count > NOT_READ_LISTED:
+            detail.append(f"- and {count - NOT_READ_LISTED} more")
+    token = "|".join(f"{i.path}:{i.reason}" for i in not_read) + "|" + ",".join(incomplete)
+    return {
+        "uuid": _uuid("not-read", patient_id, token, version),
+        "summary": _summary(summary),
+        "detail": "\n".join(detail).strip(),
+        "indicator": "info",
+        "source": _source(version, base_url),
+    }

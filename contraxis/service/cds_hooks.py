@@ -2,14 +2,24 @@
 
 The service catalogue is the data file ``data/cds-services.json``, served as is. The services
 read the patient from the prefetched FHIR resources; they never call the EHR's FHIR server
-(a request without the prefetch they need is answered 412, as the specification allows).
+(a request without a prefetch they cannot work without is answered 412, as the
+specification allows).
+
+Requests are read as EHRs send them: the unambiguous non-conformant shapes are coerced
+(:mod:`contraxis.io.fhir.shapes`), an element that is still not valid is left out and the rest
+read, prefetch keys the service did not ask for are ignored. A safety warning is never lost
+to strict validation: a draft order that cannot be fully read is checked by the drug that
+can be read. Every answer that left something out, or read it after a change, adds one info
+card listing it; an OperationOutcome or a paginated search in the prefetch adds "results may
+be missing". A prefetched Patient (or a resource's subject) other than ``context.patientId``
+is refused (422), naming both ids: never cards about another patient.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib.resources import files
 from typing import Any, Mapping
 
@@ -17,10 +27,17 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from ..errors import CaseError, Problem
-from ..io.fhir import drug_name, read_resources
+from ..errors import Problem
+from ..io.fhir.elements import Located
+from ..io.fhir.medication import DrugGiven, drugs_of
+from ..io.fhir.parts import Context
+from ..io.fhir.prefetch import Prefetched, gather_prefetch
+from ..io.fhir.reader import check_all, one_patient, read_located
+from ..io.fhir.systems import RXNORM
+from ..io.fhir.tables import load_tables
+from ..reading import NotRead
 from .body import read_document
-from .cards import assessment_cards, order_cards
+from .cards import assessment_cards, not_read_card, order_cards
 from .engine import Engine
 from .errors import RequestError
 from .ordering import OrderSafety, check_order, load_order_safety, patient_record
@@ -28,7 +45,12 @@ from .ordering import OrderSafety, check_order, load_order_safety, patient_recor
 __all__ = ["build_cds_router", "discovery_document"]
 
 PATIENT_VIEW = "contraxis-patient-view"
-ORDER_SERVICES = {"contraxis-dopamine-blocker-check": "order-select", "contraxis-dopamine-blocker-check-sign": "order-sign"}
+REQUIRED_PREFETCH: Mapping[str, tuple[str, ...]] = {
+    "patient-view": ("patient",),
+    "order-select": ("patient", "conditions"),
+    "order-sign": ("patient", "conditions"),
+}
+"""The prefetch keys a service cannot work without (412 when missing)."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,6 +60,7 @@ def discovery_bytes() -> bytes:
 
 
 def discovery_document() -> dict[str, Any]:
+    """The discovery document, parsed."""
     return json.loads(discovery_bytes())
 
 
@@ -71,7 +94,7 @@ def _check_request(body: Any, *, hook: str) -> tuple[dict[str, Any], dict[str, A
         raise RequestError([Problem("body", f"expected a CDS Hooks request (a JSON object), got {type(body).__name__}")])
     problems = []
     if body.get("hook") != hook:
-        problems.append(Problem("hook", f"{body.get('hook')!r} is not {hook!r}, the hook of this service"))
+        problems.append(Problem("hook", f"{str(body.get('hook'))[:60]!r} is not {hook!r}, the hook of this service"))
     if not isinstance(body.get("hookInstance"), str):
         problems.append(Problem("hookInstance", "is required (a string, usually a UUID)"))
     context = body.get("context")
@@ -88,31 +111,17 @@ def _check_request(body: Any, *, hook: str) -> tuple[dict[str, Any], dict[str, A
     return context, prefetch or {}
 
 
-def _prefetched(prefetch: Mapping[str, Any], *, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    missing = [key for key in required if key not in prefetch]
+def _prefetched(prefetch: Mapping[str, Any], *, service: Mapping[str, Any]) -> Prefetched:
+    gathered = gather_prefetch(prefetch, asked=service.get("prefetch") or {})
+    required = REQUIRED_PREFETCH.get(service["hook"], ())
+    missing = [key for key in required if key in gathered.missing]
     if missing:
         raise RequestError(
             [Problem(f"prefetch.{key}", "is missing: this service reads the patient from the prefetch only "
                                         "(see its prefetch templates at /cds-services)") for key in missing],
             status=412,
         )
-    resources: list[dict[str, Any]] = []
-    for key, value in prefetch.items():
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            raise RequestError([Problem(f"prefetch.{key}", "expected a FHIR resource or Bundle")])
-        if value.get("resourceType") == "Bundle":
-            for i, entry in enumerate(value.get("entry", []) or []):
-                resource = entry.get("resource") if isinstance(entry, dict) else None
-                if not isinstance(resource, dict):
-                    raise RequestError([Problem(f"prefetch.{key}.entry[{i}].resource", "is required")])
-                if resource.get("resourceType") == "OperationOutcome":
-                    continue
-                resources.append(resource)
-        elif value.get("resourceType") != "OperationOutcome":
-            resources.append(value)
-    return resources
+    return gathered
 
 
 def _base_url(request: Request) -> str:
@@ -142,13 +151,15 @@ def build_cds_router() -> APIRouter:
         context, prefetch = _check_request(body, hook=service["hook"])
         engine: Engine = request.app.state.engine
         today = request.app.state.settings.today or datetime.now(timezone.utc).date()
+        base = _base_url(request)
         if service_id == PATIENT_VIEW:
-            resources = _prefetched(prefetch, required=("patient",))
-            cards = await run_in_threadpool(_patient_view, engine, resources, context, today, _base_url(request))
+            gathered = _prefetched(prefetch, service=service)
+            cards = await run_in_threadpool(_patient_view, engine, gathered, context, today, base)
         else:
-            resources = _prefetched(prefetch, required=("patient", "conditions"))
+            draft = _draft_orders(context)
+            gathered = _prefetched(prefetch, service=service)
             safety = _order_safety(request, engine)
-            cards = await run_in_threadpool(_order_check, engine, safety, resources, context, _base_url(request))
+            cards = await run_in_threadpool(_order_check, engine, safety, gathered, draft, context, today, base)
         return JSONResponse({"cards": cards})
 
     @router.post("/cds-services/{service_id}/feedback", summary="CDS Hooks feedback on cards (acknowledged)")
@@ -163,59 +174,129 @@ def build_cds_router() -> APIRouter:
     return router
 
 
-def _patient_view(engine: Engine, resources: list[dict[str, Any]], context: Mapping[str, Any], today: Any, base_url: str) -> list[dict[str, Any]]:
+def _read_prefetch(gathered: Prefetched, *, engine: Engine, patient_id: str) -> tuple[list[Located], list[NotRead]]:
+    located, notes = check_all(((data, path) for data, path, _ in gathered.entries), strict=False, source="CDS Hooks")
+    one_patient(located, expected=patient_id, source="CDS Hooks")
+    return located, [*gathered.not_read, *notes]
+
+
+def _patient_view(engine: Engine, gathered: Prefetched, context: Mapping[str, Any], today: date,
+                  base_url: str) -> list[dict[str, Any]]:
     patient_id = str(context["patientId"])
-    labs = engine.sections().get("labs")
-    drugs = sorted({m for c in engine.kb.drug_classes.values() for m in c.members})
-    reading = read_resources(resources, reference_date=today, codes=engine.codes, labs=labs, drug_names=drugs,
-                             where="prefetch")
+    located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
+    full_urls = {path: url for _, path, url in gathered.entries if url}
+    reading = read_located(located, notes=notes, reference_date=today, codes=engine.codes, full_urls=full_urls,
+                           patient_id=patient_id)
     case = reading.case
+    version = engine.version
     if not case.regions and not case.findings:
+        if gathered.incomplete:
+            return [not_read_card(reading.not_read, incomplete=gathered.incomplete, patient_id=patient_id,
+                                  version=version, base_url=base_url)]
         return []
     assessment, _ = engine.assessment(case)
     sources = {s["id"]: s for s in engine.sections().get("sources", []) if isinstance(s, dict)}
-    return assessment_cards(assessment, case=case, patient_id=patient_id, base_url=base_url, sources=sources)
+    cards = assessment_cards(assessment, case=case, patient_id=patient_id, base_url=base_url, sources=sources)
+    if reading.not_read or gathered.incomplete:
+        cards.append(not_read_card(reading.not_read, incomplete=gathered.incomplete, patient_id=patient_id,
+                                   version=version, base_url=base_url))
+    return cards
 
 
-def _draft_orders(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
     draft = context.get("draftOrders")
     if draft is None:
         raise RequestError([Problem("context.draftOrders", "is required (a Bundle of the orders being written)")])
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
-        raise RequestError([Problem("context.draftOrders", "expected a FHIR Bundle")])
-    orders = []
-    for i, entry in enumerate(draft.get("entry", []) or []):
+        raise RequestError([Problem("context.draftOrders", "expected a FHIR Bundle of the draft orders "
+                                                           f"(resourceType 'Bundle'), got {str(draft)[:60]!r}")])
+    entries = draft.get("entry", []) or []
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise RequestError([Problem("context.draftOrders.entry", "expected a list of entries")])
+    orders: list[tuple[dict[str, Any], str]] = []
+    for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
-            raise RequestError([Problem(f"context.draftOrders.entry[{i}].resource", "is required")])
-        orders.append(resource)
+            raise RequestError([Problem(f"context.draftOrders.entry[{i}].resource", "is required (a FHIR resource)")])
+        orders.append((resource, f"context.draftOrders.entry[{i}].resource"))
     selections = context.get("selections")
     if selections is not None:
         if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
             raise RequestError([Problem("context.selections", "expected a list of references (MedicationRequest/id)")])
         chosen = set(selections)
-        orders = [o for o in orders if f"{o.get('resourceType')}/{o.get('id')}" in chosen]
-    return [o for o in orders if o.get("resourceType") == "MedicationRequest"]
+        orders = [(o, p) for o, p in orders if f"{o.get('resourceType')}/{o.get('id')}" in chosen
+                  or o.get("resourceType") == "Medication"]
+    return [(o, p) for o, p in orders if o.get("resourceType") in ("MedicationRequest", "Medication")]
 
 
-def _order_check(engine: Engine, safety: OrderSafety, resources: list[dict[str, Any]], context: Mapping[str, Any], base_url: str) -> list[dict[str, Any]]:
-    from ..io.fhir import validate_resource
+def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
+    """The drug of an order that is not valid FHIR, read from its JSON as far as it goes."""
+    concept = data.get("medicationCodeableConcept")
+    if not isinstance(concept, Mapping):
+        return None
+    codings = concept.get("coding")
+    codings = [codings] if isinstance(codings, Mapping) else codings if isinstance(codings, list) else []
+    rx = next((c for c in codings if isinstance(c, Mapping) and c.get("system") == RXNORM
+               and str(c.get("code", "")).strip().isdigit()), None)
+    text = concept.get("text") if isinstance(concept.get("text"), str) else None
+    display = next((c.get("display") for c in codings if isinstance(c, Mapping) and isinstance(c.get("display"), str)), None)
+    name = text or display
+    code = str(rx["code"]).strip() if rx else None
+    if not name and not code:
+        return None
+    return DrugGiven(name, code, f"{path}.medicationCodeableConcept")
 
-    orders = _draft_orders(context)
-    problems = []
-    for i, order in enumerate(orders):
-        problems += validate_resource(order, where=f"context.draftOrders[{i}]")
-    for i, resource in enumerate(resources):
-        problems += validate_resource(resource, where=f"prefetch[{i}]")
-    if problems:
-        raise CaseError(problems, source="CDS Hooks")
-    known = sorted({m for c in engine.kb.drug_classes.values() for m in c.members} | set(safety.members),
-                   key=lambda n: (-len(n), n))
-    record = patient_record(resources, codes=engine.codes, known_drugs=known)
-    checked = []
+
+def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str]],
+                 context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
+    from ..terminology.drugs import resolve_drug
+
+    patient_id = str(context["patientId"])
+    located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
+    tables = load_tables()
+    orders, order_notes = check_all(draft, strict=False, source="CDS Hooks")
+    notes += order_notes
+    one_patient([*located, *orders], expected=patient_id, source="CDS Hooks")
+    record = patient_record(located, codes=engine.codes, reference_date=today, tables=tables,
+                            relevant=safety.relevant_drugs)
+    notes += record.not_read
+    references = {f"Medication/{i.resource.id}": (i.resource, i.path) for i in [*located, *orders]
+                  if i.kind == "Medication" and i.resource.id}
+    ctx = Context(reference_date=today, codes=engine.codes, tables=tables, references=references)
+    read_paths = {o.path for o in orders}
+    checks: list[tuple[dict[str, Any], DrugGiven, Any]] = []
     for order in orders:
-        drug = drug_name(order.get("medicationCodeableConcept"), known=known) if order.get("medicationCodeableConcept") else None
-        if not drug:
+        if order.kind != "MedicationRequest":
             continue
-        checked.append((order, drug, check_order(drug, record=record, safety=safety, codes=engine.codes)))
-    return order_cards(checked, safety=safety, patient_id=str(context["patientId"]), version=engine.version, base_url=base_url)
+        drugs, why = drugs_of(order, ctx)
+        if not drugs:
+            notes.append(NotRead.of(order.path, order.label, f"the drug ordered cannot be read ({why}): not checked"))
+        for drug in drugs:
+            checks.append(({"id": order.resource.id}, drug, None))
+    for data, path in draft:  # orders that are not valid FHIR even after coercion: check the drug they name
+        if path in read_paths or data.get("resourceType") != "MedicationRequest":
+            continue
+        drug = _raw_drug(data, path)
+        if drug is None:
+            notes.append(NotRead.of(path, data.get("id") or "MedicationRequest", "not valid FHIR R4 and no drug can be "
+                                                                                 "read from it: not checked"))
+            continue
+        notes.append(NotRead.of(path, drug.shown, "not valid FHIR R4: checked by the drug it names"))
+        checks.append(({"id": data.get("id")}, drug, None))
+    checked = []
+    for resource, drug, _ in checks:
+        reading = resolve_drug(drug.name, rxnorm=drug.rxnorm)
+        if not reading.ingredients:
+            notes.append(NotRead.of(drug.path, drug.shown, f"{reading.note}: the order is not checked"))
+            continue
+        if reading.how == "misspelling":  # a guess that could change the answer
+            notes.append(NotRead.of(drug.path, drug.shown, reading.note))
+        for ingredient in reading.ingredients:
+            checked.append((resource, ingredient, check_order(ingredient, record=record, safety=safety, codes=engine.codes)))
+    cards = order_cards(checked, safety=safety, patient_id=patient_id, version=engine.version, base_url=base_url)
+    if notes or gathered.incomplete:
+        cards.append(not_read_card(notes, incomplete=gathered.incomplete, patient_id=patient_id,
+                                   version=engine.version, base_url=base_url))
+    return cards

@@ -6,6 +6,7 @@ import json
 from typing import Any, Awaitable, Callable
 
 from ..errors import Problem
+from .body import body_limit
 from .errors import RequestError
 
 __all__ = ["ServiceMiddleware"]
@@ -79,7 +80,7 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = body_limit(scope.get("path", ""), self.max_body_bytes)
         too_large = f"the request body is larger than the limit of {limit} bytes"
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

@@ -3,20 +3,30 @@
 The reviewed rows live in ``data/order_safety.yaml``; the drugs checked are the members of
 the knowledge base's drug class the file names (``dopamine-blocking``), never a list in code.
 :func:`load_order_safety` reads and checks the file against the knowledge base;
-:func:`patient_record` gathers what the checks read from FHIR resources; :func:`check_order`
-returns the contraindications that apply.
+:func:`patient_record` gathers what the checks read from FHIR resources (through the FHIR
+readers: problem codes through the problem-code resolver, drugs through the drug resolver,
+allergies with whether a reaction was dystonic); :func:`check_order` returns the
+contraindications that apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from importlib.resources import files
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import yaml
 
 from ..errors import KnowledgeBaseError, Problem
-from ..io.fhir import HPO_SYSTEMS, ICD10CM_SYSTEMS, SNOMED, _codings, drug_name
+from ..io.fhir.allergy import read_allergy
+from ..io.fhir.concepts import read_concept
+from ..io.fhir.elements import Located, codings
+from ..io.fhir.medication import drugs_of, read_medication_request, read_medication_statement
+from ..io.fhir.parts import Context
+from ..io.fhir.systems import ICD10CM_SYSTEMS, SNOMED
+from ..io.fhir.tables import load_tables
+from ..reading import NotRead
 
 __all__ = [
     "Alternative",
@@ -24,6 +34,8 @@ __all__ = [
     "Match",
     "OrderSafety",
     "PatientRecord",
+    "AllergyEvidence",
+    "Evidence",
     "check_order",
     "load_order_safety",
     "patient_record",
@@ -31,6 +43,8 @@ __all__ = [
 
 Indicator = Literal["info", "warning", "critical"]
 INDICATORS: tuple[str, ...] = ("info", "warning", "critical")
+AllergyMatch = Literal["dystonic-reaction", "other-reaction"]
+ALLERGY_MATCHES: tuple[str, ...] = ("dystonic-reaction", "other-reaction")
 _FILE = "order_safety.yaml"
 
 
@@ -46,7 +60,7 @@ class Contraindication:
     snomed: tuple[str, ...] = ()
     hpo: tuple[str, ...] = ()
     medications: tuple[str, ...] = ()
-    allergy_to_class: bool = False
+    allergy_to_class: AllergyMatch | None = None
     exempt: frozenset[str] = frozenset()
 
 
@@ -82,6 +96,11 @@ class OrderSafety:
 
     def alternative_for(self, drug: str) -> Alternative | None:
         return next((a for a in self.alternatives if drug in a.drugs), None)
+
+    @property
+    def relevant_drugs(self) -> frozenset[str]:
+        """The drugs the checks read: the class's members and the drugs a contraindication names."""
+        return self.members | {m for row in self.contraindications for m in row.medications}
 
 
 def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
@@ -129,11 +148,15 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
             problems.append(Problem(f"{where}.indicator", f"{row.get('indicator')!r} is not one of {', '.join(INDICATORS)}"))
         exempt = frozenset(row.get("exempt", []))
         match = row.get("match") or {}
+        allergy = match.get("allergy_to_class")
+        if allergy is not None and allergy not in ALLERGY_MATCHES:
+            problems.append(Problem(f"{where}.match.allergy_to_class",
+                                    f"{allergy!r} is not one of {', '.join(ALLERGY_MATCHES)}"))
         rows.append(Contraindication(
             id=str(row.get("id")), label=str(row.get("label")), indicator=row.get("indicator"),
             source=str(row.get("source")), icd10cm=tuple(match.get("icd10cm", [])),
             snomed=tuple(str(c) for c in match.get("snomed", [])), hpo=tuple(match.get("hpo", [])),
-            medications=tuple(match.get("medications", [])), allergy_to_class=bool(match.get("allergy_to_class")),
+            medications=tuple(match.get("medications", [])), allergy_to_class=allergy,
             exempt=exempt,
         ))
     alternatives: list[Alternative] = []
@@ -161,8 +184,20 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
 
 @dataclass(frozen=True)
 class Evidence:
+    """What in the record supports a match: the resource (``Condition/c1``) and a text."""
+
     where: str
     text: str
+
+
+@dataclass(frozen=True)
+class AllergyEvidence:
+    """A recorded allergy or intolerance: the ingredients it is to, whether a reaction was
+    dystonic, and how to say it (``allergy to prochlorperazine (rash)``)."""
+
+    ingredients: tuple[str, ...]
+    dystonic: bool
+    evidence: Evidence
 
 
 @dataclass
@@ -173,67 +208,103 @@ class PatientRecord:
     snomed: list[tuple[str, Evidence]] = field(default_factory=list)
     hpo: list[tuple[str, Evidence]] = field(default_factory=list)
     medications: list[tuple[str, Evidence]] = field(default_factory=list)
-    allergies: list[tuple[str, Evidence]] = field(default_factory=list)
+    allergies: list[AllergyEvidence] = field(default_factory=list)
+    not_read: list[NotRead] = field(default_factory=list)
 
 
-def _where(resource: Mapping[str, Any]) -> str:
-    return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+def _display(coding: Any) -> str:
+    return f"{coding.code}" + (f" {coding.display}" if coding.display else "")
 
 
-def _display(coding: Mapping[str, Any]) -> str:
-    return f"{coding.get('code')}" + (f" {coding['display']}" if coding.get("display") else "")
+def _conditions(item: Located, record: PatientRecord, *, codes: Any, tables: Any) -> None:
+    condition = item.resource
+    status = {str(c.code) for c in codings(condition.verificationStatus)}
+    if status & {"refuted", "entered-in-error"}:
+        return
+    for coding in codings(condition.code):
+        system, code = str(coding.system or ""), str(coding.code or "").strip()
+        if not code:
+            continue
+        evidence = Evidence(item.label, _display(coding))
+        if system in ICD10CM_SYSTEMS:
+            record.icd10cm.append((code.upper(), evidence))
+        elif system == SNOMED:
+            record.snomed.append((code, evidence))
+        concept = type(condition.code)(coding=[coding])
+        reading = read_concept(concept, codes=codes, tables=tables)
+        record.hpo.extend((term, evidence) for term in reading.findings if term.startswith("HP:"))
 
 
-def patient_record(resources: Iterable[Mapping[str, Any]], *, codes: Any, known_drugs: Sequence[str]) -> PatientRecord:
+def _medications(item: Located, record: PatientRecord, ctx: Context, relevant: frozenset[str]) -> None:
+    from ..terminology.drugs import resolve_drug
+
+    reader = read_medication_request if item.kind == "MedicationRequest" else read_medication_statement
+    part = reader(item, ctx)
+    drugs, _ = drugs_of(item, ctx)
+    readings = [resolve_drug(d.name, rxnorm=d.rxnorm) for d in drugs]
+    if not drugs or any(not r.ingredients or set(r.ingredients) & relevant for r in readings):
+        record.not_read.extend(part.not_read)  # what was left out could matter to the checks
+    for med in part.medications:
+        row = med.value
+        reading = resolve_drug(row.get("name"), rxnorm=row.get("rxnorm"))
+        if not reading.ingredients:
+            record.not_read.append(NotRead.of(med.path, reading.given, reading.note))
+        for ingredient in reading.ingredients:
+            taken = "stopped" if "days_since_stop" in row else "taken"
+            record.medications.append((ingredient, Evidence(item.label, f"{ingredient} ({taken})")))
+
+
+def patient_record(located: Iterable[Located], *, codes: Any, reference_date: date | None = None,
+                   tables: Any = None, relevant: Iterable[str] = ()) -> PatientRecord:
     """Gather the coded conditions, drugs taken and drug allergies of a patient.
 
     Parameters
     ----------
-    resources : iterable of mapping
-        FHIR resources (Condition, MedicationRequest, MedicationStatement, AllergyIntolerance;
-        others are ignored).
+    located : iterable of Located
+        Validated FHIR resources with their paths (Condition, MedicationRequest,
+        MedicationStatement, AllergyIntolerance, Medication; others are ignored).
     codes : CodeTables
-        For SNOMED CT → HPO cross-references.
-    known_drugs : sequence of str
-        Generic names to recognise in text, longest first.
+        HPO and the code tables.
+    reference_date : datetime.date, optional
+        For the status and dates of drugs (today if omitted).
+    tables : FhirTables, optional
+        The FHIR reader's code maps; the shipped ones if omitted.
+    relevant : iterable of str
+        The drugs the checks read (the class and the drugs contraindications name): a drug
+        order left out (its status, long past) is reported only for these, or when its drug
+        cannot be resolved.
 
     Returns
     -------
     PatientRecord
-        The record.
+        The record: problem codes (ICD-10-CM, SNOMED CT) and the HPO findings they give
+        through the problem-code resolver; drug ingredients taken now or recently; allergies
+        with whether a reaction was dystonic; and what was not read.
     """
+    from datetime import datetime, timezone
+
+    tables = tables or load_tables()
+    items = list(located)
+    references = {f"Medication/{i.resource.id}": (i.resource, i.path) for i in items
+                  if i.kind == "Medication" and i.resource.id}
+    ctx = Context(reference_date=reference_date or datetime.now(timezone.utc).date(), codes=codes, tables=tables,
+                  references=references)
     record = PatientRecord()
-    for resource in resources:
-        kind = resource.get("resourceType")
-        where = _where(resource)
-        if kind == "Condition":
-            status = {c.get("code") for c in _codings(resource.get("verificationStatus"))}
-            if status & {"refuted", "entered-in-error"}:
+    for item in items:
+        if item.kind == "Condition":
+            _conditions(item, record, codes=codes, tables=tables)
+        elif item.kind in ("MedicationRequest", "MedicationStatement"):
+            _medications(item, record, ctx, frozenset(relevant))
+        elif item.kind == "AllergyIntolerance":
+            allergy = read_allergy(item, codes=codes, tables=tables)
+            if allergy.skip:
                 continue
-            for coding in _codings(resource.get("code")):
-                system, code = coding.get("system"), str(coding.get("code") or "").strip()
-                evidence = Evidence(where, _display(coding))
-                if system in ICD10CM_SYSTEMS:
-                    record.icd10cm.append((code.upper(), evidence))
-                elif system == SNOMED:
-                    record.snomed.append((code, evidence))
-                    record.hpo.extend((h, evidence) for h in codes.hpo_for_snomed(code))
-                elif system in HPO_SYSTEMS:
-                    record.hpo.append((code if code.startswith("HP:") else f"HP:{code}", evidence))
-        elif kind in ("MedicationRequest", "MedicationStatement"):
-            if resource.get("status") in ("draft", "entered-in-error", "cancelled", "not-taken"):
+            if not allergy.ingredients:
+                record.not_read.append(NotRead.of(item.path, f"{item.label}: {allergy.describe()}",
+                                                  "the substance is not a drug Contraxis knows: not checked"))
                 continue
-            concept = resource.get("medicationCodeableConcept")
-            name = drug_name(concept, known=known_drugs) if concept else None
-            if name:
-                record.medications.append((name, Evidence(where, name)))
-        elif kind == "AllergyIntolerance":
-            status = {c.get("code") for c in _codings(resource.get("verificationStatus"))}
-            if status & {"refuted", "entered-in-error"}:
-                continue
-            name = drug_name(resource.get("code"), known=known_drugs)
-            if name:
-                record.allergies.append((name, Evidence(where, f"allergy or intolerance: {name}")))
+            record.allergies.append(AllergyEvidence(allergy.ingredients, allergy.dystonic,
+                                                    Evidence(item.label, allergy.describe())))
     return record
 
 
@@ -292,7 +363,9 @@ def check_order(drug: str, *, record: PatientRecord, safety: OrderSafety, codes:
             evidence += [e for code, e in record.hpo if _hpo_below(codes, code, row.hpo)]
         evidence += [e for name, e in record.medications if name in row.medications]
         if row.allergy_to_class:
-            evidence += [e for name, e in record.allergies if name in safety.members]
+            dystonic = row.allergy_to_class == "dystonic-reaction"
+            evidence += [a.evidence for a in record.allergies
+                         if a.dystonic == dystonic and set(a.ingredients) & safety.members]
         if evidence:
             found.append(Match(row, tuple(dict.fromkeys(evidence))))
     found.sort(key=lambda m: -INDICATORS.index(m.contraindication.indicator))

@@ -105,7 +105,8 @@ def test_patient_view_cards_for_an_acute_dystonic_reaction(client, snapshot):
     first = cards[0]
     assert first["source"]["topic"]["code"] == "acute-dystonic-reaction"
     assert first["indicator"] == "warning"
-    assert cards[-1]["links"][0]["url"].startswith("http://testserver/#case=")
+    assert cards[-2]["links"][0]["url"].startswith("http://testserver/#case=")
+    assert cards[-1]["indicator"] == "info" and "RxNorm 6915" in cards[-1]["detail"]  # what was read after a change
     snapshot("cds-patient-view-acute-dystonic-reaction", cards)
     again = client.post("/cds-services/contraxis-patient-view", json=hook_request("patient-view", prefetch=prefetch)).json()
     assert again["cards"] == cards
@@ -139,7 +140,7 @@ def test_order_select_warns_on_metoclopramide_after_an_acute_dystonic_reaction(c
     assert labels == ["Replace metoclopramide with ondansetron", "Replace metoclopramide with domperidone",
                       "Cancel the metoclopramide order"]
     assert card["suggestions"][0]["actions"][0] == {"type": "delete", "description": "Remove the metoclopramide order",
-                                                    "resourceId": ["MedicationRequest/new1"]}
+                                                    "resourceId": "MedicationRequest/new1"}
     snapshot("cds-order-select-metoclopramide", card)
 
 
@@ -163,7 +164,8 @@ def test_order_sign_warns_on_haloperidol_in_parkinson_disease_and_spares_quetiap
 
 
 def test_order_check_reads_allergies_and_drugs_taken(client):
-    """Check that a recorded intolerance to a dopamine blocker, or levodopa being taken, is found."""
+    """Check that levodopa being taken is found, and that an intolerance to a dopamine blocker with no
+    reaction given is reported as what it is, not as a dystonic reaction."""
     allergy = {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
                "code": {"text": "prochlorperazine"}}
     levodopa = {"resourceType": "MedicationStatement", "id": "s1", "status": "active", "subject": {"reference": "Patient/p1"},
@@ -173,9 +175,11 @@ def test_order_check_reads_allergies_and_drugs_taken(client):
     request = hook_request("order-select", prefetch=prefetch, selections=["MedicationRequest/x"],
                            draftOrders=searchset(draft_order("x", "promethazine 25 mg")))
     (card,) = client.post("/cds-services/contraxis-dopamine-blocker-check", json=request).json()["cards"]
-    assert card["indicator"] == "critical"
+    assert card["indicator"] == "warning"
     assert "and 1 more" in card["summary"]
     assert "AllergyIntolerance/a1" in card["detail"] and "MedicationStatement/s1" in card["detail"]
+    assert "allergy to prochlorperazine (AllergyIntolerance/a1)" in card["detail"]
+    assert "acute dystonic reaction" not in card["detail"]
 
 
 def test_no_card_without_a_contraindication(client):
