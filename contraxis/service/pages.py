@@ -55,8 +55,9 @@ def intake_form(engine: Engine) -> dict[str, Any]:
     -------
     dict
         ``regions``, ``finding_groups`` (each finding with its code and name),
-        ``imaging_findings``, ``labs``, ``history``, ``treatments``, ``drugs`` and the closed
-        choices (sex, course, severity, response), with the versions.
+        ``imaging_findings``, ``labs``, ``history``, ``treatments`` and the closed choices
+        (sex, course, severity, response), with the versions. Drug names, laboratory units
+        and limits come from ``/terminology/*`` (:mod:`contraxis.service.terminology`).
     """
     sections = engine.sections()
     spec = _intake_groups()
@@ -68,7 +69,6 @@ def intake_form(engine: Engine) -> dict[str, Any]:
     region_rows = _rows_by_id(regions.get("regions", regions) if isinstance(regions, dict) else regions)
     history_rows = _rows_by_id(sections.get("history"))
     treatment_rows = _rows_by_id(sections.get("treatments"))
-    drugs = sorted({m for c in engine.kb.drug_classes.values() for m in c.members})
     return {
         "knowledge_base_version": engine.version,
         "hpo_release": engine.hpo_release,
@@ -90,7 +90,6 @@ def intake_form(engine: Engine) -> dict[str, Any]:
             if code.startswith("CX:hx-")
         ],
         "treatments": [{"code": t, "name": str(treatment_rows.get(t, {}).get("label") or t)} for t in TREATMENTS],
-        "drugs": drugs,
     }
 
 

@@ -262,6 +262,7 @@ def build_terminology_router() -> APIRouter:
 
     @router.get("/labs/check", summary="The server's check of one laboratory value: accepted with its reading, or the problem")
     async def check(request: Request) -> JSONResponse:
-        return JSONResponse(_check_lab(request))
+        # In a worker thread: a unit outside the unit table loads the UCUM library once (about 0.5 s).
+        return JSONResponse(await run_in_threadpool(_check_lab, request))
 
     return router
