@@ -54,6 +54,8 @@ _KB_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 KB_DRUGS_FILE = _KB_DIR / "drugs.yaml"
 SOURCES_FILE = _KB_DIR / "sources.yaml"
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_NAME = 200
 """Names longer than this are cut to this many characters before matching."""
 MISSPELLING_MIN = 6
@@ -232,7 +234,7 @@ def _source_ids() -> set[str]:
 
 def _kb_names() -> frozenset[str]:
     """Every drug name the knowledge base uses: class members and ``treats_as`` keys."""
-    data = yaml.safe_load(KB_DRUGS_FILE.read_text(encoding="utf-8")) or {}
+    data = yaml.load(KB_DRUGS_FILE.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     names: set[str] = set()
     for cls in data.get("classes", []):
         names.update(str(m) for m in cls.get("members", []))
@@ -328,8 +330,73 @@ class _Index:
     common: frozenset[str]  # library canonical names of medicines (MedlinePlus, NHS, DrugBank+MeSH)
 
 
+_INDEX_FORMAT = 1
+"""Bump when :class:`_Index` changes shape, so that an older cached index is rebuilt."""
+
+
+def _index_key() -> str:
+    """The content key of the index: the library's version and the bytes of the data files."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(f"format {_INDEX_FORMAT}\n".encode())
+    try:
+        digest.update(version("drug-named-entity-recognition").encode())
+    except PackageNotFoundError:  # pragma: no cover - the library is a dependency
+        digest.update(b"unknown")
+    for path in (DATA_FILE, KB_DRUGS_FILE, SOURCES_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
 @lru_cache(maxsize=1)
 def _index() -> _Index:
+    """The index, from the disk cache when its key matches (a few tens of milliseconds),
+    else built from the library and the table (about two seconds) and cached.
+
+    The cache is ``<cache>/terminology/drug-index-<key>.pickle`` (``<cache>`` as in
+    :func:`contraxis.codes.default_cache_dir`); the key covers the library's version and the
+    bytes of the table, the knowledge base's drug classes and its sources, so a change to
+    any of them rebuilds (and re-validates) it. An unreadable cache is rebuilt.
+    """
+    import os
+    import pickle
+    import tempfile
+
+    from ..codes import default_cache_dir
+
+    key = _index_key()
+    path = default_cache_dir() / "terminology" / f"drug-index-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)  # noqa: S301 - our own cache, keyed by content
+        if isinstance(stored, dict) and stored.get("key") == key:
+            return _Index(**{name: _frozen(value) for name, value in stored["fields"].items()})
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, KeyError, ValueError):
+        pass
+    ix = _build_index()
+    fields = {name: (dict(value) if isinstance(value, MappingProxyType) else value)
+              for name, value in ((f, getattr(ix, f)) for f in _Index.__slots__)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump({"key": key, "fields": fields}, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # an unwritable cache only costs time
+    return ix
+
+
+def _frozen(value: object) -> object:
+    return MappingProxyType(value) if isinstance(value, dict) else value
+
+
+def _build_index() -> _Index:
     from drug_named_entity_recognition import drugs_finder  # noqa: PLC0415 - heavy, load on use
 
     table = load_drug_table()
