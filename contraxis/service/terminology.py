@@ -53,6 +53,31 @@ DRUG_START_QUESTION = "ask.drug-start"
 """The knowledge base's question about a drug's start: its wording is the prompt's."""
 
 
+def _parameter(name: str, description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    """An OpenAPI query parameter (the routes read their queries themselves, to word the errors)."""
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+DRUG_PARAMETERS = [
+    _parameter("q", "The start of a generic or brand name", {"type": "string", "minLength": 1, "maxLength": MAX_PREFIX},
+               required=True),
+    _parameter("limit", "At most this many names", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 10}),
+]
+RESOLVE_PARAMETERS = [
+    _parameter("name", "The drug as written: generic, brand, salt or display string",
+               {"type": "string", "maxLength": MAX_NAME}),
+    _parameter("rxnorm", "An RxNorm code (ingredient, clinical drug or branded drug)",
+               {"type": "string", "pattern": "^[0-9]{1,10}$"}),
+]
+CHECK_PARAMETERS = [
+    _parameter("loinc", "The LOINC code of the test", {"type": "string", "example": "17861-6"}, required=True),
+    _parameter("value", "The value as a number", {"type": "string", "maxLength": MAX_VALUE, "example": "2.35"}, required=True),
+    _parameter("unit", "The unit: UCUM, a common spelling or a Units Ontology id",
+               {"type": "string", "maxLength": MAX_UNIT, "example": "mg/dL"}, required=True),
+    _parameter("comparator", "The value is a bound", {"type": "string", "enum": ["<", "<=", ">", ">="]}),
+]
+
+
 def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
@@ -230,7 +255,8 @@ def build_terminology_router() -> APIRouter:
     """The ``/terminology/*`` routes the intake page reads (tag ``terminology``)."""
     router = APIRouter(prefix="/terminology", tags=["terminology"])
 
-    @router.get("/drugs", summary="Drug names (generic and brand) starting with q, each with its ingredient")
+    @router.get("/drugs", summary="Drug names (generic and brand) starting with q, each with its ingredient",
+                openapi_extra={"parameters": DRUG_PARAMETERS})
     async def drugs(request: Request) -> JSONResponse:
         from ..terminology.drugs import suggest_drugs
 
@@ -242,7 +268,8 @@ def build_terminology_router() -> APIRouter:
         found = await run_in_threadpool(suggest_drugs, query or "", limit=limit)
         return JSONResponse({"query": query, "drugs": found})
 
-    @router.get("/drugs/resolve", summary="What a drug name or RxNorm code is read as, and whether it can cause the movement")
+    @router.get("/drugs/resolve", summary="What a drug name or RxNorm code is read as, and whether it can cause the movement",
+                openapi_extra={"parameters": RESOLVE_PARAMETERS})
     async def resolve(request: Request) -> JSONResponse:
         name = _text(request, "name", limit=MAX_NAME, required=False,
                      allowed=f"a generic or brand drug name, at most {MAX_NAME} characters")
@@ -260,7 +287,8 @@ def build_terminology_router() -> APIRouter:
         engine = _engine(request)
         return JSONResponse({"knowledge_base_version": engine.version, "analytes": lab_catalogue(kb=engine.kb)})
 
-    @router.get("/labs/check", summary="The server's check of one laboratory value: accepted with its reading, or the problem")
+    @router.get("/labs/check", summary="The server's check of one laboratory value: accepted with its reading, or the problem",
+                openapi_extra={"parameters": CHECK_PARAMETERS})
     async def check(request: Request) -> JSONResponse:
         # In a worker thread: a unit outside the unit table loads the UCUM library once (about 0.5 s).
         return JSONResponse(await run_in_threadpool(_check_lab, request))

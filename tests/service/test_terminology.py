@@ -208,3 +208,12 @@ def test_the_page_script_holds_no_clinical_data_and_the_page_no_inline_script():
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
     assert re.findall(r"\son[a-z]+\s*=", page) == []
     assert "style=" not in page
+
+
+def test_the_routes_and_their_parameters_are_documented(client):
+    """Check that the OpenAPI document lists the /terminology routes with their query parameters."""
+    paths = client.get("/openapi.json").json()["paths"]
+    expected = {"/terminology/drugs": {"q", "limit"}, "/terminology/drugs/resolve": {"name", "rxnorm"},
+                "/terminology/labs": set(), "/terminology/labs/check": {"loinc", "value", "unit", "comparator"}}
+    for path, names in expected.items():
+        assert {p["name"] for p in paths[path]["get"].get("parameters", [])} == names, path
