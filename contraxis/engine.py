@@ -72,7 +72,14 @@ def assess(
     CaseError
         When the case holds a code, laboratory test or unit the knowledge base does not know.
     """
-    assessment = _run(case, kb=kb or load_knowledge_base(), xrefs=xrefs, differential=differential)[0]
+    kb = kb or load_knowledge_base()
+    assessment = _run(case, kb=kb, xrefs=xrefs, differential=differential)[0]
+    unused = [
+        NotRead.of(f"case.labs[{i}]", f"{lab.loinc} {lab.reading.given_value if lab.reading.given_value is not None else lab.reading.interpretation} {lab.reading.given_unit or ''}".strip(),
+                   f"read as {lab.reading.analyte}, but no rule of knowledge base {kb.version} uses it")
+        for i, lab in enumerate(case.labs) if lab.reading is not None and lab.reading.analyte not in kb.labs
+    ]
+    not_read = (*not_read, *unused)
     if not_read:
         items = tuple(NotReadItem(path=n.path, value=n.value, reason=n.reason) for n in not_read)
         assessment = assessment.model_copy(update={"not_read": items})

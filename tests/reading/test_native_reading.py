@@ -190,3 +190,26 @@ def test_medication_fields_are_checked():
         with pytest.raises(CaseError) as error:
             read_case({"medications": [med]})
         assert where in str(error.value)
+
+
+def test_a_normal_ionized_calcium_overrules_a_low_total():
+    """Check that a normal ionized calcium means the calcium is normal whatever the total."""
+    labs = [{"loinc": "17861-6", "value": 7.9, "unit": "mg/dL"}, {"loinc": "1994-3", "value": 1.2, "unit": "mmol/L"}]
+    assessment, _ = _assess({**TETANY, "findings": ["HP:0003394"], "labs": labs})
+    assert "hypocalcemic-tetany" not in assessment.summary.alerts
+
+
+def test_a_low_ionized_calcium_counts_whatever_the_total():
+    """Check that an ionized calcium below 1.1 mmol/L is a low calcium with a normal total."""
+    labs = [{"loinc": "17861-6", "value": 9.0, "unit": "mg/dL"}, {"loinc": "1994-3", "value": 0.95, "unit": "mmol/L"}]
+    assessment, _ = _assess({**TETANY, "labs": labs})
+    assert "hypocalcemic-tetany" in assessment.summary.alerts
+    assert assessment.summary.cause == "hypocalcemia"
+
+
+def test_a_result_read_but_used_by_no_rule_is_named():
+    """Check that a potassium the rules do not use is listed in not_read, and does not fail
+    the case."""
+    assessment, _ = _assess({**TETANY, "labs": [{"loinc": "2823-3", "value": 3.1, "unit": "mmol/L"}]})
+    [item] = assessment.not_read
+    assert item.path == "case.labs[0]" and "potassium" in item.reason
