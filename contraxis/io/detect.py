@@ -89,11 +89,17 @@ def _looks_like(data: Any) -> str:
 
 
 def _unrecognised(data: Any, source: str | None) -> CaseError:
+    """The refusal of an input of no accepted shape: what it looks like and what is accepted;
+    for an object, also each of its keys as a case field it is not (as a native case would)."""
     what = _looks_like(data)
-    hint = ""
-    if isinstance(data, Mapping) and data:
-        hint = "; a native case has case fields (age, sex, onset_age, findings, labs, medications...)"
-    return CaseError([Problem("", f"{what}: not an input Contraxis reads (accepted: {ACCEPTED}{hint})")], source=source)
+    if not isinstance(data, Mapping) or not data:
+        return CaseError([Problem("case", f"expected a mapping, got {what}: not an input Contraxis reads (accepted: {ACCEPTED})")], source=source)
+    problems = [Problem("", f"{what}: not an input Contraxis reads (accepted: {ACCEPTED})")]
+    problems += [
+        Problem(f"case.{excerpt(str(key), 40)}", "is not a case field (a native case has age, sex, onset_age, findings, labs, medications...)")
+        for key in list(data)[:10]
+    ]
+    return CaseError(problems, source=source)
 
 
 def input_format(data: Any, *, source: str | None = None) -> Format:

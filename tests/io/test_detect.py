@@ -59,7 +59,8 @@ def test_each_reader_fills_the_case():
     "data, words",
     [
         ({"foo": 1, "bar": 2}, ["an object with the keys 'foo', 'bar'", "accepted:", "phenopacket v2", "FHIR R4"]),
-        ([1, 2, 3], ["a list of 3 items", "accepted:"]),
+        ([1, 2, 3], ["case: expected a mapping, got a list of 3 items", "accepted:"]),
+        ({"colour": "red"}, ["case.colour: is not a case field", "accepted:"]),
         ("hello", ["a single string ('hello')", "accepted:"]),
         (42, ["a single number (42)"]),
         (None, ["an empty document"]),
