@@ -68,7 +68,7 @@ def read_onset_string(text: str, *, birth: date | None, tables: Any) -> Onset:
         return Onset(float(moments[words]))
     match = _AGE.match(words)
     if match and (match.group(2) or re.search(r"\bage", words)):
-        age = age_in_years(match.group(1), match.group(2) or "a")
+        age = age_in_years(float(match.group(1)), match.group(2) or "a")
         if age is not None and age <= 120:
             return Onset(age)
     match = _YEAR.match(words)

@@ -13,6 +13,8 @@ warning), so these shapes are rewritten before validation, each rewrite reported
   under a ``Dosage`` (the STU3 shape, used by the CDS Hooks specification's own order-sign
   example), moved into ``doseAndRate[0]``;
 * a code of a required value set in the wrong case (``Active``), read as the code;
+* a number given where R4 has a string, code or id (an RxNorm code as ``310672``), read as
+  its digits;
 * a Reference given as its reference string (``"subject": "Patient/p1"``), read as
   ``{"reference": "Patient/p1"}``; a CodeableConcept given as a string, read as its ``text``.
 
@@ -41,6 +43,7 @@ class _Field:
     model: Any  # the element's model class, for a complex type
     resource: bool  # an abstract Resource (contained, Bundle.entry.resource): typed by resourceType
     codes: tuple[str, ...] | None  # the codes of a required value set, when closed
+    text: bool = False  # a primitive held as a string (string, code, id, uri, ...)
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,7 +94,8 @@ def _fields(model: Any) -> dict[str, _Field]:
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         codes = extra.get("enum_values")
         closed = tuple(codes) if isinstance(codes, list) and "+" not in codes else None
-        fields[alias] = _Field(is_list=is_list, model=element, resource=resource, codes=closed)
+        base = typing.get_args(kind)[0] if typing.get_origin(kind) is typing.Annotated else kind
+        fields[alias] = _Field(is_list=is_list, model=element, resource=resource, codes=closed, text=base is str)
     return fields
 
 
@@ -158,6 +162,9 @@ def _element(value: Any, spec: _Field, where: str, notes: list[NotRead]) -> Any:
         if spec.model is not None:
             return _object(value, spec.model, where, notes)
         return value
+    if spec.text and isinstance(value, int) and not isinstance(value, bool):
+        notes.append(NotRead.of(where, value, f"coerced: a number given where FHIR R4 has a string; read as {str(value)!r}"))
+        return str(value)
     if spec.codes and isinstance(value, str) and value not in spec.codes:
         match = [code for code in spec.codes if code.casefold() == value.strip().casefold()]
         if len(match) == 1:

@@ -11,7 +11,6 @@ file                        holds
                             the gene-test LOINC codes
 ``regions.yaml``            body sites (SNOMED CT, words) as regions of the case format
 ``procedures.yaml``         brain MRI, treatments tried and their response, past operations
-``history.yaml``            problem codes (ICD-10-CM prefixes, SNOMED CT) of past events
 ``allergy_reactions.yaml``  which reactions to a drug are dystonic reactions
 ``onset.yaml``              words of ``Condition.onsetString``
 ``statuses.yaml``           which resource statuses are current, past or ignored
@@ -197,26 +196,6 @@ class _Procedures(_Row):
         return value
 
 
-class _History(_Row):
-    icd10cm_source: str
-    icd10cm: dict[str, list[str]]
-    snomed_source: str
-    snomed: dict[str, str]
-
-    @field_validator("icd10cm")
-    @classmethod
-    def _icd(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        _check_codes(value, _HX, "a history code (CX:hx-...)")
-        return value
-
-    @field_validator("snomed")
-    @classmethod
-    def _sct(cls, value: dict[str, str]) -> dict[str, str]:
-        _check_codes(value, _SCTID, "a SNOMED CT id")
-        _check_codes(value.values(), _HX, "a history code (CX:hx-...)")
-        return value
-
-
 class _Reactions(_Row):
     source: str
     hpo_roots: dict[str, str]
@@ -257,7 +236,6 @@ class FhirTables:
     elements: _Elements
     regions: _Regions
     procedures: _Procedures
-    history: _History
     reactions: _Reactions
     onset: _Onset
     statuses: _StatusFile
@@ -275,7 +253,6 @@ _FILES: Mapping[str, type[_Row]] = MappingProxyType({
     "elements.yaml": _Elements,
     "regions.yaml": _Regions,
     "procedures.yaml": _Procedures,
-    "history.yaml": _History,
     "allergy_reactions.yaml": _Reactions,
     "onset.yaml": _Onset,
     "statuses.yaml": _StatusFile,
@@ -357,6 +334,6 @@ def _load(directory: Path) -> FhirTables:
         raise KnowledgeBaseError(problems)
     return FhirTables(
         elements=loaded["elements.yaml"], regions=loaded["regions.yaml"], procedures=loaded["procedures.yaml"],
-        history=loaded["history.yaml"], reactions=loaded["allergy_reactions.yaml"], onset=loaded["onset.yaml"],
+        reactions=loaded["allergy_reactions.yaml"], onset=loaded["onset.yaml"],
         statuses=loaded["statuses.yaml"],
     )

@@ -155,10 +155,14 @@ def check_resource(data: Any, *, path: str, strict: bool = True) -> Checked:
                        data, path, strict)
     fixed, notes = conform(data, path=path)
     errors = _errors(fixed, model)
-    if errors and not strict:
+    rounds = 0
+    while errors and not strict and rounds < 4:
         fixed, dropped = _drop_invalid(fixed, errors, path)
+        if not dropped:
+            break
         notes += dropped
-        errors = _errors(fixed, model) if dropped else errors
+        errors = _errors(fixed, model)
+        rounds += 1
     if errors:
         problems = tuple(Problem(f"{path}.{_path(loc)}" if loc else path, message) for loc, message in errors)
         if strict:
@@ -174,16 +178,38 @@ def _label(data: Mapping[str, Any]) -> str:
     return f"{kind}/{data['id']}" if data.get("id") else str(kind)
 
 
+def _remove(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
+    """Remove the element at ``loc`` (or, when it is absent, the element holding it)."""
+    holder = data
+    for i, part in enumerate(loc[:-1]):
+        try:
+            child = holder[part]
+        except (KeyError, IndexError, TypeError):
+            return _remove(data, loc[:i]) if i else (False, None)
+        if not isinstance(child, (dict, list)):
+            return _remove(data, loc[: i + 1])
+        holder = child
+    last = loc[-1] if loc else None
+    try:
+        value = holder[last]
+    except (KeyError, IndexError, TypeError):
+        return _remove(data, loc[:-1]) if len(loc) > 1 else (False, None)
+    del holder[last]
+    return True, value
+
+
 def _drop_invalid(data: dict[str, Any], errors: list[tuple[tuple[Any, ...], str]], path: str) -> tuple[dict[str, Any], list[NotRead]]:
-    """Leave out the top-level elements that are not valid (lenient mode)."""
-    out = dict(data)
+    """Leave out the elements that are not valid, the smallest first (lenient mode)."""
+    import copy
+
+    out = copy.deepcopy(dict(data))
     notes: list[NotRead] = []
-    for loc, message in errors:
-        if not loc or loc[0] == "resourceType" or loc[0] not in out:
+    for loc, message in sorted(errors, key=lambda e: [str(p).zfill(8) for p in e[0]], reverse=True):
+        if not loc or loc[0] == "resourceType":
             continue
-        key = loc[0]
-        notes.append(NotRead.of(f"{path}.{_path(loc)}", out.pop(key) if len(loc) == 1 else out.pop(key, None),
-                                f"not valid FHIR R4: {message}; left out"))
+        removed, value = _remove(out, loc)
+        if removed:
+            notes.append(NotRead.of(f"{path}.{_path(loc)}", value, f"not valid FHIR R4: {message}; left out"))
     return out, notes
 
 
