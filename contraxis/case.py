@@ -161,12 +161,14 @@ class Medication(_Model):
 
     @field_validator("name")
     @classmethod
-    def _name(cls, value: str) -> str:
-        return _free_text(value, what="a drug name")
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _free_text(value, what="a drug name")
 
     @field_validator("rxnorm")
     @classmethod
-    def _rxnorm(cls, value: str) -> str:
+    def _rxnorm(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not RXNORM_ID.match(value):
             raise ValueError(f"{excerpt(value, 40)!r} is not an RxNorm code (allowed: digits, e.g. 311666)")
         return value

@@ -54,7 +54,7 @@ def test_assess_reads_a_vignette_from_standard_input():
         ("course: chronic\n", "case.course: 'chronic' is not one of acute, static, progressive, episodic"),
         ("findings: [HP:9999999]\n", "case.findings[0]: 'HP:9999999' is not a current term"),
         ("age: 20\nonset_age: 30\n", "onset at 30 is after the current age 20"),
-        ("{not yaml: [\n", "not valid YAML or JSON"),
+        ("{not yaml: [\n", "not valid JSON"),
         ("- a list\n", "not an input Contraxis reads"),
     ],
 )

@@ -38,21 +38,6 @@ def fail(error: ContraxisError) -> None:
     raise typer.Exit(code=2)
 
 
-def _read_text(file: str) -> tuple[str, str]:
-    if file == "-":
-        return "<stdin>", sys.stdin.read()
-    try:
-        return file, Path(file).read_text(encoding="utf-8")
-    except OSError as error:
-        from ..errors import CaseError, Problem
-
-        raise CaseError([Problem("", f"cannot read the file: {error.strerror}")], source=file) from None
-    except UnicodeDecodeError:
-        from ..errors import CaseError, Problem
-
-        raise CaseError([Problem("", "the file is not UTF-8 text")], source=file) from None
-
-
 def _differential_ranker(top: int) -> Callable[[Any], dict[str, Any]] | None:
     try:
         from ..differential import load_index, rank
@@ -74,13 +59,11 @@ def assess(
     The input's format is recognised by its shape; what was not read as given is listed
     (``not_read`` in the JSON, a panel at the top of the report).
     """
-    from ..case import parse_document
     from ..engine import assess as run
-    from ..io.detect import read_input
+    from ..io.detect import load_input
 
     try:
-        source, text = _read_text(file)
-        reading = read_input(parse_document(text, source=source), source=source)
+        reading = load_input(file)
         ranker = _differential_ranker(top) if differential else None
         assessment = run(reading.case, differential=ranker, not_read=reading.not_read)
     except ContraxisError as error:
@@ -140,7 +123,7 @@ def _register_optional() -> None:
     except ImportError:
         pass
     else:
-        app.command("differential", help="Rank every HPO-annotated disease for a case, vignette or phenopackets.")(differential_command)
+        app.command("differential", help="Rank every HPO-annotated disease for a native case, a vignette, a FHIR R4 Bundle, a phenopacket or phenopackets as JSON Lines.")(differential_command)
         bench_app.command("differential", help="Top-1/3/10 and MRR on phenopackets with known diagnoses, beside hpo3.")(bench_differential_command)
     try:
         from .serve import serve_command

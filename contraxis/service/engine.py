@@ -136,6 +136,9 @@ class Engine:
     def preload(self) -> None:
         """Load every part now (the app calls this at start-up)."""
         _ = self.kb, self.codes, self.assess_function, self.hpo_release
+        from ..terminology.drugs import resolve_drug
+
+        resolve_drug("metoclopramide 10 MG Oral Tablet")  # builds or reads the drug index now, not at the first request
         if self._use_differential:
             try:
                 self.differential_index()
