@@ -15,8 +15,9 @@ Status and dates (the value sets of ``data/statuses.yaml``):
   ``authoredOn`` (or the dispense validity start); on-hold and unknown are reported;
 * stopped, completed (or an end date before the reference date): taken in the past,
   ``days_since_stop`` from ``effectivePeriod.end`` or ``dispenseRequest.validityPeriod.end``.
-  With no stop date, a drug last dated within ``undated_stop_long_past_days`` is read as
-  stopped at the latest on the reference date (reported); an older one is left out (reported).
+  With no stop date, a drug last dated within ``stop_long_past_days`` is read as stopped at
+  the latest on the reference date (reported). A drug stopped longer ago (by its stop date,
+  else its last date) is left out as long past (reported).
 """
 
 from __future__ import annotations
@@ -161,13 +162,17 @@ def _read(located: Located, ctx: Context, *, statuses: Any, start: date | None, 
         start = None
     fields: dict[str, int] = {}
     past = status in statuses.past or (end is not None and end < ctx.reference_date)
+    limit = ctx.tables.statuses.stop_long_past_days
     if past:
         if end is not None:
             stop = min(end, ctx.reference_date)
-            fields["days_since_stop"] = (ctx.reference_date - stop).days
+            days = (ctx.reference_date - stop).days
+            if days > limit:
+                return skipped(located, shown, f"stopped {stop.isoformat()}, {days} days before the reference date: "
+                                               f"left out as long past (more than {limit} days)", at="status")
+            fields["days_since_stop"] = days
         else:
             last = start or as_date(getattr(resource, "authoredOn", None)) or as_date(getattr(resource, "dateAsserted", None))
-            limit = ctx.tables.statuses.undated_stop_long_past_days
             if last is None or (ctx.reference_date - last).days > limit:
                 dated = f"last dated {last.isoformat()}" if last else "no date"
                 return skipped(located, shown, f"status is {status!r} with no stop date and {dated}: left out as "

@@ -226,7 +226,7 @@ class _StatusFile(_Row):
     medication_statement: _Statuses
     observation: _Statuses
     diagnostic_report: _Statuses
-    undated_stop_long_past_days: int = Field(ge=1, le=36500)
+    stop_long_past_days: int = Field(ge=1, le=36500)
 
 
 @dataclass(frozen=True)

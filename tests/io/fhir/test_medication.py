@@ -73,13 +73,13 @@ def test_status_and_dates_make_a_drug_current_past_or_ignored(read):
         ("risperidone", None, 10, 0, ("risperidone",)),
         ("prochlorperazine", None, 60, 30, ("prochlorperazine",)),
         ("olanzapine", None, 365, None, ("olanzapine",)),
-        ("sertraline", None, 2982, 2617, ("sertraline",)),
     ]
     why = reasons(reading)
     assert why["resources[1].status"] == "status is 'entered-in-error': not taken, not read"
     assert why["resources[2].status"].startswith("status is 'stopped' with no stop date and last dated 2019-02-01: left out")
     assert why["resources[3].status"].startswith("status is 'stopped' with no stop date: read as stopped at the latest")
     assert why["resources[5].status"] == "status is 'on-hold': read as taken now"
+    assert why["resources[6].status"] == "stopped 2019-01-01, 2617 days before the reference date: left out as long past (more than 365 days)"
     assert why["resources[7].status"] == "status is 'not-taken': not taken, not read"
 
 
