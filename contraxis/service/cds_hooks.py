@@ -203,7 +203,7 @@ def _patient_view(engine: Engine, gathered: Prefetched, context: Mapping[str, An
     return cards
 
 
-def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
+def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str, str | None]]:
     draft = context.get("draftOrders")
     if draft is None:
         raise RequestError([Problem("context.draftOrders", "is required (a Bundle of the orders being written)")])
@@ -215,20 +215,21 @@ def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]
         entries = [entries]
     if not isinstance(entries, list):
         raise RequestError([Problem("context.draftOrders.entry", "expected a list of entries")])
-    orders: list[tuple[dict[str, Any], str]] = []
+    orders: list[tuple[dict[str, Any], str, str | None]] = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             raise RequestError([Problem(f"context.draftOrders.entry[{i}].resource", "is required (a FHIR resource)")])
-        orders.append((resource, f"context.draftOrders.entry[{i}].resource"))
+        url = entry.get("fullUrl")
+        orders.append((resource, f"context.draftOrders.entry[{i}].resource", url if isinstance(url, str) else None))
     selections = context.get("selections")
     if selections is not None:
         if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
             raise RequestError([Problem("context.selections", "expected a list of references (MedicationRequest/id)")])
         chosen = set(selections)
-        orders = [(o, p) for o, p in orders if f"{o.get('resourceType')}/{o.get('id')}" in chosen
-                  or o.get("resourceType") == "Medication"]
-    return [(o, p) for o, p in orders if o.get("resourceType") in ("MedicationRequest", "Medication")]
+        orders = [(o, p, u) for o, p, u in orders if f"{o.get('resourceType')}/{o.get('id')}" in chosen
+                  or (u is not None and u in chosen) or o.get("resourceType") == "Medication"]
+    return [(o, p, u) for o, p, u in orders if o.get("resourceType") in ("MedicationRequest", "Medication")]
 
 
 def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
@@ -249,21 +250,27 @@ def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
     return DrugGiven(name, code, f"{path}.medicationCodeableConcept")
 
 
-def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str]],
+def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str, str | None]],
                  context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
     from ..terminology.drugs import resolve_drug
 
     patient_id = str(context["patientId"])
     located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
     tables = load_tables()
-    orders, order_notes = check_all(draft, strict=False, source="CDS Hooks")
+    orders, order_notes = check_all(((data, path) for data, path, _ in draft), strict=False, source="CDS Hooks")
     notes += order_notes
     one_patient([*located, *orders], expected=patient_id, source="CDS Hooks")
     record = patient_record(located, codes=engine.codes, reference_date=today, tables=tables,
                             relevant=safety.relevant_drugs)
     notes += record.not_read
-    references = {f"Medication/{i.resource.id}": (i.resource, i.path) for i in [*located, *orders]
-                  if i.kind == "Medication" and i.resource.id}
+    urls = {path: url for _, path, url in [*gathered.entries, *draft] if url}
+    references = {}
+    for item in [*located, *orders]:
+        if item.kind == "Medication":
+            if item.resource.id:
+                references[f"Medication/{item.resource.id}"] = (item.resource, item.path)
+            if item.path in urls:
+                references[urls[item.path]] = (item.resource, item.path)
     ctx = Context(reference_date=today, codes=engine.codes, tables=tables, references=references)
     read_paths = {o.path for o in orders}
     checks: list[tuple[dict[str, Any], DrugGiven, Any]] = []
@@ -275,7 +282,7 @@ def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draf
             notes.append(NotRead.of(order.path, order.label, f"the drug ordered cannot be read ({why}): not checked"))
         for drug in drugs:
             checks.append(({"id": order.resource.id}, drug, None))
-    for data, path in draft:  # orders that are not valid FHIR even after coercion: check the drug they name
+    for data, path, _ in draft:  # orders that are not valid FHIR even after coercion: check the drug they name
         if path in read_paths or data.get("resourceType") != "MedicationRequest":
             continue
         drug = _raw_drug(data, path)

@@ -106,6 +106,14 @@ def test_a_medication_given_in_the_prefetch_is_followed(client):
     assert warning_about(call(client, SELECT, request), "prochlorperazine")
 
 
+def test_a_medication_in_the_draft_orders_is_followed_by_its_full_url(client):
+    """Check that a draft order referring to a Medication of the draft Bundle by its fullUrl is checked."""
+    request = order_request(draft(medicationReference={"reference": "urn:uuid:0e7d"}), conditions=[parkinson()])
+    request["context"]["draftOrders"]["entry"].append(
+        {"fullUrl": "urn:uuid:0e7d", "resource": {"resourceType": "Medication", "code": {"text": "Reglan"}}})
+    assert warning_about(call(client, SELECT, request), "metoclopramide")
+
+
 def test_an_order_whose_drug_cannot_be_read_is_reported(client):
     """Check that an order naming no drug that can be read gives an info card saying it was not checked."""
     cards = call(client, SELECT, order_request(draft(concept={"text": "Zzyzxomab"}), conditions=[parkinson()]))

@@ -38,7 +38,7 @@ and the reason. CDS Hooks prefetches are gathered by :mod:`.prefetch`.
 """
 
 from .bundle import bundle_entries, bundle_resources, read_bundle
-from .elements import Located, codings as _codings
+from .elements import Located
 from .reader import READ_TYPES, FhirReading, read_located, read_resources
 from .systems import (
     CX_FINDING_SYSTEM,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 __all__ = [
     "Located",
@@ -172,8 +172,3 @@ def patient_id_of(reference: Any) -> str | None:
         return None
     match = _PATIENT_REFERENCE.search(str(text))
     return match.group(1) if match else None
-
-
-def ordered_unique(values: Sequence[Any]) -> list[Any]:
-    """The values without repeats, in their first order."""
-    return list(dict.fromkeys(values))

@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from ...reading import NotRead
-from .elements import Located, as_date, codings, concept_text, describe, listed
+from .elements import Located, as_date, codings, describe, listed
 from .parts import Context, Item, Part, not_read, skipped
 from .systems import RXNORM
 

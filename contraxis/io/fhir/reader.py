@@ -81,6 +81,7 @@ class FhirReading:
         }
 
     def not_read_json(self) -> list[dict[str, str]]:
+        """``not_read`` as JSON rows (``path``, ``value``, ``reason``)."""
         return [item.to_json() for item in self.not_read]
 
 
