@@ -656,7 +656,9 @@ def read_lab(
         raise problem("value", f"{as_given} is not a possible {where} value ({_plausible_in(info, ucum)})"
                                f"{_suggest(number, comparator, ucum, info)}")
 
-    notes = [case_note]
+    # A value in the unit of the case format's meaning (a mass or moles per time for 13967-5)
+    # is read as the case format writes it; only a flag without a value stays ambiguous.
+    notes = []
     if given_unit is not None and _units.is_written_out(given_unit):
         notes.append(f"unit {given_unit.strip()[:40]!r} read as {ucum}")
     if comparator is None:
