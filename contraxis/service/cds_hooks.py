@@ -156,10 +156,10 @@ def build_cds_router() -> APIRouter:
             gathered = _prefetched(prefetch, service=service)
             cards = await run_in_threadpool(_patient_view, engine, gathered, context, today, base)
         else:
-            draft = _draft_orders(context)
+            draft, draft_notes = _draft_orders(context)
             gathered = _prefetched(prefetch, service=service)
             safety = _order_safety(request, engine)
-            cards = await run_in_threadpool(_order_check, engine, safety, gathered, draft, context, today, base)
+            cards = await run_in_threadpool(_order_check, engine, safety, gathered, draft, draft_notes, context, today, base)
         return JSONResponse({"cards": cards})
 
     @router.post("/cds-services/{service_id}/feedback", summary="CDS Hooks feedback on cards (acknowledged)")
@@ -180,9 +180,15 @@ def _read_prefetch(gathered: Prefetched, *, engine: Engine, patient_id: str) -> 
     return located, [*gathered.not_read, *notes]
 
 
+def _patient_id(context: Mapping[str, Any]) -> str:
+    """``context.patientId``, read as the id when a client sends it as ``Patient/id``."""
+    given = str(context["patientId"]).strip()
+    return given.split("/", 1)[1] if given.startswith("Patient/") and given.count("/") == 1 else given
+
+
 def _patient_view(engine: Engine, gathered: Prefetched, context: Mapping[str, Any], today: date,
                   base_url: str) -> list[dict[str, Any]]:
-    patient_id = str(context["patientId"])
+    patient_id = _patient_id(context)
     located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
     full_urls = {path: url for _, path, url in gathered.entries if url}
     reading = read_located(located, notes=notes, reference_date=today, codes=engine.codes, full_urls=full_urls,
@@ -203,8 +209,22 @@ def _patient_view(engine: Engine, gathered: Prefetched, context: Mapping[str, An
     return cards
 
 
-def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str, str | None]]:
-    draft = context.get("draftOrders")
+def _draft_bundle(draft: Any) -> tuple[Any, list[NotRead]]:
+    """The draft orders as a Bundle: a list of resources, or one resource, is read as a
+    collection of them (reported)."""
+    if isinstance(draft, list) and draft and all(isinstance(r, dict) and "resourceType" in r for r in draft):
+        note = NotRead.of("context.draftOrders", f"a list of {len(draft)} resources",
+                          "coerced: CDS Hooks 2.0 gives the draft orders as a Bundle; read as a collection of them")
+        return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in draft]}, [note]
+    if isinstance(draft, dict) and draft.get("resourceType") not in (None, "Bundle"):
+        note = NotRead.of("context.draftOrders", draft.get("resourceType"),
+                          "coerced: CDS Hooks 2.0 gives the draft orders as a Bundle; read as a collection of one")
+        return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}, [note]
+    return draft, []
+
+
+def _draft_orders(context: Mapping[str, Any]) -> tuple[list[tuple[dict[str, Any], str, str | None]], list[NotRead]]:
+    draft, notes = _draft_bundle(context.get("draftOrders"))
     if draft is None:
         raise RequestError([Problem("context.draftOrders", "is required (a Bundle of the orders being written)")])
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
@@ -223,13 +243,17 @@ def _draft_orders(context: Mapping[str, Any]) -> list[tuple[dict[str, Any], str,
         url = entry.get("fullUrl")
         orders.append((resource, f"context.draftOrders.entry[{i}].resource", url if isinstance(url, str) else None))
     selections = context.get("selections")
+    if isinstance(selections, str):
+        notes.append(NotRead.of("context.selections", selections, "coerced: one reference given where CDS Hooks has "
+                                                                  "a list; read as a list of one"))
+        selections = [selections]
     if selections is not None:
         if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
             raise RequestError([Problem("context.selections", "expected a list of references (MedicationRequest/id)")])
         chosen = set(selections)
         orders = [(o, p, u) for o, p, u in orders if f"{o.get('resourceType')}/{o.get('id')}" in chosen
                   or (u is not None and u in chosen) or o.get("resourceType") == "Medication"]
-    return [(o, p, u) for o, p, u in orders if o.get("resourceType") in ("MedicationRequest", "Medication")]
+    return [(o, p, u) for o, p, u in orders if o.get("resourceType") in ("MedicationRequest", "Medication")], notes
 
 
 def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
@@ -251,11 +275,12 @@ def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
 
 
 def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str, str | None]],
-                 context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
+                 draft_notes: list[NotRead], context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
     from ..terminology.drugs import resolve_drug
 
-    patient_id = str(context["patientId"])
+    patient_id = _patient_id(context)
     located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
+    notes = [*draft_notes, *notes]
     tables = load_tables()
     orders, order_notes = check_all(((data, path) for data, path, _ in draft), strict=False, source="CDS Hooks")
     notes += order_notes

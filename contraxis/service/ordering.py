@@ -22,7 +22,13 @@ from ..errors import KnowledgeBaseError, Problem
 from ..io.fhir.allergy import read_allergy
 from ..io.fhir.concepts import read_concept
 from ..io.fhir.elements import Located, codings
-from ..io.fhir.medication import drugs_of, read_medication_request, read_medication_statement
+from ..io.fhir.medication import (
+    drugs_of,
+    read_medication_administration,
+    read_medication_dispense,
+    read_medication_request,
+    read_medication_statement,
+)
 from ..io.fhir.parts import Context
 from ..io.fhir.systems import ICD10CM_SYSTEMS, SNOMED
 from ..io.fhir.tables import load_tables
@@ -238,7 +244,9 @@ def _conditions(item: Located, record: PatientRecord, *, codes: Any, tables: Any
 def _medications(item: Located, record: PatientRecord, ctx: Context, relevant: frozenset[str]) -> None:
     from ..terminology.drugs import resolve_drug
 
-    reader = read_medication_request if item.kind == "MedicationRequest" else read_medication_statement
+    reader = {"MedicationRequest": read_medication_request, "MedicationStatement": read_medication_statement,
+              "MedicationAdministration": read_medication_administration,
+              "MedicationDispense": read_medication_dispense}[item.kind]
     part = reader(item, ctx)
     drugs, _ = drugs_of(item, ctx)
     readings = [resolve_drug(d.name, rxnorm=d.rxnorm) for d in drugs]
@@ -293,7 +301,7 @@ def patient_record(located: Iterable[Located], *, codes: Any, reference_date: da
     for item in items:
         if item.kind == "Condition":
             _conditions(item, record, codes=codes, tables=tables)
-        elif item.kind in ("MedicationRequest", "MedicationStatement"):
+        elif item.kind in ("MedicationRequest", "MedicationStatement", "MedicationAdministration", "MedicationDispense"):
             _medications(item, record, ctx, frozenset(relevant))
         elif item.kind == "AllergyIntolerance":
             allergy = read_allergy(item, codes=codes, tables=tables)

@@ -114,6 +114,19 @@ def test_a_medication_in_the_draft_orders_is_followed_by_its_full_url(client):
     assert warning_about(call(client, SELECT, request), "metoclopramide")
 
 
+def test_draft_orders_as_a_list_selections_as_a_string_and_a_patient_reference(client):
+    """Check that draft orders given as a list of resources, one selection as a string and context.patientId
+    as 'Patient/p1' are read (and the coercions listed), not refused."""
+    request = order_request(draft(concept=HALOPERIDOL), conditions=[parkinson()])
+    context = request["context"]
+    context["draftOrders"] = [draft(concept=HALOPERIDOL)]
+    context["selections"] = "MedicationRequest/d1"
+    context["patientId"] = "Patient/p1"
+    cards = call(client, SELECT, request)
+    assert warning_about(cards, "haloperidol")
+    assert "context.draftOrders" in cards[-1]["detail"] and "context.selections" in cards[-1]["detail"]
+
+
 def test_an_order_whose_drug_cannot_be_read_is_reported(client):
     """Check that an order naming no drug that can be read gives an info card saying it was not checked."""
     cards = call(client, SELECT, order_request(draft(concept={"text": "Zzyzxomab"}), conditions=[parkinson()]))

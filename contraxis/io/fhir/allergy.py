@@ -4,7 +4,8 @@ A reaction counts as a dystonic reaction only when one of its manifestations say
 coding that names an HPO term at or below one of the roots of ``data/allergy_reactions.yaml``
 (Dystonia, which holds torticollis, oculogyric crisis, laryngeal dystonia...; trismus;
 opisthotonus; laryngospasm), read directly (HPO) or through the problem-code resolver
-(SNOMED CT, ICD-10-CM, with HPO's own cross-references), or a word of that file in its text.
+(SNOMED CT, ICD-10-CM, with HPO's own cross-references), or a word of that file in its text
+or in the reaction's ``description``.
 Any other allergy or intolerance is what it is ("allergy to prochlorperazine (rash)"), never
 a dystonic reaction. Allergies are read by the order checks, not into the case.
 """
@@ -72,8 +73,13 @@ def is_dystonic(manifestation: Any, *, codes: Any, tables: Any) -> bool:
     reading = read_concept(manifestation, codes=codes, tables=tables)
     if any(term.startswith("HP:") and _below(codes, term, roots) for term in reading.findings):
         return True
-    text = " ".join([concept_text(manifestation)] + [str(c.display or "") for c in codings(manifestation)]).lower()
-    return any(re.search(rf"\b{re.escape(word)}", text) for word in tables.reactions.words)
+    text = " ".join([concept_text(manifestation)] + [str(c.display or "") for c in codings(manifestation)])
+    return _dystonic_words(text, tables)
+
+
+def _dystonic_words(text: str, tables: Any) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(word)}", lowered) for word in tables.reactions.words)
 
 
 def read_allergy(located: Located, *, codes: Any, tables: Any) -> AllergyReading:
@@ -104,5 +110,9 @@ def read_allergy(located: Located, *, codes: Any, tables: Any) -> AllergyReading
             if text:
                 manifestations.append(text)
             dystonic = dystonic or is_dystonic(manifestation, codes=codes, tables=tables)
+        if reaction.description:
+            description = str(reaction.description)
+            manifestations.append(description[:80])
+            dystonic = dystonic or _dystonic_words(description, tables)
     return AllergyReading(substance=substance, ingredients=ingredients, dystonic=dystonic,
                           manifestations=tuple(dict.fromkeys(manifestations)), kind=kind, skip=skip)

@@ -8,7 +8,8 @@ concept are translations of each other):
 * a Contraxis local code (``urn:contraxis:finding``): a finding, or a past event (``CX:hx-``);
 * an ICD-10-CM, ICD-11 or SNOMED CT code: read by
   :func:`contraxis.terminology.problems.read_problem` as findings, regions, past events and
-  the diagnosis it names.
+  the diagnosis it names; a WHO ICD-10 code is read as the ICD-10-CM code of the same form
+  (reported), ICD-10-CM extending ICD-10.
 
 The HPO course and severity terms become the case's ``course`` and ``severity`` fields.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .elements import codings, concept_text, hpo_id
-from .systems import CX_FINDING_SYSTEM, HPO_SYSTEMS
+from .systems import CX_FINDING_SYSTEM, HPO_SYSTEMS, ICD10_WHO
 
 __all__ = ["ConceptReading", "read_concept"]
 
@@ -126,7 +127,12 @@ def read_concept(concept: Any, *, codes: Any, tables: Any) -> ConceptReading:
             else:
                 findings.append(term)
             continue
-        reading = read_problem(system, code, coding.display or text) if system else None
+        if system == ICD10_WHO:
+            reading = read_problem("ICD-10-CM", code, coding.display or text)
+            if reading is not None and not reading.is_empty:
+                notes.append(f"ICD-10 (WHO) {code} read as the ICD-10-CM code of the same form")
+        else:
+            reading = read_problem(system, code, coding.display or text) if system else None
         if reading is None:
             if system:
                 reasons.append(f"{system}|{code} is not a code Contraxis reads")

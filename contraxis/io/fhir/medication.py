@@ -1,4 +1,5 @@
-"""MedicationRequest and MedicationStatement: the case's ``medications``.
+"""MedicationRequest, MedicationStatement, MedicationAdministration and MedicationDispense:
+the case's ``medications``.
 
 The drug is given to the case as it is written: its name (``text``, else the RxNorm coding's
 display) and its RxNorm code; the case reading resolves both through
@@ -12,7 +13,11 @@ Status and dates (the value sets of ``data/statuses.yaml``):
 * entered-in-error, cancelled, draft (and, for a statement, not-taken or intended): not read,
   and reported;
 * active, on-hold, unknown: taken now, ``days_since_start`` from ``effective[x]`` /
-  ``authoredOn`` (or the dispense validity start); on-hold and unknown are reported;
+  ``authoredOn`` (or the dispense validity start) / ``whenHandedOver``; on-hold and unknown
+  are reported;
+* a dose given (MedicationAdministration completed) is a drug taken from, and stopped at,
+  its ``effective[x]``; a dispense (MedicationDispense completed) a drug taken from when it
+  was handed over, until its ``daysSupply`` runs out;
 * stopped, completed (or an end date before the reference date): taken in the past,
   ``days_since_stop`` from ``effectivePeriod.end`` or ``dispenseRequest.validityPeriod.end``.
   With no stop date, a drug last dated within ``stop_long_past_days`` is read as stopped at
@@ -31,8 +36,8 @@ from .elements import Located, as_date, codings, describe, listed
 from .parts import Context, Item, Part, not_read, skipped
 from .systems import RXNORM
 
-__all__ = ["DrugGiven", "drug_key", "drugs_of", "merge_medications", "read_medication_request",
-           "read_medication_statement"]
+__all__ = ["DrugGiven", "drug_key", "drugs_of", "merge_medications", "read_medication_administration",
+           "read_medication_dispense", "read_medication_request", "read_medication_statement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,38 @@ def read_medication_statement(located: Located, ctx: Context) -> Part:
         end = as_date(statement.effectiveDateTime)  # a dose taken once, at that time
     field = "effectiveDateTime" if statement.effectiveDateTime is not None else "effectivePeriod.start"
     return _read(located, ctx, statuses=ctx.tables.statuses.medication_statement, start=start, end=end,
+                 start_field=field)
+
+
+def read_medication_administration(located: Located, ctx: Context) -> Part:
+    """Read a MedicationAdministration: a dose given at ``effective[x]`` (see the module's docstring)."""
+    given = located.resource
+    period = given.effectivePeriod
+    start = as_date(given.effectiveDateTime) or (as_date(period.start) if period is not None else None)
+    end = as_date(period.end) if period is not None else None
+    if end is None and given.status in ctx.tables.statuses.medication_administration.past:
+        end = start  # one dose: given and over at that time
+    field = "effectiveDateTime" if given.effectiveDateTime is not None else "effectivePeriod.start"
+    return _read(located, ctx, statuses=ctx.tables.statuses.medication_administration, start=start, end=end,
+                 start_field=field)
+
+
+def read_medication_dispense(located: Located, ctx: Context) -> Part:
+    """Read a MedicationDispense: taken from ``whenHandedOver`` (else ``whenPrepared``) until
+    its ``daysSupply`` (in days) runs out (see the module's docstring)."""
+    from datetime import timedelta
+
+    dispense = located.resource
+    start = as_date(dispense.whenHandedOver) or as_date(dispense.whenPrepared)
+    end = None
+    supply = dispense.daysSupply
+    if start is not None and supply is not None and supply.value is not None \
+            and str(supply.code or supply.unit or "d").strip().lower() in ("d", "day", "days"):
+        end = start + timedelta(days=int(float(supply.value)))
+        if end >= ctx.reference_date:
+            end = None
+    field = "whenHandedOver" if dispense.whenHandedOver is not None else "whenPrepared"
+    return _read(located, ctx, statuses=ctx.tables.statuses.medication_dispense, start=start, end=end,
                  start_field=field)
 
 

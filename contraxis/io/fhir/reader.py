@@ -18,7 +18,13 @@ from ...errors import CaseError, ContradictionError, Problem
 from ...reading import NotRead
 from .condition import read_condition
 from .elements import Located, patient_id_of
-from .medication import merge_medications, read_medication_request, read_medication_statement
+from .medication import (
+    merge_medications,
+    read_medication_administration,
+    read_medication_dispense,
+    read_medication_request,
+    read_medication_statement,
+)
 from .observation import read_observation
 from .parts import Context, Item, Part, skipped
 from .patient import birth_date, read_patient
@@ -36,6 +42,8 @@ READERS: Mapping[str, Reader] = {
     "Observation": read_observation,
     "MedicationRequest": read_medication_request,
     "MedicationStatement": read_medication_statement,
+    "MedicationAdministration": read_medication_administration,
+    "MedicationDispense": read_medication_dispense,
     "Procedure": read_procedure,
     "DiagnosticReport": read_diagnostic_report,
     "FamilyMemberHistory": read_family_member_history,

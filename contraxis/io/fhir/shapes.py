@@ -15,6 +15,8 @@ warning), so these shapes are rewritten before validation, each rewrite reported
 * a code of a required value set in the wrong case (``Active``), read as the code;
 * a number given where R4 has a string, code or id (an RxNorm code as ``310672``), read as
   its digits;
+* an allergy reaction with a ``description`` but no ``manifestation`` (required), the
+  description read as the manifestation's text;
 * a Reference given as its reference string (``"subject": "Patient/p1"``), read as
   ``{"reference": "Patient/p1"}``; a CodeableConcept given as a string, read as its ``text``.
 
@@ -127,6 +129,12 @@ def _object(data: Mapping[str, Any], model: Any, path: str, notes: list[NotRead]
     out = dict(data)
     if model.__name__ == "Dosage":
         _move_dose(out, path, notes)
+    if model.__name__ == "AllergyIntoleranceReaction" and "manifestation" not in out \
+            and isinstance(out.get("description"), str) and out["description"].strip():
+        out["manifestation"] = [{"text": out["description"].strip()}]
+        notes.append(NotRead.of(f"{path}.manifestation", out["description"],
+                                "coerced: a reaction with a description but no manifestation (required in FHIR "
+                                "R4); the description read as its manifestation"))
     fields = _fields(model)
     for key, value in list(out.items()):
         spec = fields.get(key)

@@ -7,13 +7,13 @@ __all__ = [
     "CX_REGION_SYSTEM",
     "HGNC",
     "HPO_SYSTEMS",
+    "ICD10_WHO",
     "ICD10CM_SYSTEMS",
     "ICD11_SYSTEMS",
     "LOINC",
     "RXNORM",
     "SNOMED",
     "UCUM",
-    "problem_system",
 ]
 
 HPO_SYSTEMS = frozenset({
@@ -31,8 +31,10 @@ LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 HGNC = "http://www.genenames.org"
-ICD10CM_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10"})
-"""ICD-10-CM (and the WHO ICD-10, whose codes ICD-10-CM extends)."""
+ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
+"""The WHO ICD-10, whose codes ICD-10-CM extends."""
+ICD10CM_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10-cm", ICD10_WHO})
+"""ICD-10-CM (and the WHO ICD-10)."""
 ICD11_SYSTEMS = frozenset({"http://id.who.int/icd/release/11/mms", "http://id.who.int/icd11/mms",
                            "http://hl7.org/fhir/sid/icd-11"})
 """ICD-11 for Mortality and Morbidity Statistics."""
@@ -42,15 +44,3 @@ CX_FINDING_SYSTEM = "urn:contraxis:finding"
 
 CX_REGION_SYSTEM = "urn:contraxis:region"
 """``Coding.system`` of the case format's body regions (``neck``, ``left-arm``), for bodySite."""
-
-
-def problem_system(uri: str) -> str | None:
-    """The problem-code vocabulary a ``Coding.system`` names: ``ICD-10-CM``, ``ICD-11``,
-    ``SNOMED CT``, or None for any other system."""
-    if uri in ICD10CM_SYSTEMS:
-        return "ICD-10-CM"
-    if uri in ICD11_SYSTEMS:
-        return "ICD-11"
-    if uri == SNOMED:
-        return "SNOMED CT"
-    return None

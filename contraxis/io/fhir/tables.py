@@ -224,6 +224,8 @@ class _StatusFile(_Row):
     source: str
     medication_request: _Statuses
     medication_statement: _Statuses
+    medication_administration: _Statuses
+    medication_dispense: _Statuses
     observation: _Statuses
     diagnostic_report: _Statuses
     stop_long_past_days: int = Field(ge=1, le=36500)

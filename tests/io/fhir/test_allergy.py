@@ -59,6 +59,16 @@ def test_any_other_reaction_is_what_it_is(manifestations):
     assert found.describe() == "allergy to prochlorperazine" + (f" ({', '.join(texts)})" if texts else "")
 
 
+def test_a_reaction_description_can_say_it_was_dystonic():
+    """Check that the free-text description of a reaction is read for a dystonic reaction too."""
+    resource = allergy(reaction=[{"description": "Eyes rolled up and neck twisted: oculogyric crisis after 10 mg"}])
+    found = read(resource)
+    assert found.dystonic and "oculogyric crisis" in found.describe()
+    coded = allergy(reaction=[{"manifestation": [{"text": "reaction"}], "description": "tongue protrusion and trismus"}])
+    assert read(coded).dystonic
+    assert not read(allergy(reaction=[{"description": "itchy rash on the arms"}])).dystonic
+
+
 def test_substance_by_rxnorm_kind_and_status():
     """Check a substance coded in RxNorm, an intolerance, and a refuted allergy (not read)."""
     coded = read(allergy(code={"coding": [{"system": RXNORM, "code": "6915", "display": "metoclopramide"}]},

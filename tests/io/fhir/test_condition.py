@@ -24,6 +24,13 @@ def test_problem_codes_without_hpo_give_findings_and_regions(read, coding, findi
     assert (case.findings, case.regions) == (findings, regions)
 
 
+def test_a_who_icd10_code_is_read_as_icd10cm_and_reported(read):
+    """Check that a WHO ICD-10 code is read as the ICD-10-CM code of the same form, and that this is said."""
+    reading = read(patient(), condition("c", ("http://hl7.org/fhir/sid/icd-10", "G24.3")))
+    assert reading.case.findings == ("HP:0000473",)
+    assert reasons(reading)["resources[1].code"] == "ICD-10 (WHO) G24.3 read as the ICD-10-CM code of the same form"
+
+
 def test_a_problem_naming_only_a_diagnosis_or_an_unknown_code_is_reported(read):
     """Check that a code that names only a known diagnosis is reported naming it, and an unknown code as unknown."""
     reading = read(patient(), condition("c1", (ICD10CM, "E83.01")), condition("c2", (ICD10CM, "I10")),

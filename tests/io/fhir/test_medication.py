@@ -93,3 +93,21 @@ def test_several_orders_for_one_drug_give_one_row(read):
         order("c", concept={"coding": [{"system": RXNORM, "code": "311666"}]}, authoredOn="2026-02-28"),
     )
     assert rows(reading) == [("metoclopramide 10 mg tablet", None, 5, None, ("metoclopramide",))]
+
+
+def test_doses_given_and_dispensed(read):
+    """Check that a dose given (MedicationAdministration) and a dispense (MedicationDispense) are drugs taken,
+    with their dates; a dose not given is not read."""
+    given = {"resourceType": "MedicationAdministration", "id": "ma", "status": "completed",
+             "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "metoclopramide 10 mg IV"},
+             "effectiveDateTime": "2026-03-01T09:00:00Z"}
+    dispensed = {"resourceType": "MedicationDispense", "id": "md", "status": "completed",
+                 "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "haloperidol 5 mg"},
+                 "whenHandedOver": "2026-01-01", "daysSupply": {"value": 30, "unit": "day"}}
+    not_given = {**given, "id": "mb", "status": "not-done", "medicationCodeableConcept": {"text": "promethazine"}}
+    reading = read(patient(), given, dispensed, not_given)
+    assert rows(reading) == [
+        ("metoclopramide 10 mg IV", None, 1, 1, ("metoclopramide",)),
+        ("haloperidol 5 mg", None, 60, 30, ("haloperidol",)),
+    ]
+    assert reasons(reading)["resources[3].status"] == "status is 'not-done': not taken, not read"
