@@ -174,7 +174,8 @@ def build_cds_router() -> APIRouter:
     return router
 
 
-def _read_prefetch(gathered: Prefetched, *, engine: Engine, patient_id: str) -> tuple[list[Located], list[NotRead]]:
+def _read_prefetch(gathered: Prefetched, *, patient_id: str) -> tuple[list[Located], list[NotRead]]:
+    """The prefetched resources, read leniently, after checking they are about the patient."""
     located, notes = check_all(((data, path) for data, path, _ in gathered.entries), strict=False, source="CDS Hooks")
     one_patient(located, expected=patient_id, source="CDS Hooks")
     return located, [*gathered.not_read, *notes]
@@ -189,7 +190,7 @@ def _patient_id(context: Mapping[str, Any]) -> str:
 def _patient_view(engine: Engine, gathered: Prefetched, context: Mapping[str, Any], today: date,
                   base_url: str) -> list[dict[str, Any]]:
     patient_id = _patient_id(context)
-    located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
+    located, notes = _read_prefetch(gathered, patient_id=patient_id)
     full_urls = {path: url for _, path, url in gathered.entries if url}
     reading = read_located(located, notes=notes, reference_date=today, codes=engine.codes, full_urls=full_urls,
                            patient_id=patient_id)
@@ -274,12 +275,55 @@ def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
     return DrugGiven(name, code, f"{path}.medicationCodeableConcept")
 
 
+def _medication_references(items: list[Located], urls: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    """``Medication/id`` and fullUrl -> the Medication resources given (prefetch and draft orders)."""
+    references: dict[str, tuple[Any, str]] = {}
+    for item in items:
+        if item.kind != "Medication":
+            continue
+        if item.resource.id:
+            references[f"Medication/{item.resource.id}"] = (item.resource, item.path)
+        if item.path in urls:
+            references[urls[item.path]] = (item.resource, item.path)
+    return references
+
+
+def _drugs_ordered(orders: list[Located], draft: list[tuple[dict[str, Any], str, str | None]],
+                   ctx: Context) -> tuple[list[tuple[str | None, DrugGiven]], list[NotRead]]:
+    """(order id, drug) for each drug of each draft MedicationRequest, and what could not be checked.
+
+    An order that is not valid FHIR R4 even after coercion is checked by the drug its JSON
+    names, as far as it can be read: a safety warning is never lost to strict validation.
+    """
+    drugs: list[tuple[str | None, DrugGiven]] = []
+    notes: list[NotRead] = []
+    for order in orders:
+        if order.kind != "MedicationRequest":
+            continue
+        found, why = drugs_of(order, ctx)
+        if not found:
+            notes.append(NotRead.of(order.path, order.label, f"the drug ordered cannot be read ({why}): not checked"))
+        drugs += [(order.resource.id, drug) for drug in found]
+    read_paths = {o.path for o in orders}
+    for data, path, _ in draft:
+        if path in read_paths or data.get("resourceType") != "MedicationRequest":
+            continue
+        drug = _raw_drug(data, path)
+        if drug is None:
+            notes.append(NotRead.of(path, data.get("id") or "MedicationRequest",
+                                    "not valid FHIR R4 and no drug can be read from it: not checked"))
+            continue
+        notes.append(NotRead.of(path, drug.shown, "not valid FHIR R4: checked by the drug it names"))
+        drugs.append((data.get("id") if isinstance(data.get("id"), str) else None, drug))
+    return drugs, notes
+
+
 def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str, str | None]],
                  draft_notes: list[NotRead], context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
     from ..terminology.drugs import resolve_drug
 
     patient_id = _patient_id(context)
-    located, notes = _read_prefetch(gathered, engine=engine, patient_id=patient_id)
+    located, notes = _read_prefetch(gathered, patient_id=patient_id)
     notes = [*draft_notes, *notes]
     tables = load_tables()
     orders, order_notes = check_all(((data, path) for data, path, _ in draft), strict=False, source="CDS Hooks")
@@ -289,36 +333,12 @@ def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draf
                             relevant=safety.relevant_drugs)
     notes += record.not_read
     urls = {path: url for _, path, url in [*gathered.entries, *draft] if url}
-    references = {}
-    for item in [*located, *orders]:
-        if item.kind == "Medication":
-            if item.resource.id:
-                references[f"Medication/{item.resource.id}"] = (item.resource, item.path)
-            if item.path in urls:
-                references[urls[item.path]] = (item.resource, item.path)
-    ctx = Context(reference_date=today, codes=engine.codes, tables=tables, references=references)
-    read_paths = {o.path for o in orders}
-    checks: list[tuple[dict[str, Any], DrugGiven, Any]] = []
-    for order in orders:
-        if order.kind != "MedicationRequest":
-            continue
-        drugs, why = drugs_of(order, ctx)
-        if not drugs:
-            notes.append(NotRead.of(order.path, order.label, f"the drug ordered cannot be read ({why}): not checked"))
-        for drug in drugs:
-            checks.append(({"id": order.resource.id}, drug, None))
-    for data, path, _ in draft:  # orders that are not valid FHIR even after coercion: check the drug they name
-        if path in read_paths or data.get("resourceType") != "MedicationRequest":
-            continue
-        drug = _raw_drug(data, path)
-        if drug is None:
-            notes.append(NotRead.of(path, data.get("id") or "MedicationRequest", "not valid FHIR R4 and no drug can be "
-                                                                                 "read from it: not checked"))
-            continue
-        notes.append(NotRead.of(path, drug.shown, "not valid FHIR R4: checked by the drug it names"))
-        checks.append(({"id": data.get("id")}, drug, None))
+    ctx = Context(reference_date=today, codes=engine.codes, tables=tables,
+                  references=_medication_references([*located, *orders], urls))
+    drugs, drug_notes = _drugs_ordered(orders, draft, ctx)
+    notes += drug_notes
     checked = []
-    for resource, drug, _ in checks:
+    for order_id, drug in drugs:
         reading = resolve_drug(drug.name, rxnorm=drug.rxnorm)
         if not reading.ingredients:
             notes.append(NotRead.of(drug.path, drug.shown, f"{reading.note}: the order is not checked"))
@@ -326,7 +346,8 @@ def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draf
         if reading.how == "misspelling":  # a guess that could change the answer
             notes.append(NotRead.of(drug.path, drug.shown, reading.note))
         for ingredient in reading.ingredients:
-            checked.append((resource, ingredient, check_order(ingredient, record=record, safety=safety, codes=engine.codes)))
+            matches = check_order(ingredient, record=record, safety=safety, codes=engine.codes)
+            checked.append(({"id": order_id}, ingredient, matches))
     cards = order_cards(checked, safety=safety, patient_id=patient_id, version=engine.version, base_url=base_url)
     if notes or gathered.incomplete:
         cards.append(not_read_card(notes, incomplete=gathered.incomplete, patient_id=patient_id,

@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources import files
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping
 
 import yaml
 
 from ..errors import KnowledgeBaseError, Problem
 from ..io.fhir.allergy import read_allergy
-from ..io.fhir.concepts import read_concept
+from ..io.fhir.concepts import at_or_below, read_concept
 from ..io.fhir.elements import Located, codings
 from ..io.fhir.medication import (
     drugs_of,
@@ -35,13 +35,13 @@ from ..io.fhir.tables import load_tables
 from ..reading import NotRead
 
 __all__ = [
+    "AllergyEvidence",
     "Alternative",
     "Contraindication",
+    "Evidence",
     "Match",
     "OrderSafety",
     "PatientRecord",
-    "AllergyEvidence",
-    "Evidence",
     "check_order",
     "load_order_safety",
     "patient_record",
@@ -324,20 +324,6 @@ class Match:
     evidence: tuple[Evidence, ...]
 
 
-def _hpo_below(codes: Any, code: str, ancestors: Sequence[str]) -> bool:
-    if code in ancestors:
-        return True
-    ontology = codes.hpo_ontology
-    term = ontology.term(code)
-    if term is None:
-        return False
-    for ancestor in ancestors:
-        parent = ontology.term(ancestor)
-        if parent is not None and term.child_of(parent):
-            return True
-    return False
-
-
 def check_order(drug: str, *, record: PatientRecord, safety: OrderSafety, codes: Any) -> list[Match]:
     """The contraindications that apply to ordering ``drug`` for this patient.
 
@@ -368,7 +354,7 @@ def check_order(drug: str, *, record: PatientRecord, safety: OrderSafety, codes:
         evidence += [e for code, e in record.icd10cm if any(code.startswith(p.upper()) for p in row.icd10cm)]
         evidence += [e for code, e in record.snomed if code in row.snomed]
         if row.hpo:
-            evidence += [e for code, e in record.hpo if _hpo_below(codes, code, row.hpo)]
+            evidence += [e for code, e in record.hpo if at_or_below(codes, code, row.hpo)]
         evidence += [e for name, e in record.medications if name in row.medications]
         if row.allergy_to_class:
             dystonic = row.allergy_to_class == "dystonic-reaction"

@@ -220,6 +220,7 @@ def test_order_safety_file_is_checked_against_the_knowledge_base(kb):
     assert safety.members == frozenset(kb.drug_classes["dopamine-blocking"].members)
     assert all(row.source in safety.sources for row in safety.contraindications)
     bad = "drug_class: dopamine-blocking\ncontraindications:\n  - {id: x, label: y, indicator: red, source: nope}\n" \
+          "  - {id: z, label: y, indicator: info, source: burkhard-2014, match: {allergy_to_class: true}}\n" \
           "alternatives:\n  - {id: a, purpose: b, for: [aspirin], options: []}\n"
     with pytest.raises(KnowledgeBaseError) as caught:
         load_order_safety(kb, text=bad)
@@ -227,6 +228,7 @@ def test_order_safety_file_is_checked_against_the_knowledge_base(kb):
     assert "order_safety.yaml: x.source: 'nope' is not in the knowledge base's sources.yaml" in messages
     assert "order_safety.yaml: x.indicator: 'red' is not one of info, warning, critical" in messages
     assert "order_safety.yaml: a.for: 'aspirin' is not a member of the class 'dopamine-blocking'" in messages
+    assert "order_safety.yaml: z.match.allergy_to_class: True is not one of dystonic-reaction, other-reaction" in messages
     json.dumps([s for s in safety.sources.values()])
 
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .concepts import read_concept
+from .concepts import at_or_below, read_concept
 from .elements import Located, codings, concept_text, listed
 from .medication import DrugGiven, _concept_drug
 
@@ -57,21 +57,11 @@ class AllergyReading:
         return f"{what} ({', '.join(self.manifestations)})" if self.manifestations else what
 
 
-def _below(codes: Any, term: str, roots: Any) -> bool:
-    if term in roots:
-        return True
-    ontology = codes.hpo_ontology
-    node = ontology.term(term)
-    if node is None:
-        return False
-    return any(ontology.term(root) is not None and node.child_of(ontology.term(root)) for root in roots)
-
-
 def is_dystonic(manifestation: Any, *, codes: Any, tables: Any) -> bool:
     """Whether one manifestation (a CodeableConcept) names a dystonic reaction."""
     roots = tables.reactions.hpo_roots
     reading = read_concept(manifestation, codes=codes, tables=tables)
-    if any(term.startswith("HP:") and _below(codes, term, roots) for term in reading.findings):
+    if any(term.startswith("HP:") and at_or_below(codes, term, roots) for term in reading.findings):
         return True
     text = " ".join([concept_text(manifestation)] + [str(c.display or "") for c in codings(manifestation)])
     return _dystonic_words(text, tables)

@@ -17,12 +17,12 @@ The HPO course and severity terms become the case's ``course`` and ``severity`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from .elements import codings, concept_text, hpo_id
 from .systems import CX_FINDING_SYSTEM, HPO_SYSTEMS, ICD10_WHO
 
-__all__ = ["ConceptReading", "read_concept"]
+__all__ = ["ConceptReading", "at_or_below", "read_concept"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +158,19 @@ def read_concept(concept: Any, *, codes: Any, tables: Any) -> ConceptReading:
         return result
     why = "; ".join(dict.fromkeys(reasons)) or "no HPO, ICD-10-CM, ICD-11, SNOMED CT or Contraxis code that Contraxis reads"
     return ConceptReading(diagnoses=result.diagnoses, labels=result.labels, why_not=why)
+
+
+def at_or_below(codes: Any, term: str, ancestors: Iterable[str]) -> bool:
+    """Whether an HPO term is one of ``ancestors`` or below one of them in the bundled HPO."""
+    ancestors = list(ancestors)
+    if term in ancestors:
+        return True
+    ontology = codes.hpo_ontology
+    node = ontology.term(term)
+    if node is None:
+        return False
+    for ancestor in ancestors:
+        parent = ontology.term(ancestor)
+        if parent is not None and node.child_of(parent):
+            return True
+    return False
