@@ -283,15 +283,11 @@ def _resource_path(path: str) -> str:
 
 
 def _read_case(data: dict[str, Any], origins: Mapping[str, str]) -> Any:
-    from ... import case as case_module
+    """Read the case data through the case reading; its errors are relocated into the input."""
+    from ...case import read_case_reading
 
-    reader = getattr(case_module, "read_case_reading", None)
     try:
-        if reader is not None:
-            return reader(data, source="FHIR", origins=origins)
-        from ...reading import Reading
-
-        return Reading(case=case_module.read_case(data, source="FHIR"), format="fhir")
+        return read_case_reading(data, source="FHIR", origins=origins)
     except CaseError as error:
         relocated = [Problem(_relocate(p.where, origins), p.message) for p in error.problems]
         kind = ContradictionError if isinstance(error, ContradictionError) else CaseError
