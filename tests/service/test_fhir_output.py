@@ -1,4 +1,4 @@
-"""FHIR R4 in, the case and the unmapped items out: pinned by snapshot."""
+"""FHIR R4 in, the case and what was not read out: pinned by snapshot."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ BUNDLE = {
 
 
 def test_fhir_case_output_is_pinned(client, snapshot):
-    """Check the case and unmapped items read from a post-thyroidectomy tetany Bundle."""
+    """Check the case and the items not read from a post-thyroidectomy tetany Bundle."""
     answer = client.post("/fhir/case", json=BUNDLE)
     assert answer.status_code == 200, answer.text
     data = answer.json()
-    assert data["case"]["labs"] == [{"loinc": "17861-6", "name": "calcium", "value": 6.613, "unit": "mg/dL"}]
+    assert data["case"]["labs"] == [{"loinc": "17861-6", "name": "Calcium", "value": 1.65, "unit": "mmol/L"}]
     assert "CX:hx-thyroid-or-parathyroid-surgery" in data["case"]["history"]
     snapshot("fhir-case-post-thyroidectomy-tetany", data)
     assessed = client.post("/fhir/assess?differential=false", json=BUNDLE).json()["assessment"]

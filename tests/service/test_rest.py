@@ -200,9 +200,10 @@ def test_fhir_assess_reads_a_bundle(client, vignette):
     answer = client.post("/fhir/assess?differential=false", json=bundle)
     assert answer.status_code == 200, answer.text
     data = answer.json()
-    assert data["case"]["medications"] == [{"name": "metoclopramide", "days_since_start": 1}]
+    assert data["case"]["medications"] == [{"name": "Metoclopramide 10 mg tablet", "days_since_start": 1}]
     assert "acute-dystonic-reaction" in data["assessment"]["summary"]["alerts"]
-    assert data["unmapped"] == [{"where": "Encounter/e1", "item": "Encounter", "reason": data["unmapped"][0]["reason"]}]
+    encounter = [n for n in data["not_read"] if n["path"] == "bundle.entry[3].resource"]
+    assert encounter == [{"path": "bundle.entry[3].resource", "value": "Encounter/e1: Encounter", "reason": encounter[0]["reason"]}]
     bad = client.post("/fhir/assess", json={"resourceType": "Bundle", "type": "collection",
                                              "entry": [{"resource": {"resourceType": "Observation", "code": {"text": "x"}}}]})
     assert bad.status_code == 422
