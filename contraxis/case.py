@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from .codes.patterns import GENE_SYMBOL, HISTORY_ID, HPO_ID, LOCAL_ID, LOINC_CODE, RXNORM_ID
 from .errors import CaseError, ContradictionError, Problem
 from .reading import NotRead, Reading, excerpt
 from .vocabulary import Course, MriResult, Region, Response, Severity, Sex, Treatment
@@ -38,12 +38,6 @@ __all__ = [
     "read_case_reading",
 ]
 
-HPO_ID = re.compile(r"^HP:\d{7}$")
-LOCAL_ID = re.compile(r"^CX:[a-z0-9]+(-[a-z0-9]+)*$")
-HISTORY_ID = re.compile(r"^CX:hx-[a-z0-9]+(-[a-z0-9]+)*$")
-LOINC_ID = re.compile(r"^\d{1,7}-\d$")
-GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9orf.\-]*$")
-RXNORM_ID = re.compile(r"^\d{1,10}$")
 
 MAX_LIST = 500
 
@@ -57,7 +51,7 @@ class _Model(BaseModel):
 
 
 def _finding_code(value: str) -> str:
-    if not (HPO_ID.match(value) or LOCAL_ID.match(value)):
+    if not (HPO_ID.fullmatch(value) or LOCAL_ID.fullmatch(value)):
         raise ValueError(
             f"{value!r} is not a finding code (allowed: an HPO id such as HP:0000473, "
             "or a local code such as CX:sensory-trick)"
@@ -99,7 +93,7 @@ class Lab(_Model):
     @field_validator("loinc")
     @classmethod
     def _loinc(cls, value: str) -> str:
-        if not LOINC_ID.match(value):
+        if not LOINC_CODE.fullmatch(value):
             raise ValueError(f"{excerpt(value, 40)!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)")
         return value
 
@@ -169,7 +163,7 @@ class Medication(_Model):
     def _rxnorm(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not RXNORM_ID.match(value):
+        if not RXNORM_ID.fullmatch(value):
             raise ValueError(f"{excerpt(value, 40)!r} is not an RxNorm code (allowed: digits, e.g. 311666)")
         return value
 
@@ -218,7 +212,7 @@ class Imaging(_Model):
     @classmethod
     def _findings(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
-            if not HPO_ID.match(value):
+            if not HPO_ID.fullmatch(value):
                 raise ValueError(f"{value!r} is not an HPO id (HP: and seven digits)")
         return values
 
@@ -233,7 +227,7 @@ class Genetics(_Model):
     @classmethod
     def _genes(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
-            if not GENE_SYMBOL.match(value):
+            if not GENE_SYMBOL.fullmatch(value):
                 raise ValueError(f"{value!r} is not an HGNC gene symbol (upper case, e.g. TOR1A)")
         return values
 
@@ -277,7 +271,7 @@ class Case(_Model):
     @classmethod
     def _history(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
-            if not HISTORY_ID.match(value):
+            if not HISTORY_ID.fullmatch(value):
                 raise ValueError(f"{value!r} is not a history code (allowed: CX:hx-..., e.g. CX:hx-head-trauma)")
         return values
 
@@ -428,7 +422,7 @@ def _replace_hpo_ids(data: Mapping[str, Any], not_read: list[NotRead]) -> Mappin
             return values
         out = []
         for i, code in enumerate(values):
-            if isinstance(code, str) and HPO_ID.match(code):
+            if isinstance(code, str) and HPO_ID.fullmatch(code):
                 replacement = hpo_replacement(code)
                 if replacement is not None:
                     not_read.append(NotRead.of(f"{path}[{i}]", code, replacement.note))

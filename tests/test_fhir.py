@@ -168,7 +168,7 @@ def test_what_cannot_be_mapped_is_reported(read):
     reasons = reasons_by_resource(reading)
     assert reasons == {
         "Condition/c1": "http://snomed.info/sct|1234567 is not a code Contraxis reads",
-        "Condition/c2": f"'HP:9999999' is not a term of HPO release {code_tables.hpo_release()}",
+        "Condition/c2": f"'HP:9999999' is not a term of HPO release {code_tables.load_code_tables().hpo_release()}",
         "Condition/c3": "verificationStatus is 'provisional': not yet a fact",
         "Procedure/pr1": "a brain MRI was done but its result (outcome: normal or abnormal) is not given",
         "Encounter/e1": reasons["Encounter/e1"],

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..case import Case, parse_document
+from ..codes.patterns import LOINC_CODE, RXNORM_ID
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
 
@@ -85,8 +86,8 @@ _DURATION = re.compile(
     r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
     r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$"
 )
-_LOINC = re.compile(r"^LOINC:(\d{1,7}-\d)$", re.IGNORECASE)
-_RXNORM = re.compile(r"^RXNORM:(\d{1,10})$", re.IGNORECASE)
+_LOINC = re.compile(rf"LOINC:((?:{LOINC_CODE.pattern}))", re.IGNORECASE)
+_RXNORM = re.compile(rf"RXNORM:({RXNORM_ID.pattern})", re.IGNORECASE)
 _SEX = {"MALE": "male", "FEMALE": "female"}
 _YEAR_DAYS = 365.25
 
@@ -608,7 +609,7 @@ class _Reader:
         paths: list[str] = []
         for i, measurement in enumerate(self.packet.measurements):
             where = f"measurements[{i}]"
-            loinc = _LOINC.match(measurement.assay.id.strip())
+            loinc = _LOINC.fullmatch(measurement.assay.id.strip())
             if loinc is None:
                 self.skip(f"{where}.assay.id", _label(measurement.assay), "not a LOINC code: only LOINC-coded laboratory results are read")
                 continue
@@ -698,7 +699,7 @@ class _Reader:
                 continue
             agent = action.treatment.agent
             drug: dict[str, Any] = {}
-            rxnorm = _RXNORM.match(agent.id.strip())
+            rxnorm = _RXNORM.fullmatch(agent.id.strip())
             if rxnorm is not None:
                 drug["rxnorm"] = rxnorm[1]
             if agent.label.strip():

@@ -38,6 +38,7 @@ from typing import Iterable, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..codes.patterns import RXNORM_ID, anchored
 from ..errors import KnowledgeBaseError, Problem
 
 __all__ = [
@@ -143,7 +144,7 @@ class NameRow(_Row):
 class CodeRow(_Row):
     """One RxNorm code with the ingredients it contains."""
 
-    code: str = Field(pattern=r"^[1-9][0-9]{0,9}$")
+    code: str = Field(pattern=anchored(RXNORM_ID))
     kind: Literal["ingredient", "multiple ingredients", "clinical drug", "branded drug", "pack"]
     display: str = Field(min_length=3)
     ingredients: list[str] = Field(min_length=1)

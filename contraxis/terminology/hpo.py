@@ -38,28 +38,22 @@ import hashlib
 import importlib.resources
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, Mapping
 
-from contraxis.codes import (
-    HpoOntology,
-    _write_json_atomically,
-    default_cache_dir,
-    snomed_check_digit_ok,
-)
+from contraxis.codes import HpoOntology, default_cache_dir, snomed_check_digit_ok
+from contraxis.codes.cache import write_json_atomically
+from contraxis.codes.patterns import HPO_ID, UMLS_CUI
+from contraxis.codes.xrefs import HP_OBO
 
 __all__ = ["HpoReplacement", "hpo_replacement", "hpo_xref_index", "obo_release"]
 
 _log = logging.getLogger(__name__)
 
-_HP_OBO: Final = ("contraxis.data.hpo", "hp.obo.gz")
 _CACHE_FORMAT: Final = 1
-_HPO_ID = re.compile(r"HP:[0-9]{7}")
-_UMLS_CUI = re.compile(r"C[0-9]{7}")
 _MAX_CHAIN: Final = 8
 
 XREF_SYSTEMS: Final[Mapping[str, str]] = MappingProxyType({
@@ -113,7 +107,7 @@ class _OboFacts:
 
 def _obo_bytes(path: Path | None) -> bytes:
     if path is None:
-        return importlib.resources.files(_HP_OBO[0]).joinpath(_HP_OBO[1]).read_bytes()
+        return importlib.resources.files(HP_OBO[0]).joinpath(HP_OBO[1]).read_bytes()
     return Path(path).read_bytes()
 
 
@@ -207,7 +201,7 @@ def _obo_facts(*, obo_path: Path | None = None, cache_dir: Path | None = None) -
         facts = _read_cache(path, sha256)
         if facts is None:
             facts = _parse_obo(raw, sha256)
-            _write_json_atomically(path, {
+            write_json_atomically(path, {
                 "format": _CACHE_FORMAT,
                 "sha256": sha256,
                 "release": facts.release,
@@ -316,7 +310,7 @@ def hpo_replacement(
     if not isinstance(hpo_id, str):
         return None
     hpo_id = hpo_id.strip()
-    if _HPO_ID.fullmatch(hpo_id) is None:
+    if HPO_ID.fullmatch(hpo_id) is None:
         return None
     ontology = ontology if ontology is not None else HpoOntology.load()
     if ontology.is_current(hpo_id):
@@ -332,7 +326,7 @@ def _xref_ok(system: str, code: str) -> bool:
     if system == "SNOMED CT":
         return snomed_check_digit_ok(code)
     if system == "UMLS":
-        return _UMLS_CUI.fullmatch(code) is not None
+        return UMLS_CUI.fullmatch(code) is not None
     return bool(code)
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from numbers import Real
@@ -47,6 +46,7 @@ from typing import Any, Final, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from contraxis.codes.patterns import LOINC_CODE, anchored
 from contraxis.errors import KnowledgeBaseError, Problem
 from contraxis.terminology import units as _units
 
@@ -77,7 +77,6 @@ LoincProperty = Literal["MCnc", "SCnc", "CCnc", "MRat", "SRat"]
 
 _DATA: Final = Path(__file__).parent / "data" / "labs.yaml"
 _SOURCES: Final = Path(__file__).parent.parent / "knowledge" / "data" / "sources.yaml"
-_LOINC: Final = re.compile(r"^[0-9]{1,7}-[0-9]$")
 
 
 # --- public types -------------------------------------------------------------------------
@@ -219,7 +218,7 @@ class _Row(BaseModel):
 
 
 class _Code(_Row):
-    loinc: str = Field(pattern=r"^[0-9]{1,7}-[0-9]$")
+    loinc: str = Field(pattern=anchored(LOINC_CODE))
     name: str = Field(min_length=1)
     property: LoincProperty
     source: str
@@ -529,7 +528,7 @@ def _read_code(loinc: Any) -> tuple[str, AnalyteInfo, _CodeInfo]:
         from contraxis.codes import loinc_check_digit_ok
 
         shown = code[:40]
-        if not _LOINC.match(code) or not loinc_check_digit_ok(code):
+        if not loinc_check_digit_ok(code):
             raise LabProblem("loinc", f"{shown!r} is not a LOINC code (they look like 17861-6, with a valid check digit)",
                              loinc=code)
         raise LabProblem("loinc", f"LOINC {code} is not a laboratory test Contraxis reads; it reads {_loinc_list(tables)}",

@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contraxis.codes import snomed_check_digit_ok
+from contraxis.codes.patterns import HISTORY_ID, HPO_ID, ICD10CM_CODE, ICD11_CODE, LOCAL_ID
 from contraxis.errors import KnowledgeBaseError, Problem
 from contraxis.reading import excerpt
 from contraxis.vocabulary import Region
@@ -82,11 +83,6 @@ _SHORT_NAMES: Final[Mapping[str, ProblemSystem]] = MappingProxyType({
     "SCT": "SNOMED CT",
 })
 
-_ICD10CM_CODE = re.compile(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
-_ICD11_CODE = re.compile(r"[0-9A-Z]{4}(\.[0-9A-Z]{1,2})?")
-_HPO_ID = re.compile(r"HP:[0-9]{7}")
-_LOCAL_ID = re.compile(r"CX:[a-z0-9]+(-[a-z0-9]+)*")
-_HISTORY_ID = re.compile(r"CX:hx-[a-z0-9]+(-[a-z0-9]+)*")
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _SEEN_IN = re.compile(r"hp\.obo:HP:[0-9]{7}|mondo:MONDO:[0-9]{7}|omop-synthea27nj:[0-9]+|https://\S+")
 
@@ -165,9 +161,9 @@ class CodeRow(_Row):
 
     @model_validator(mode="after")
     def _by_system(self) -> "CodeRow":
-        if self.system == "ICD-10-CM" and not _ICD10CM_CODE.fullmatch(self.code):
+        if self.system == "ICD-10-CM" and not (ICD10CM_CODE.fullmatch(self.code) and _icd10cm_form(self.code) == self.code):
             raise ValueError(f"code {self.code!r} is not an ICD-10-CM code (a letter, two characters, a dot, up to four more: G24.3)")
-        if self.system == "ICD-11" and not _ICD11_CODE.fullmatch(self.code):
+        if self.system == "ICD-11" and not (ICD11_CODE.fullmatch(self.code) and not self.code.startswith("X")):
             raise ValueError(f"code {self.code!r} is not an ICD-11 MMS stem code (8A02.00)")
         if self.system == "SNOMED CT":
             if not snomed_check_digit_ok(self.code):
@@ -200,7 +196,7 @@ class Entry(_Row):
     @classmethod
     def _findings(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
-            if not (_HPO_ID.fullmatch(value) or (_LOCAL_ID.fullmatch(value) and not value.startswith("CX:hx-"))):
+            if not (HPO_ID.fullmatch(value) or (LOCAL_ID.fullmatch(value) and not HISTORY_ID.fullmatch(value))):
                 raise ValueError(f"{value!r} is not an HPO id (HP:0001332) or a local finding code (CX:...)")
         return values
 
@@ -208,7 +204,7 @@ class Entry(_Row):
     @classmethod
     def _history(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
-            if not _HISTORY_ID.fullmatch(value):
+            if not HISTORY_ID.fullmatch(value):
                 raise ValueError(f"{value!r} is not a history code (CX:hx-...)")
         return values
 
@@ -541,7 +537,7 @@ def read_problem(
 
 
 def _read_icd10cm(table: ProblemTable, code: str, display: str | None) -> ProblemReading | None:
-    if not _ICD10CM_CODE.fullmatch(code):
+    if not ICD10CM_CODE.fullmatch(code):
         return None
     found = _from_table(table, "ICD-10-CM", code, display)
     if found is not None:
@@ -552,9 +548,9 @@ def _read_icd10cm(table: ProblemTable, code: str, display: str | None) -> Proble
     parent = _icd10cm_parent(table, code)
     if parent is None:
         return None
-    from contraxis.codes import icd10cm  # the CMS table: 1-2 s to load, so only when needed
+    from contraxis.codes import load_code_tables  # the CMS table: 1-2 s to load, so only when needed
 
-    if icd10cm(code) is None:
+    if load_code_tables().icd10cm(code) is None:
         return None
     entry, row = parent
     note = (f"ICD-10-CM {code} is not in the problem table; read as its parent {row.code} "
@@ -566,7 +562,7 @@ def _read_icd10cm(table: ProblemTable, code: str, display: str | None) -> Proble
 
 def _read_icd11(table: ProblemTable, code: str, display: str | None) -> ProblemReading | None:
     parts = [p for p in re.split(r"[&/]", code) if p]
-    if not parts or not _ICD11_CODE.fullmatch(parts[0]) or parts[0].startswith("X"):
+    if not parts or not ICD11_CODE.fullmatch(parts[0]) or parts[0].startswith("X"):
         return None
     stem = parts[0]
     found = _from_table(table, "ICD-11", stem, display)

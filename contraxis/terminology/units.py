@@ -45,6 +45,7 @@ from typing import Any, Final, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from contraxis.codes.patterns import SCTID, anchored
 from contraxis.errors import KnowledgeBaseError, Problem
 
 __all__ = [
@@ -101,7 +102,7 @@ class _UnitRow(_Row):
 
 
 class _SnomedRow(_Row):
-    code: str = Field(pattern=r"^[1-9][0-9]{5,17}$")
+    code: str = Field(pattern=anchored(SCTID))
     unit: str
     evidence: str = Field(min_length=1)
 
@@ -379,7 +380,6 @@ def library_unit_info(code: str) -> UnitInfo | None:
 # --- public functions ---------------------------------------------------------------------
 
 _UO = re.compile(r"^(?:https?://purl\.obolibrary\.org/obo/)?UO[:_]([0-9]{7})$", re.IGNORECASE)
-_SCTID = re.compile(r"^[1-9][0-9]{5,17}$")
 
 
 def normalise_unit(text: str | None) -> str | None:
@@ -413,7 +413,7 @@ def normalise_unit(text: str | None) -> str | None:
     uo = _UO.match(text)
     if uo:
         return table.uo.get(f"UO:{uo.group(1)}")
-    if _SCTID.match(text):
+    if SCTID.fullmatch(text):
         return table.snomed.get(text)
     code = table.spellings.get(fold(text))
     if code is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...case import GENE_SYMBOL
+from ...codes.patterns import GENE_SYMBOL
 from .concepts import read_concept
 from .elements import Located, as_date, as_float, codings, concept_text, concept_texts, describe, first_code, listed
 from .parts import Context, Item, Part, not_read, skipped
@@ -145,7 +145,7 @@ def _gene(located: Located, ctx: Context) -> Part:
         concept = component.valueCodeableConcept
         for candidate in [c.display for c in codings(concept)] + [c.code for c in codings(concept)] + [concept_text(concept)]:
             text = str(candidate or "").strip()
-            if text and GENE_SYMBOL.match(text):
+            if text and GENE_SYMBOL.fullmatch(text):
                 gene = text
                 break
         if gene:

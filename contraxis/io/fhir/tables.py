@@ -30,15 +30,13 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ...codes.patterns import HISTORY_ID, HPO_ID, LOINC_ANSWER, LOINC_CODE, SCTID
 from ...errors import KnowledgeBaseError, Problem
 from ...vocabulary import REGIONS
 
 __all__ = ["FhirTables", "load_tables"]
 
-_HPO = re.compile(r"^HP:\d{7}$")
-_SCTID = re.compile(r"^[1-9]\d{5,17}$")
-_LOINC = re.compile(r"^(\d{1,7}-\d|LA\d{1,8}-\d)$")
-_HX = re.compile(r"^CX:hx-[a-z0-9]+(-[a-z0-9]+)*$")
+_LOINC = re.compile(f"{LOINC_CODE.pattern}|{LOINC_ANSWER.pattern}")
 
 Course = Literal["progressive", "static", "acute", "episodic"]
 SeverityValue = Literal["mild", "moderate", "severe"]
@@ -50,7 +48,7 @@ class _Row(BaseModel):
 
 def _check_codes(values: Any, pattern: re.Pattern[str], what: str) -> Any:
     for value in values:
-        if not pattern.match(str(value)):
+        if not pattern.fullmatch(str(value)):
             raise ValueError(f"{value!r} is not {what}")
     return values
 
@@ -62,7 +60,7 @@ class _HpoTable(_Row):
     @field_validator("codes")
     @classmethod
     def _hpo(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return dict(zip(_check_codes(value, _HPO, "an HPO id (HP: and seven digits)"), value.values()))
+        return dict(zip(_check_codes(value, HPO_ID, "an HPO id (HP: and seven digits)"), value.values()))
 
 
 class _CourseTable(_HpoTable):
@@ -80,7 +78,7 @@ class _SeveritySnomed(_Row):
     @field_validator("codes")
     @classmethod
     def _sct(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _check_codes(value, _SCTID, "a SNOMED CT id")
+        _check_codes(value, SCTID, "a SNOMED CT id")
         return value
 
 
@@ -96,7 +94,7 @@ class _Presence(_Row):
     @field_validator("snomed_negative", "snomed_positive")
     @classmethod
     def _sct(cls, value: list[str]) -> list[str]:
-        return _check_codes(value, _SCTID, "a SNOMED CT id")
+        return _check_codes(value, SCTID, "a SNOMED CT id")
 
     @field_validator("loinc_present", "loinc_absent")
     @classmethod
@@ -145,7 +143,7 @@ class _Regions(_Row):
     @field_validator("snomed")
     @classmethod
     def _sct(cls, value: dict[str, str]) -> dict[str, str]:
-        _check_codes(value, _SCTID, "a SNOMED CT id")
+        _check_codes(value, SCTID, "a SNOMED CT id")
         for region in value.values():
             _region(region)
         return value
@@ -182,7 +180,7 @@ class _Procedures(_Row):
     @field_validator("history_words")
     @classmethod
     def _hx(cls, value: dict[str, str]) -> dict[str, str]:
-        _check_codes(value.values(), _HX, "a history code (CX:hx-...)")
+        _check_codes(value.values(), HISTORY_ID, "a history code (CX:hx-...)")
         return value
 
     @field_validator("treatment_words")
@@ -204,7 +202,7 @@ class _Reactions(_Row):
     @field_validator("hpo_roots")
     @classmethod
     def _hpo(cls, value: dict[str, str]) -> dict[str, str]:
-        _check_codes(value, _HPO, "an HPO id (HP: and seven digits)")
+        _check_codes(value, HPO_ID, "an HPO id (HP: and seven digits)")
         return value
 
 
