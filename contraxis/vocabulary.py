@@ -7,7 +7,9 @@ implies lives in the knowledge base (``contraxis/knowledge/data``).
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Literal, get_args
 
 Sex = Literal["female", "male", "unknown"]
 Course = Literal["acute", "static", "progressive", "episodic"]
@@ -53,7 +55,7 @@ Treatment = Literal[
     "microvascular-decompression", "copper-chelation", "treat-underlying-cause",
     "physical-therapy", "antispasmodic", "intensive-care",
 ]
-Urgency = Literal["emergency", "urgent", "soon", "routine"]
+Urgency = Literal["emergency", "urgent", "soon", "routine"]  # most urgent first: see URGENCY_ORDER
 
 REGIONS: tuple[str, ...] = get_args(Region)
 PHENOMENOLOGIES: tuple[str, ...] = get_args(Phenomenology)
@@ -66,3 +68,22 @@ ALERTS: tuple[str, ...] = get_args(Alert)
 WORKUPS: tuple[str, ...] = get_args(Workup)
 TREATMENTS: tuple[str, ...] = get_args(Treatment)
 URGENCIES: tuple[str, ...] = get_args(Urgency)
+
+URGENCY_ORDER: Final[Mapping[str, int]] = MappingProxyType({u: i for i, u in enumerate(URGENCIES)})
+"""Each urgency's rank, most urgent first: emergency 0, urgent 1, soon 2, routine 3."""
+
+
+def urgency_rank(urgency: str) -> int:
+    """Sort key of an urgency or a work-up priority, most urgent first.
+
+    Parameters
+    ----------
+    urgency : str
+        One of :data:`URGENCIES`.
+
+    Returns
+    -------
+    int
+        Its rank in :data:`URGENCY_ORDER`; a word outside the vocabulary sorts last.
+    """
+    return URGENCY_ORDER.get(urgency, len(URGENCY_ORDER))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from ..assessment import AlertItem
 from ..knowledge import KnowledgeBase
+from ..vocabulary import urgency_rank
 from .facts import Facts
 from .tables import explain, matches
 
 __all__ = ["alerts"]
-
-_ORDER = {"emergency": 0, "urgent": 1, "soon": 2, "routine": 3}
 
 
 def alerts(facts: Facts, kb: KnowledgeBase) -> list[AlertItem]:
@@ -22,4 +21,4 @@ def alerts(facts: Facts, kb: KnowledgeBase) -> list[AlertItem]:
         raised[code] = AlertItem(code=code, urgency=row.row.urgency, message=facts.fill(row.row.message),
                                  why=explain(kb, row, used, rationale=facts.fill(row.row.message)))
         facts.raise_alert(code)
-    return sorted(raised.values(), key=lambda a: _ORDER[a.urgency])
+    return sorted(raised.values(), key=lambda a: urgency_rank(a.urgency))

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from ..assessment import WorkupItem
 from ..knowledge import KnowledgeBase
+from ..vocabulary import urgency_rank
 from .facts import Facts
 from .tables import explain, matches
 
 __all__ = ["workup"]
-
-_ORDER = {"emergency": 0, "urgent": 1, "soon": 2, "routine": 3}
 
 
 def workup(facts: Facts, kb: KnowledgeBase) -> tuple[list[WorkupItem], list[str]]:
@@ -33,4 +32,4 @@ def workup(facts: Facts, kb: KnowledgeBase) -> tuple[list[WorkupItem], list[str]
         loinc = tuple(kb.labs[lab].loinc for lab in test.labs)
         advised[code] = WorkupItem(code=code, priority=row.row.priority, label=test.label, reason=row.row.reason,
                                    loinc=loinc, why=explain(kb, row, used, rationale=row.row.reason))
-    return sorted(advised.values(), key=lambda w: _ORDER[w.priority]), skipped
+    return sorted(advised.values(), key=lambda w: urgency_rank(w.priority)), skipped

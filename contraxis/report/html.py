@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from ..assessment import Assessment, TreatmentItem
 from ..case import Case
+from ..vocabulary import urgency_rank
 
 __all__ = ["REPORT_CSS", "THEME", "render_report", "urgency_class"]
 
@@ -136,9 +137,8 @@ def _why(why: Any) -> str:
 def _alerts(assessment: Assessment) -> str:
     if not assessment.alerts:
         return "<p class='cx-none'>No alert.</p>"
-    order = {"emergency": 0, "urgent": 1, "soon": 2, "routine": 3}
     items = []
-    for alert in sorted(assessment.alerts, key=lambda a: order.get(a.urgency, 9)):
+    for alert in sorted(assessment.alerts, key=lambda a: urgency_rank(a.urgency)):
         items.append(
             f"<li class='cx-alert {urgency_class(alert.urgency)}' data-alert='{_e(alert.code)}' data-urgency='{_e(alert.urgency)}'>"
             f"<span class='cx-badge'>{_e(URGENCY_LABEL.get(alert.urgency, alert.urgency))}</span>"

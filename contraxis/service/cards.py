@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 from ..assessment import Assessment
 from ..case import Case
 from ..reading import NotRead
+from ..vocabulary import urgency_rank
 from .ordering import INDICATORS, Match, OrderSafety
 
 __all__ = ["assessment_cards", "indicator_for", "not_read_card", "order_cards", "SUMMARY_LIMIT", "NOT_READ_LISTED"]
@@ -89,9 +90,8 @@ def assessment_cards(
         The cards, in the CDS Hooks 2.0 JSON.
     """
     version = assessment.knowledge_base_version
-    order = {"emergency": 0, "urgent": 1, "soon": 2, "routine": 3}
     cards: list[dict[str, Any]] = []
-    for alert in sorted(assessment.alerts, key=lambda a: order.get(a.urgency, 9)):
+    for alert in sorted(assessment.alerts, key=lambda a: urgency_rank(a.urgency)):
         why = alert.why
         detail = [f"**{alert.message}**", ""]
         if why.rationale and why.rationale != alert.message:
