@@ -18,12 +18,13 @@ def assessments(kb):
 def test_every_conclusion_has_rule_facts_and_a_resolving_source(assessments, kb):
     """Check that conclusions, alerts, tests and treatments each name a rule, the facts used and a source."""
     rule_ids = {r["id"] for r in kb.rules()}
+    rule_ids |= {o.offered_with.rule for o in kb.treatments.values() if o.offered_with is not None}
     for a in assessments:
         items = [*a.conclusions, *a.alerts, *a.workup, *a.treatments, *a.not_offered]
         assert items
         for item in items:
             why = item.why
-            assert why.rule in rule_ids or why.rule.startswith(("onset-band.", "distribution.", "treat.oral-group"))
+            assert why.rule in rule_ids or why.rule.startswith(("onset-band.", "distribution."))
             assert why.source in kb.sources and why.citation == kb.sources[why.source].citation
             assert why.facts, f"{a.case_id}: {why.rule} used no facts"
             assert why.rationale

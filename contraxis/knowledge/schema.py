@@ -8,9 +8,10 @@ cannot: that sources resolve, concepts and codes exist, and conditions compile.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import string
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..vocabulary import Alert, Treatment, Urgency, Workup
 
@@ -128,16 +129,56 @@ class TestItem(Row):
     source: str
 
 
+class OfferedWith(Row):
+    """An option offered whenever an option of a group is offered (unless a rule excludes it).
+
+    ``reason`` names the group's options on offer through its ``{options}`` placeholder;
+    ``rule`` is the id its explanation gives.
+    """
+
+    group: str
+    rule: str
+    line: int
+    reason: str
+    rationale: str
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> OfferedWith:
+        names = {name for _, name, _, _ in string.Formatter().parse(self.reason) if name is not None}
+        if names - {"options"}:
+            raise ValueError(f"reason: placeholder(s) {sorted(names - {'options'})} (allowed: {{options}})")
+        return self
+
+
 class TreatmentOption(Row):
+    """A treatment option of ``treatments.yaml``.
+
+    ``list_exclusion`` says when a rule excluding the option is listed among the options not
+    offered: ``if-offered`` (a rule offered it too) or ``always`` (the reason it is not yet
+    indicated is worth saying even when no rule offers it).
+    """
+
     id: Treatment
     label: str
     kind: str
     source: str
+    offered_with: OfferedWith | None = None
+    list_exclusion: Literal["if-offered", "always"] = "if-offered"
 
 
 class Treatments(Row):
     options: list[TreatmentOption]
     groups: dict[str, list[Treatment]]
+
+    @model_validator(mode="after")
+    def _offered_with_groups(self) -> Treatments:
+        for option in self.options:
+            if option.offered_with is not None and option.offered_with.group not in self.groups:
+                raise ValueError(
+                    f"{option.id}.offered_with.group: {option.offered_with.group!r} is not a group "
+                    f"(allowed: {', '.join(sorted(self.groups))})"
+                )
+        return self
 
 
 class Rule(Row):

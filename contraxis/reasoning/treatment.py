@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..assessment import Explanation, TreatmentItem
 from ..knowledge import KnowledgeBase
+from ..knowledge.schema import TreatmentOption
 from .facts import Facts
 from .tables import explain, matches
 
@@ -13,8 +16,10 @@ __all__ = ["treatments"]
 def treatments(facts: Facts, kb: KnowledgeBase) -> tuple[list[TreatmentItem], list[TreatmentItem]]:
     """Return the options offered now (in order) and those considered but not offered.
 
-    An option is offered when an ``offer`` rule holds and no ``exclude`` rule does;
-    ``oral-medication`` is offered too whenever an option of the ``oral`` group is.
+    An option is offered when an ``offer`` rule holds and no ``exclude`` rule does; an
+    option with ``offered_with`` in ``treatments.yaml`` is offered too whenever an option of
+    its group is (unless a rule excludes it). An excluded option is listed as not offered
+    when a rule offered it too, or always if its ``list_exclusion`` says so.
     """
     offers: dict[str, TreatmentItem] = {}
     excluded: dict[str, TreatmentItem] = {}
@@ -26,16 +31,32 @@ def treatments(facts: Facts, kb: KnowledgeBase) -> tuple[list[TreatmentItem], li
         target = offers if r.action == "offer" else excluded
         target.setdefault(r.treatment, item)
     offered = {code: item for code, item in offers.items() if code not in excluded}
-    oral = sorted(code for code in offered if code in kb.treatment_groups.get("oral", ()))
-    if oral and "oral-medication" not in offered and "oral-medication" not in excluded:
-        option = kb.treatments["oral-medication"]
-        source = option.source
-        offered["oral-medication"] = TreatmentItem(
-            code="oral-medication", label=option.label, line=3, kind=option.kind,
-            reason="An oral drug for dystonia is offered: " + ", ".join(oral) + ".",
-            why=Explanation(rule="treat.oral-group", facts=tuple(f"offered: {c}" for c in oral), source=source,
-                            citation=kb.citation(source), rationale="Oral medication is offered whenever an oral drug for dystonia is."),
-        )
-    not_offered = [item for code, item in excluded.items() if code in offers or code == "deep-brain-stimulation"]
+    by_group = [
+        item
+        for option in kb.treatments.values()
+        if option.id not in offered and option.id not in excluded
+        and (item := _offered_with(option, offered, kb)) is not None
+    ]
+    offered.update((item.code, item) for item in by_group)
+    not_offered = [
+        item for code, item in excluded.items()
+        if code in offers or kb.treatments[code].list_exclusion == "always"
+    ]
     ranked = sorted(offered.values(), key=lambda t: (t.line, t.code))
     return ranked, not_offered
+
+
+def _offered_with(option: TreatmentOption, offered: Mapping[str, TreatmentItem], kb: KnowledgeBase) -> TreatmentItem | None:
+    """The option offered because options of its ``offered_with`` group are; None if none is."""
+    rule = option.offered_with
+    if rule is None:
+        return None
+    members = sorted(code for code in offered if code in kb.treatment_groups.get(rule.group, ()))
+    if not members:
+        return None
+    return TreatmentItem(
+        code=option.id, label=option.label, line=rule.line, kind=option.kind,
+        reason=rule.reason.format(options=", ".join(members)),
+        why=Explanation(rule=rule.rule, facts=tuple(f"offered: {c}" for c in members), source=option.source,
+                        citation=kb.citation(option.source), rationale=rule.rationale),
+    )
