@@ -14,22 +14,50 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..codes import HpoOntology
 from ..errors import KnowledgeBaseError, Problem
-from ..vocabulary import ALERTS, REGIONS, TREATMENTS, WORKUPS
+from ..vocabulary import (
+    ALERTS,
+    CAUSES,
+    DISTRIBUTIONS,
+    ETIOLOGIES,
+    FOCAL_TYPES,
+    ONSET_BANDS,
+    PHENOMENOLOGIES,
+    REGIONS,
+    TREATMENTS,
+    WORKUPS,
+    Associated,
+)
 from . import schema as s
-from .conditions import Condition, Vocabulary, compile_condition, dependencies, phenomenology_guard
+from .conditions import (
+    STEPS,
+    VARIABLE_TYPES,
+    VARIABLES,
+    Condition,
+    Vocabulary,
+    allowed,
+    compile_condition,
+    concluded_by,
+    dependencies,
+    phenomenology_guard,
+    provides,
+    readable,
+    reads,
+)
 
 __all__ = ["Compiled", "KnowledgeBase", "load_knowledge_base", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).parent / "data"
 M = TypeVar("M", bound=BaseModel)
+ASSOCIATEDS: tuple[str, ...] = get_args(Associated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +203,14 @@ class _Reader:
     def raw(self, name: str) -> Any:
         path = self.directory / name
         try:
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         except FileNotFoundError:
             self.problems.append(Problem(name, "file is missing"))
         except yaml.YAMLError as error:
             self.problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
         return None
 
-    def model(self, name: str, model: type[M], data: Any = None) -> M | None:
+    def model(self, name: str, model: type[M], data: Any = None, *, at: tuple[Any, ...] = (), whole: Any = None) -> M | None:
         data = self.raw(name) if data is None else data
         if data is None:
             return None
@@ -190,8 +218,9 @@ class _Reader:
             return model.model_validate(data)
         except ValidationError as error:
             for e in error.errors():
-                loc = ".".join(str(p) for p in e["loc"])
-                self.problems.append(Problem(f"{name}: {loc}", f"{e['msg']} (got {e.get('input')!r})"))
+                loc = at + tuple(e["loc"])
+                where = _locate(whole if whole is not None else data, loc)
+                self.problems.append(Problem(f"{name}: {where}", f"{e['msg']} (got {_excerpt(e.get('input'))})"))
         return None
 
     def rows(self, name: str, model: type[M]) -> list[M]:
@@ -202,10 +231,45 @@ class _Reader:
             return []
         out = []
         for i, item in enumerate(data):
-            got = self.model(f"{name}[{i}]", model, item if item is not None else {})
+            got = self.model(name, model, item if item is not None else {}, at=(i,), whole=data)
             if got is not None:
                 out.append(got)
         return out
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ROW_KEYS = ("id", "gene", "band")
+
+
+def _excerpt(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _locate(data: Any, loc: tuple[Any, ...]) -> str:
+    """A location inside a data file, named by the row it falls in.
+
+    ``("rules", 2, "urgency")`` in alerts.yaml is ``alert.airway-risk (rules[2]).urgency``:
+    the id of the innermost row the path passes through, where it is, then the field.
+    """
+    path = ""
+    named = ""
+    node = data
+    for key in loc:
+        path += f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            node = None
+        if isinstance(node, Mapping):
+            row = next((node[k] for k in _ROW_KEYS if isinstance(node.get(k), str)), None)
+            if row is not None:
+                named, path = f"{row} ({path})", ""
+    if not named:
+        return path
+    return named + (("." + path.lstrip(".")) if path and not path.startswith("[") else path)
 
 
 def _unique(rows: list[Any], key: str, where: str, problems: list[Problem]) -> dict[str, Any]:
@@ -301,14 +365,14 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     tests = _unique(r.rows("tests.yaml", s.TestItem), "id", "tests.yaml", p)
     treatments = r.model("treatments.yaml", s.Treatments)
     definitions = r.rows("rules/definitions.yaml", s.Definition)
-    phenomenology = r.model("rules/phenomenology.yaml", s.Table)
+    phenomenology = r.model("rules/phenomenology.yaml", s.Table[s.PhenomenologyRow])
     classification = r.model("rules/classification.yaml", s.Classification)
     etiology = r.model("rules/etiology.yaml", s.Etiology)
-    cause = r.model("rules/cause.yaml", s.Table)
+    cause = r.model("rules/cause.yaml", s.Table[s.CauseRow])
     alerts = r.model("rules/alerts.yaml", s.AlertRules)
     workup = r.model("rules/workup.yaml", s.WorkupRules)
     treatment_rules = r.model("rules/treatment.yaml", s.TreatmentRules)
-    diagnosis = r.model("rules/diagnosis.yaml", s.Table)
+    diagnosis = r.model("rules/diagnosis.yaml", s.Table[s.DiagnosisRow])
     questions = r.model("rules/questions.yaml", s.QuestionRules)
     parts = (manifest, regions, findings, history, drugs, treatments, phenomenology, classification,
              etiology, cause, alerts, workup, treatment_rules, diagnosis, questions)
@@ -344,6 +408,7 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             categories.setdefault(cat, set()).add(code)
     for lab in labs.values():
         need_source(f"labs.yaml: {lab.id}", lab.source)
+    plausible = _check_labs(labs, p)
     labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
     drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)
     membership: dict[str, set[str]] = {}
@@ -374,6 +439,7 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     groups = {name: frozenset(members) for name, members in treatments.groups.items()}
     need_source("rules/classification.yaml: onset_bands", classification.onset_bands.source)
     need_source("rules/classification.yaml: distribution", classification.distribution.source)
+    _check_bands(classification, p)
 
     vocabulary = Vocabulary(
         concepts=concepts,
@@ -389,18 +455,26 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         treatment_kinds=groups,
         is_code=lambda code: (code in findings.local) or (code.startswith("HP:") and hpo.is_current(code)),
         label=lambda code: findings.local.get(code) or _hpo_name(hpo, code) or "",
+        genes=list(genes),
+        lab_plausible=plausible,
+        same_unit=_same_unit,
     )
+    when_of = {d.id: d.when for d in definitions}
+    _check_definition_cycles(definitions, p)
+    alert_rows = [(a.id, a.alert) for a in alerts.rules]
 
-    def compile_rows(file: str, rows: list[Any]) -> tuple[Compiled, ...]:
+    def compile_rows(file: str, rows: list[Any], step: str | None) -> tuple[Compiled, ...]:
         seen: set[str] = set()
         out = []
-        for row in rows:
+        for index, row in enumerate(rows):
             where = f"{file}: {row.id}"
             if row.id in seen:
                 p.append(Problem(where, "id is defined twice"))
             seen.add(row.id)
             need_source(where, row.source)
             test = compile_condition(row.when, vocabulary=vocabulary, where=where + ".when", problems=p)
+            _check_reads(where + ".when", row.when, step, when_of, alert_rows, index if step == "alerts" else None, p)
+            _check_text(where, row, provides(row.when, when_of), p)
             out.append(Compiled(row, test, phenomenology_guard(row.when), depends_on(row.when)))
         return tuple(out)
 
@@ -414,21 +488,37 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
                 out |= depends_on(next(d.when for d in definitions if d.id == name), seen | {name})
         return frozenset(out)
 
-    compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions)}
-    tests_done = {
-        test.id: compile_condition(test.done_when, vocabulary=vocabulary, where=f"tests.yaml: {test.id}.done_when", problems=p)
-        for test in tests.values()
-        if test.done_when is not None
+    compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions, None)}
+    tests_done = {}
+    for test in tests.values():
+        if test.done_when is not None:
+            where = f"tests.yaml: {test.id}.done_when"
+            tests_done[test.id] = compile_condition(test.done_when, vocabulary=vocabulary, where=where, problems=p)
+            _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
+    stages = {
+        "phenomenology": compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
+        "focal_type": compile_rows("rules/classification.yaml: focal_type", classification.focal_type.rows, "focal_type"),
+        "associated": compile_rows("rules/classification.yaml: associated", classification.associated.rows, "associated"),
+        "named_forms": compile_rows("rules/classification.yaml: named_forms", classification.named_forms.rows, "named_forms"),
+        "temporal_pattern": compile_rows("rules/classification.yaml: temporal_pattern", classification.temporal_pattern.rows, "temporal_pattern"),
+        "etiology": compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows, "etiology"),
+        "pathology": compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows, "pathology"),
+        "inheritance": compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows, "inheritance"),
+        "cause": compile_rows("rules/cause.yaml", cause.rows, "cause"),
+        "alerts": compile_rows("rules/alerts.yaml", alerts.rules, "alerts"),
+        "workup": compile_rows("rules/workup.yaml", workup.rules, "workup"),
+        "treatment_rules": compile_rows("rules/treatment.yaml", treatment_rules.rules, "treatment"),
+        "diagnosis": compile_rows("rules/diagnosis.yaml", diagnosis.rows, "diagnosis"),
+        "questions": compile_rows("rules/questions.yaml", questions.rules, "questions"),
     }
-    diagnosis_rows = compile_rows("rules/diagnosis.yaml", diagnosis.rows)
-    for c in diagnosis_rows:
+    for c in stages["diagnosis"]:
         if c.row.value not in conditions:
-            p.append(Problem(f"rules/diagnosis.yaml: {c.id}", f"condition {c.row.value!r} is not in conditions.yaml"))
-    kb_version = manifest.version
+            p.append(Problem(f"rules/diagnosis.yaml: {c.id}.value", f"{c.row.value!r} is not a condition of conditions.yaml ({allowed(c.row.value, conditions, 'conditions')})"))
+    _check_coverage(stages, p)
     if p:
         raise KnowledgeBaseError(p, source=str(directory))
     result = KnowledgeBase(
-        version=kb_version,
+        version=manifest.version,
         released=manifest.released.isoformat(),
         hpo_release=hpo.release,
         directory=directory,
@@ -450,27 +540,12 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         treatments=MappingProxyType(options),
         treatment_groups=MappingProxyType(groups),
         definitions=MappingProxyType(compiled_definitions),
-        phenomenology=compile_rows("rules/phenomenology.yaml", phenomenology.rows),
         onset_bands=classification.onset_bands,
         distribution_rules=MappingProxyType({d.value: d for d in classification.distribution.rules}),
         distribution_source=classification.distribution.source,
-        focal_type=compile_rows("rules/classification.yaml: focal_type", classification.focal_type.rows),
-        associated=compile_rows("rules/classification.yaml: associated", classification.associated.rows),
-        named_forms=compile_rows("rules/classification.yaml: named_forms", classification.named_forms.rows),
-        temporal_pattern=compile_rows("rules/classification.yaml: temporal_pattern", classification.temporal_pattern.rows),
-        etiology=compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows),
-        pathology=compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows),
-        inheritance=compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows),
-        cause=compile_rows("rules/cause.yaml", cause.rows),
-        alerts=compile_rows("rules/alerts.yaml", alerts.rules),
-        workup=compile_rows("rules/workup.yaml", workup.rules),
-        treatment_rules=compile_rows("rules/treatment.yaml", treatment_rules.rules),
-        diagnosis=diagnosis_rows,
-        questions=compile_rows("rules/questions.yaml", questions.rules),
+        **stages,
         hpo_names=functools.lru_cache(maxsize=None)(lambda code: _hpo_name(hpo, code)),
     )
-    if p:  # problems found while compiling the stage tables
-        raise KnowledgeBaseError(p, source=str(directory))
     return result
 
 
@@ -479,3 +554,176 @@ def _hpo_name(hpo: HpoOntology, code: str) -> str | None:
         return None
     term = hpo.term(code)
     return term.name if term is not None else None
+
+
+# -- checks beyond the schema ------------------------------------------------------------
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Whether two spellings name one unit (``ug/24 h`` and ``ug/(24.h)``)."""
+    from ..terminology.units import normalise_unit
+
+    return a == b or (normalise_unit(a) or a) == (normalise_unit(b) or b)
+
+
+def _check_labs(labs: Mapping[str, s.LabTest], p: list[Problem]) -> dict[str, tuple[float, float]]:
+    """Every test of labs.yaml is an analyte the case reader reads, under one of its LOINC
+    codes and in its canonical unit; returns each test's plausible (low, high) in that unit."""
+    from ..terminology.labs import analytes
+
+    known = analytes()
+    plausible: dict[str, tuple[float, float]] = {}
+    for lab in labs.values():
+        where = f"labs.yaml: {lab.id}"
+        info = known.get(lab.id)
+        if info is None:
+            p.append(Problem(f"{where}.id", f"{lab.id!r} is not an analyte of terminology/data/labs.yaml ({allowed(lab.id, known, 'analytes')})"))
+            continue
+        if lab.loinc not in (*info.loinc_codes, *info.case_format_codes):
+            p.append(Problem(f"{where}.loinc", f"{lab.loinc} is not a LOINC code read as {lab.id} (allowed: {', '.join(info.loinc_codes)})"))
+        if not _same_unit(lab.unit, info.unit):
+            p.append(Problem(f"{where}.unit", f"{lab.unit!r} is not the unit results of {lab.id} are read in ({info.unit}): limits would be compared in the wrong unit"))
+            continue
+        plausible[lab.id] = info.plausible
+    return plausible
+
+
+def _check_bands(classification: s.Classification, p: list[Problem]) -> None:
+    """The onset bands cover every age from 0 once, in order, and name every band of the
+    vocabulary; the distribution rules name every distribution."""
+    where = "rules/classification.yaml: onset_bands.bands"
+    bands = classification.onset_bands.bands
+    if [b.band for b in bands] != list(ONSET_BANDS):
+        p.append(Problem(where, f"the bands must be, in order: {', '.join(ONSET_BANDS)} (got {', '.join(b.band for b in bands)})"))
+    start = 0.0
+    for band in bands:
+        if band.from_ != start:
+            p.append(Problem(f"{where}: {band.band}.from", f"{band.from_:g} leaves a gap or an overlap: the band before ends at {start:g}"))
+        if band.below is None:
+            if band is not bands[-1]:
+                p.append(Problem(f"{where}: {band.band}.below", "only the last band may be open (below: null)"))
+            break
+        if band.below <= band.from_:
+            p.append(Problem(f"{where}: {band.band}.below", f"{band.below:g} is not above from ({band.from_:g})"))
+        start = band.below
+    else:
+        p.append(Problem(where, "the last band must be open (below: null)"))
+    values = [d.value for d in classification.distribution.rules]
+    if sorted(values) != sorted(DISTRIBUTIONS):
+        p.append(Problem("rules/classification.yaml: distribution.rules", f"need one rule for each of {', '.join(DISTRIBUTIONS)} (got {', '.join(values)})"))
+
+
+def _check_definition_cycles(definitions: list[s.Definition], p: list[Problem]) -> None:
+    """No definition refers to itself, directly or through others."""
+    edges = {d.id: dependencies(d.when)[1] for d in definitions}
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        for nxt in sorted(edges.get(name, ())):
+            if nxt in chain:
+                cycle = chain[chain.index(nxt):] + (nxt,)
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    p.append(Problem(f"rules/definitions.yaml: {nxt}.when", "refers to itself: " + " -> ".join(f"fact: {c}" for c in cycle)))
+            elif nxt in edges:
+                visit(nxt, chain + (nxt,))
+
+    for d in definitions:
+        visit(d.id, (d.id,))
+
+
+def _check_reads(
+    where: str,
+    when: Any,
+    step: str | None,
+    definitions: Mapping[str, Any],
+    alert_rows: list[tuple[str, str]],
+    index: int | None,
+    p: list[Problem],
+) -> None:
+    """A rule reads only what the steps before its own conclude, and only alerts some rule
+    raises; an alert rule reads only alerts that rules above it raise (they run in order)."""
+    for name, via in reads(when, definitions).items():
+        through = f" (through {' -> '.join(f'fact: {d}' for d in via)})" if via else ""
+        if name.startswith("alert:"):
+            code = name[len("alert:"):]
+            raisers = [i for i, (_, alert) in enumerate(alert_rows) if alert == code]
+            if not raisers and code in ALERTS:
+                p.append(Problem(where, f"reads alert {code!r}{through}, which no rule of rules/alerts.yaml raises"))
+                continue
+            if step is None:
+                continue
+            if step == "alerts":
+                later = [alert_rows[i][0] for i in raisers if index is not None and i >= index]
+                if later:
+                    p.append(Problem(where, f"reads alert {code!r}{through}, which {', '.join(later)} raise(s) at or below this rule: "
+                                             "an alert rule may read only alerts raised by the rules above it"))
+                continue
+            var = "alerts"
+        else:
+            var = name
+        if step is None or var in readable(step):
+            continue
+        steps = [n for n, _ in STEPS]
+        concluding = concluded_by(var)
+        may = ", ".join(sorted(readable(step))) or "none (only the case's own fields)"
+        if steps.index(concluding) < steps.index(step):
+            why = f"which is never set when the {step} step runs"
+        else:
+            why = f"which the {concluding} step concludes after the {step} step"
+        p.append(Problem(where, f"reads {var!r}{through}, {why}; a {step} rule may read: {may}"))
+
+
+def _check_text(where: str, row: Any, provided: frozenset[str], p: list[Problem]) -> None:
+    """Placeholders only where the text is filled, each naming a variable the rule makes known."""
+    templates: tuple[str, ...] = getattr(type(row), "templates", ())
+    for name in type(row).model_fields:
+        text = getattr(row, name)
+        if not isinstance(text, str) or ("{" not in text and "}" not in text):
+            continue
+        at = f"{where}.{name}"
+        if name not in templates:
+            filled = " and ".join(templates) if templates else "no field"
+            p.append(Problem(at, f"{_excerpt(text)}: braces are shown as written here ({filled} of this kind of row is filled from the facts)"))
+            continue
+        try:
+            parsed = [(f, spec, conv) for _, f, spec, conv in Formatter().parse(text) if f is not None]
+        except ValueError as error:
+            p.append(Problem(at, f"{_excerpt(text)}: {error} (write a brace itself as {{{{ or }}}})"))
+            continue
+        for field_name, spec, conv in parsed:
+            if spec or conv or field_name not in VARIABLE_TYPES:
+                if field_name in VARIABLE_TYPES:
+                    message = f"{{{field_name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}}: write {{{field_name}}} alone (values are shown as the facts give them)"
+                else:
+                    message = f"{{{field_name}}} is not a variable of the facts ({allowed(field_name, VARIABLES, 'variables')})"
+                p.append(Problem(at, message))
+            elif field_name not in provided:
+                p.append(Problem(at, f"{{{field_name}}} may be empty when the rule holds: its condition does not make {field_name} known "
+                                     f"(it makes known: {', '.join(sorted(provided))}); compare it, or add known: {field_name}"))
+
+
+def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]) -> None:
+    """Every word of the vocabulary a rule family concludes is concluded by some rule (a word
+    with no rule would never be reached), and every question names a case field."""
+    concluded = {
+        "rules/phenomenology.yaml": ("phenomenology", "value", PHENOMENOLOGIES, "phenomenology"),
+        "rules/classification.yaml: focal_type": ("focal_type", "value", FOCAL_TYPES, "focal type"),
+        "rules/classification.yaml: associated": ("associated", "value", ASSOCIATEDS, "associated value"),
+        "rules/etiology.yaml: etiology": ("etiology", "value", ETIOLOGIES, "etiology"),
+        "rules/cause.yaml": ("cause", "value", CAUSES, "cause"),
+        "rules/alerts.yaml": ("alerts", "alert", ALERTS, "alert"),
+        "rules/workup.yaml": ("workup", "test", WORKUPS, "work-up"),
+    }
+    for where, (stage, field, words, kind) in concluded.items():
+        got = {getattr(c.row, field) for c in stages[stage]}
+        missing = [w for w in words if w not in got]
+        if missing:
+            p.append(Problem(where, f"no rule concludes the {kind} {', '.join(missing)} (every {kind} of the vocabulary needs one)"))
+    from ..case import Case
+
+    fields = set(Case.model_fields)
+    for c in stages["questions"]:
+        head = c.row.field.split(".")[0]
+        if head not in fields:
+            p.append(Problem(f"rules/questions.yaml: {c.id}.field", f"{c.row.field!r} is not a case field ({allowed(head, fields, 'fields')})"))

@@ -1,19 +1,33 @@
 """The schema of the knowledge base's data files (pydantic models, one per kind of row).
 
 Every row that concludes something carries an ``id``, a ``source`` (an id of
-``sources.yaml``) and, for rules, a ``reviewed`` date. The loader checks what the schema
-cannot: that sources resolve, concepts and codes exist, and conditions compile.
+``sources.yaml``) and, for rules, a ``reviewed`` date. A decision table's ``value`` is a word
+of its vocabulary (:mod:`contraxis.vocabulary`). The loader checks what the schema cannot:
+that sources resolve, concepts and codes exist, conditions compile, messages name only what
+their rule provides, and each rule reads only what the steps before its own conclude.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import string
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..vocabulary import Alert, Treatment, Urgency, Workup
+from ..vocabulary import Etiology as EtiologyClass
+from ..vocabulary import (
+    Alert,
+    Associated,
+    Cause,
+    Distribution,
+    FocalType,
+    OnsetBand,
+    Phenomenology,
+    Treatment,
+    Urgency,
+    Workup,
+)
 
 
 class Row(BaseModel):
@@ -182,7 +196,14 @@ class Treatments(Row):
 
 
 class Rule(Row):
-    """A rule common to the tables: an id, a condition, a source and a review date."""
+    """A rule common to the tables: an id, a condition, a source and a review date.
+
+    ``templates`` names the text fields whose ``{variable}`` placeholders are filled from
+    the facts when the rule holds (:meth:`contraxis.reasoning.facts.Facts.fill`); any other
+    text is shown as written, so the loader refuses a placeholder there.
+    """
+
+    templates: ClassVar[tuple[str, ...]] = ()
 
     id: str
     when: Any
@@ -192,16 +213,57 @@ class Rule(Row):
 
 
 class TableRow(Rule):
+    """A row of a decision table: the first row that holds gives ``value``."""
+
     value: str | None
     mimic: bool = False
 
 
-class Table(Row):
+class PhenomenologyRow(TableRow):
+    value: Phenomenology
+
+
+class FocalTypeRow(TableRow):
+    value: FocalType
+
+
+class AssociatedRow(TableRow):
+    value: Associated
+
+
+class EtiologyRow(TableRow):
+    """``value`` null leaves the etiology open (the rationale says why)."""
+
+    value: EtiologyClass | None
+
+
+class CauseRow(TableRow):
+    value: Cause
+
+
+class LabelRow(TableRow):
+    """A row whose value is a label shown as written (a named form, an Axis II value)."""
+
+    value: str
+
+
+class DiagnosisRow(TableRow):
+    """``value``: a condition id of ``conditions.yaml`` (checked by the loader)."""
+
+    value: str
+
+
+R = TypeVar("R", bound=TableRow)
+
+
+class Table(Row, Generic[R]):
     table: str | None = None
-    rows: list[TableRow]
+    rows: list[R]
 
 
 class Definition(Row):
+    templates: ClassVar[tuple[str, ...]] = ()
+
     id: str
     label: str
     when: Any
@@ -209,7 +271,7 @@ class Definition(Row):
 
 
 class Band(Row):
-    band: str
+    band: OnsetBand
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: float = Field(alias="from")
     below: float | None
@@ -224,7 +286,7 @@ class OnsetBands(Row):
 
 class DistributionRule(Row):
     id: str
-    value: str
+    value: Distribution
     rationale: str
 
 
@@ -237,19 +299,21 @@ class DistributionRules(Row):
 class Classification(Row):
     onset_bands: OnsetBands
     distribution: DistributionRules
-    focal_type: Table
-    associated: Table
-    named_forms: Table
-    temporal_pattern: Table
+    focal_type: Table[FocalTypeRow]
+    associated: Table[AssociatedRow]
+    named_forms: Table[LabelRow]
+    temporal_pattern: Table[LabelRow]
 
 
 class Etiology(Row):
-    etiology: Table
-    pathology: Table
-    inheritance: Table
+    etiology: Table[EtiologyRow]
+    pathology: Table[LabelRow]
+    inheritance: Table[LabelRow]
 
 
 class AlertRule(Rule):
+    templates: ClassVar[tuple[str, ...]] = ("message",)
+
     alert: Alert
     urgency: Urgency
     message: str
@@ -281,6 +345,8 @@ class TreatmentRules(Row):
 
 
 class QuestionRule(Rule):
+    templates: ClassVar[tuple[str, ...]] = ("question",)
+
     field: str
     question: str
     why: str

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from string import Formatter
 from typing import Any
 
 from ..case import Case
-from ..errors import CaseError, Problem
+from ..errors import CaseError, KnowledgeBaseError, Problem
 from ..knowledge import KnowledgeBase
 
 __all__ = ["DrugFact", "Facts", "LabFact", "build_facts"]
@@ -144,9 +145,27 @@ class Facts:
         return self.vars.get(name) is not None
 
     def fill(self, template: str) -> str:
-        """A rule's message with its ``{variable}`` placeholders filled from the facts."""
-        if "{" not in template:
+        """A rule's text with its ``{variable}`` placeholders filled from :attr:`vars`.
+
+        Floats are written with ``:g`` (``12`` rather than ``12.0``). The loader has checked
+        that every placeholder names a variable its rule makes known, so nothing is left
+        unfilled or shown as ``None``.
+
+        Raises
+        ------
+        KnowledgeBaseError
+            A placeholder names no variable, or one not known for this case (a fault of the
+            knowledge base; never shown to a reader as written).
+        """
+        if "{" not in template and "}" not in template:
             return template
+        try:
+            names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+        except ValueError as error:
+            raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} cannot be filled: {error}")]) from None
+        empty = sorted({name for name in names if self.vars.get(name) is None})
+        if empty:
+            raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} names {', '.join(empty)}, not known for this case")])
         values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in self.vars.items()}
         return template.format_map(values)
 

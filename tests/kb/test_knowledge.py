@@ -91,14 +91,15 @@ def _copy(tmp_path):
     "file, old, new, message",
     [
         ("rules/alerts.yaml", "{lt: {onset_age: 50}}", "{within: {onset_age: 50}}",
-         "rules/alerts.yaml: alert.wilson-screen.when: unknown operator 'within' (allowed: all, any, not"),
+         "rules/alerts.yaml: alert.wilson-screen.when.all[1]: unknown operator 'within' (allowed: absent, alert, all, any"),
         ("rules/alerts.yaml", "source: allen-2014", "source: nobody-2020",
          "rules/alerts.yaml: alert.status-dystonicus: source 'nobody-2020' is not in sources.yaml"),
         ("findings.yaml", "codes: [HP:0010828]", "codes: [HP:9999999]",
          "findings.yaml: hemifacial-spasm: HP:9999999 is not a current term"),
         ("rules/cause.yaml", "{finding: hemifacial-spasm}", "{finding: hemifacial-spazm}",
-         "finding: 'hemifacial-spazm' is neither a concept of findings.yaml nor a known code"),
-        ("rules/alerts.yaml", "urgency: emergency", "urgency: whenever", "rules/alerts.yaml: rules.2.urgency"),
+         "rules/cause.yaml: cause.nerve-irritation.when.finding: 'hemifacial-spazm' is neither a concept of findings.yaml"),
+        ("rules/alerts.yaml", "urgency: emergency\n    message: \"Severe, continuous", "urgency: whenever\n    message: \"Severe, continuous",
+         "rules/alerts.yaml: alert.status-dystonicus (rules["),
     ],
 )
 def test_malformed_knowledge_is_refused_with_a_clear_error(tmp_path, file, old, new, message):
