@@ -191,7 +191,7 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         return JSONResponse({
             "assessment": data,
             "report_html": render_report(assessment, case=reading.case, standalone=False),
-            "handout_html": render_handout(assessment, standalone=False),
+            "handout_html": render_handout(assessment, case=reading.case, kb=engine.kb, standalone=False),
         })
 
     @router.post(
@@ -218,7 +218,7 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         engine = _engine(request)
         reading = read_input(await read_document(request), source="request")
         assessment, _ = await run_in_threadpool(engine.assessment, reading.case, not_read=reading.not_read)
-        return HTMLResponse(render_handout(assessment))
+        return HTMLResponse(render_handout(assessment, case=reading.case, kb=engine.kb))
 
     if docs:
         @router.get("/docs", include_in_schema=False)
