@@ -15,8 +15,15 @@ made of:
 A missing, unreadable or stale file is rebuilt. The new file is written to a temporary file
 in the same folder and renamed into place, so that concurrent processes never read half a
 file (the last writer wins; both wrote the same content). When the folder cannot be written
-the index is used from memory and a warning is logged. The other knowledge files
-(``lab_to_hpo.yaml``, ``genetic_dystonias.yaml``) are read afresh at every load.
+the index is used from memory and a warning is logged.
+
+The differential's knowledge (:class:`~contraxis.differential.knowledge.DifferentialKnowledge`:
+its own three files and what it takes from the knowledge base) is cached the same way, as
+``<cache>/differential/knowledge-<key>.json``, where ``<key>`` hashes the knowledge files it
+is made from (:data:`KNOWLEDGE_FILES`) and the code that reads them. On a hit, starting the
+differential reads no YAML and does not load the knowledge base; on a miss the knowledge
+base is loaded (:func:`~contraxis.knowledge.load_knowledge_base`, the one reader of the
+knowledge files) and the knowledge derived from it.
 """
 
 from __future__ import annotations
@@ -34,16 +41,29 @@ from typing import Any
 import numpy as np
 
 from contraxis.codes import HpoOntology, default_cache_dir
+from contraxis.codes.cache import write_json_atomically
 from contraxis.errors import KnowledgeBaseError, Problem
+from contraxis.knowledge import DATA_DIR, KnowledgeBase
+from contraxis.knowledge import loader as kb_loader
+from contraxis.knowledge import schema as kb_schema
 
 from . import annotations, index as index_module, knowledge as knowledge_module, onset, ontology, parameters
 from .annotations import bundled_files, load_bundled_diseases
 from .index import ARRAYS, DifferentialIndex, build_index
-from .knowledge import ACQUIRED_FILE, DifferentialKnowledge, load_knowledge
+from .knowledge import ACQUIRED_FILE, OWN_FILES, DifferentialKnowledge, load_knowledge
 from .ontology import TermGraph
 from .parameters import ModelParameters
 
-__all__ = ["cache_path", "index_key", "load_index", "read_index", "write_index"]
+__all__ = [
+    "KNOWLEDGE_FILES",
+    "cache_path",
+    "index_key",
+    "knowledge_key",
+    "load_cached_knowledge",
+    "load_index",
+    "read_index",
+    "write_index",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +71,15 @@ FORMAT = 1
 """Version of the cache file's layout."""
 
 _BUILDERS = (annotations, index_module, knowledge_module, onset, ontology, parameters)
+
+KNOWLEDGE_FILES = (*OWN_FILES, "sources.yaml", "drugs.yaml", "history.yaml", "labs.yaml")
+"""The knowledge files the differential's knowledge is made from."""
+
+_KNOWLEDGE_READERS = (knowledge_module, kb_schema, kb_loader)
+
+
+def _source_digest(module: Any) -> str:
+    return hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest()
 
 
 def _hpo3_version() -> str:
@@ -69,10 +98,63 @@ def index_key(*, knowledge: DifferentialKnowledge, parameters: ModelParameters =
     digest.update(f"hpo3 {_hpo3_version()}\n".encode())
     digest.update(f"{ACQUIRED_FILE} {knowledge.hashes.get(ACQUIRED_FILE, '')}\n".encode())
     for module in _BUILDERS:
-        source = Path(module.__file__ or "").read_bytes()
-        digest.update(f"{module.__name__} {hashlib.sha256(source).hexdigest()}\n".encode())
+        digest.update(f"{module.__name__} {_source_digest(module)}\n".encode())
     digest.update(json.dumps(parameters.to_dict(), sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def knowledge_key(directory: Path = DATA_DIR) -> str | None:
+    """The hash that names the cached knowledge: the files it is made from and the code reading them.
+
+    Returns
+    -------
+    str or None
+        None when a file cannot be read (the knowledge is then loaded, which names the problem).
+    """
+    digest = hashlib.sha256()
+    digest.update(f"format {FORMAT}\n".encode())
+    try:
+        for name in KNOWLEDGE_FILES:
+            digest.update(f"{name} {hashlib.sha256((directory / name).read_bytes()).hexdigest()}\n".encode())
+    except OSError:
+        return None
+    for module in _KNOWLEDGE_READERS:
+        digest.update(f"{module.__name__} {_source_digest(module)}\n".encode())
+    return digest.hexdigest()
+
+
+def load_cached_knowledge(*, cache_dir: Path | None = None, kb: KnowledgeBase | None = None) -> DifferentialKnowledge:
+    """The differential's knowledge, from the cache when its files have not changed.
+
+    Parameters
+    ----------
+    cache_dir : pathlib.Path, optional
+        The cache folder (``contraxis.codes.default_cache_dir()`` by default).
+    kb : KnowledgeBase, optional
+        A knowledge base already loaded: the knowledge is derived from it, without the cache.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When a knowledge file is invalid.
+    """
+    if kb is not None:
+        return load_knowledge(kb)
+    key = knowledge_key()
+    path = (cache_dir or default_cache_dir()) / "differential" / f"knowledge-{key[:24]}.json" if key else None
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                return DifferentialKnowledge.from_json(data["knowledge"])
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            _log.warning("the differential knowledge cache %s cannot be read (%s): reloading it", path, error)
+    knowledge = load_knowledge()
+    if path is not None:
+        write_json_atomically(path, {"key": key, "knowledge": knowledge.to_json()})
+    return knowledge
 
 
 def cache_path(key: str, *, cache_dir: Path | None = None) -> Path:
@@ -159,7 +241,13 @@ def _build(knowledge: DifferentialKnowledge, parameters: ModelParameters) -> Dif
     )
 
 
-def load_index(*, cache_dir: Path | None = None, rebuild: bool = False, parameters: ModelParameters = ModelParameters()) -> DifferentialIndex:
+def load_index(
+    *,
+    cache_dir: Path | None = None,
+    rebuild: bool = False,
+    parameters: ModelParameters = ModelParameters(),  # noqa: B008 - frozen, read only
+    kb: KnowledgeBase | None = None,
+) -> DifferentialIndex:
     """Load the differential index from the cache, building and caching it when needed.
 
     Parameters
@@ -170,6 +258,9 @@ def load_index(*, cache_dir: Path | None = None, rebuild: bool = False, paramete
         Build afresh even when a cached index is there.
     parameters : ModelParameters
         The model constants (the defaults unless an experiment changes them).
+    kb : KnowledgeBase, optional
+        The knowledge base, when already loaded; else the knowledge the differential takes
+        from it is read from its cache (see the module's docstring).
 
     Returns
     -------
@@ -181,7 +272,7 @@ def load_index(*, cache_dir: Path | None = None, rebuild: bool = False, paramete
     KnowledgeBaseError
         When a knowledge file is invalid or uses an HPO id the ontology does not have.
     """
-    knowledge = load_knowledge()
+    knowledge = load_cached_knowledge(cache_dir=cache_dir, kb=kb)
     key = index_key(knowledge=knowledge, parameters=parameters)
     path = cache_path(key, cache_dir=cache_dir)
     if not rebuild:

@@ -9,35 +9,42 @@ Three files of ``contraxis/knowledge/data``, each with its schema below:
 
 They cite the sources of ``sources.yaml`` (the knowledge base's one registry), and
 refer to the drug classes of ``drugs.yaml``, the history codes of ``history.yaml`` and the
-unit conversions of ``labs.yaml`` (read with the knowledge base's own schema).
-:func:`load_knowledge` validates everything a schema and those files can check and raises
-one :class:`~contraxis.errors.KnowledgeBaseError` listing every problem;
+unit conversions of ``labs.yaml``: those come from the loaded
+:class:`~contraxis.knowledge.KnowledgeBase`, the one reader of the knowledge files.
+:func:`load_knowledge` validates everything a schema and the knowledge base can check and
+raises one :class:`~contraxis.errors.KnowledgeBaseError` listing every problem;
 :meth:`DifferentialKnowledge.check_terms` then checks every HPO id against an ontology.
+The result is plain data (:meth:`DifferentialKnowledge.to_json`), cached beside the index
+(:mod:`contraxis.differential.cache`) so that starting the differential needs no knowledge
+base load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from contraxis.codes.patterns import GENE_SYMBOL, HISTORY_ID, HPO_ID, LOCAL_ID, LOINC_CODE, OMIM_ID, anchored
 from contraxis.errors import KnowledgeBaseError, Problem, allowed
-from contraxis.knowledge import DATA_DIR
-from contraxis.knowledge import schema as kb_schema
 
 from .annotations import FREQUENCY_CLASSES, Annotation, Disease
+
+if TYPE_CHECKING:
+    from contraxis.knowledge import KnowledgeBase
 
 __all__ = [
     "ACQUIRED_FILE",
     "DYSTONIAS_FILE",
     "FREQUENCY_WORDS",
     "LABS_FILE",
+    "OWN_FILES",
     "PRETEST_WEIGHTS",
     "AcquiredCause",
     "DifferentialKnowledge",
@@ -50,6 +57,12 @@ __all__ = [
 ACQUIRED_FILE = "acquired_causes.yaml"
 LABS_FILE = "lab_to_hpo.yaml"
 DYSTONIAS_FILE = "genetic_dystonias.yaml"
+OWN_FILES: Final = (ACQUIRED_FILE, LABS_FILE, DYSTONIAS_FILE)
+"""The knowledge base's files that only the differential reads."""
+
+# libyaml's parser when PyYAML was built with it (about ten times faster), else the
+# pure-Python one; both are the safe loader.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FREQUENCY_WORDS: Mapping[str, float] = {
     "obligate": FREQUENCY_CLASSES["HP:0040280"],
@@ -66,8 +79,9 @@ PRETEST_WEIGHTS: Mapping[str, float] = {"common": 1000.0, "uncommon": 100.0}
 diseases, and ten times less for an uncommon cause)."""
 
 Frequency = Literal["obligate", "very frequent", "frequent", "occasional", "very rare"]
-_HPO = r"^HP:\d{7}$"
-_LOCAL = r"^CX:[a-z0-9]+(-[a-z0-9]+)*$"
+_HPO = anchored(HPO_ID)
+_LOCAL = anchored(LOCAL_ID)
+_FINDING = f"^(?:{HPO_ID.pattern}|{LOCAL_ID.pattern})$"
 HpoId = Annotated[str, Field(pattern=_HPO)]
 
 
@@ -103,8 +117,8 @@ class Requirement(_Row):
     drug_class: str | None = None
     min_days: int | None = Field(default=None, ge=0)
     max_days: int | None = Field(default=None, ge=0)
-    history: str | None = Field(default=None, pattern=r"^CX:hx-[a-z0-9]+(-[a-z0-9]+)*$")
-    finding: str | None = Field(default=None, pattern=f"{_HPO}|{_LOCAL}")
+    history: str | None = Field(default=None, pattern=anchored(HISTORY_ID))
+    finding: str | None = Field(default=None, pattern=_FINDING)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Requirement:
@@ -169,7 +183,7 @@ class _Normal(_Row):
 class LabTest(_Row):
     """How one laboratory test's result becomes HPO terms (``lab_to_hpo.yaml``)."""
 
-    loinc: str = Field(pattern=r"^\d{1,7}-\d$")
+    loinc: str = Field(pattern=anchored(LOINC_CODE))
     name: str
     unit: str
     low: _Limit | None = None
@@ -202,7 +216,7 @@ class _LabsFile(_Row):
 class GeneticDystonia(_Row):
     """A genetic dystonia or treatable genetic disease (``genetic_dystonias.yaml``)."""
 
-    gene: str = Field(pattern=r"^[A-Z0-9][A-Z0-9orf.\-]*$")
+    gene: str = Field(pattern=anchored(GENE_SYMBOL))
     mds_name: str | None = None
     omim: tuple[str, ...] = Field(min_length=1)
     inheritance: str
@@ -294,6 +308,43 @@ class DifferentialKnowledge:
         if problems:
             raise KnowledgeBaseError(problems)
 
+    def to_json(self) -> dict[str, Any]:
+        """The knowledge as JSON-ready data (:meth:`from_json` reads it back)."""
+        dump = lambda row: row.model_dump(mode="json", by_alias=True)  # noqa: E731
+        return {
+            "acquired": [dump(cause) for cause in self.acquired],
+            "labs": [dump(test) for test in self.labs.values()],
+            "mri_normal_excludes": list(self.mri_normal_excludes),
+            "dystonias": {omim: dump(entry) for omim, entry in self.dystonias.items()},
+            "drug_classes": {name: sorted(members) for name, members in self.drug_classes.items()},
+            "conversions": {loinc: dict(units) for loinc, units in self.conversions.items()},
+            "sources": dict(self.sources),
+            "reviewed": dict(self.reviewed),
+            "hashes": dict(self.hashes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DifferentialKnowledge:
+        """Read back what :meth:`to_json` wrote.
+
+        Raises
+        ------
+        pydantic.ValidationError, KeyError, TypeError
+            When the data is not what :meth:`to_json` writes.
+        """
+        labs = [LabTest.model_validate(test) for test in data["labs"]]
+        return cls(
+            acquired=tuple(AcquiredCause.model_validate(cause) for cause in data["acquired"]),
+            labs={test.loinc: test for test in labs},
+            mri_normal_excludes=tuple(data["mri_normal_excludes"]),
+            dystonias={omim: GeneticDystonia.model_validate(entry) for omim, entry in data["dystonias"].items()},
+            drug_classes={name: frozenset(members) for name, members in data["drug_classes"].items()},
+            conversions={loinc: {unit: float(f) for unit, f in units.items()} for loinc, units in data["conversions"].items()},
+            sources={str(k): str(v) for k, v in data["sources"].items()},
+            reviewed={str(k): str(v) for k, v in data["reviewed"].items()},
+            hashes={str(k): str(v) for k, v in data["hashes"].items()},
+        )
+
 
 def _read(directory: Path, name: str, problems: list[Problem]) -> tuple[Any, str]:
     path = directory / name
@@ -303,7 +354,7 @@ def _read(directory: Path, name: str, problems: list[Problem]) -> tuple[Any, str
         problems.append(Problem(name, f"cannot read the file: {error.strerror}"))
         return None, ""
     try:
-        return yaml.safe_load(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+        return yaml.load(data.decode("utf-8"), Loader=_YamlLoader), hashlib.sha256(data).hexdigest()  # noqa: S506 - a safe loader
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
         return None, ""
@@ -314,44 +365,52 @@ def _validate(model: type[BaseModel], data: Any, name: str, problems: list[Probl
         return model.model_validate(data)
     except ValidationError as error:
         for e in error.errors():
-            where = name + ": " + ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in e["loc"]).replace(".[", "[")
+            path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in e["loc"]).replace(".[", "[")
             value = e.get("input")
             shown = f"{value!r}: " if not isinstance(value, (dict, list)) and e["type"] != "missing" else ""
-            problems.append(Problem(where, f"{shown}{e['msg']}"))
+            problems.append(Problem(f"{name}: {path}", f"{shown}{e['msg']}"))
         return None
 
 
-def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
-    """Read and validate the differential's data files.
+def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = None) -> DifferentialKnowledge:
+    """Read and validate the differential's data files beside the knowledge base.
+
+    The three files of the differential are read from the knowledge base's folder; what
+    they refer to (sources, drug classes, history codes, laboratory units) is taken from the
+    knowledge base as :func:`~contraxis.knowledge.load_knowledge_base` loaded it, never read
+    a second time.
 
     Parameters
     ----------
+    kb : KnowledgeBase, optional
+        The loaded knowledge base; loaded from ``directory`` if omitted.
     directory : pathlib.Path, optional
-        The knowledge base's data folder (``contraxis/knowledge/data`` by default).
+        The knowledge base's data folder when ``kb`` is omitted (``contraxis/knowledge/data``
+        by default).
 
     Raises
     ------
     KnowledgeBaseError
         Listing every problem: a file that does not read or fit its schema, a source,
-        drug class or history code that does not resolve, an id given twice.
+        drug class or history code that does not resolve, an id given twice (and any
+        problem of the knowledge base itself when it is loaded here).
     """
-    directory = directory or DATA_DIR
+    if kb is None:
+        from contraxis.knowledge import load_knowledge_base
+
+        kb = load_knowledge_base(directory)
+    elif directory is not None and Path(directory).resolve() != kb.directory.resolve():
+        raise ValueError(f"give kb or directory, not both (kb was loaded from {kb.directory})")
     problems: list[Problem] = []
-    raw = {name: _read(directory, name, problems) for name in (ACQUIRED_FILE, LABS_FILE, DYSTONIAS_FILE)}
-    shared = {name: _read(directory, name, problems)[0] for name in ("sources.yaml", "drugs.yaml", "history.yaml", "labs.yaml")}
+    raw = {name: _read(kb.directory, name, problems) for name in OWN_FILES}
     acquired = _validate(_AcquiredFile, raw[ACQUIRED_FILE][0], ACQUIRED_FILE, problems)
     labs = _validate(_LabsFile, raw[LABS_FILE][0], LABS_FILE, problems)
     dystonias = _validate(_DystoniasFile, raw[DYSTONIAS_FILE][0], DYSTONIAS_FILE, problems)
-    kb_sources = [_validate(kb_schema.Source, row, "sources.yaml", problems) for row in shared["sources.yaml"] or []]
-    drugs = _validate(kb_schema.Drugs, shared["drugs.yaml"], "drugs.yaml", problems)
-    history = _validate(kb_schema.History, shared["history.yaml"], "history.yaml", problems)
-    kb_labs = [_validate(kb_schema.LabTest, row, "labs.yaml", problems) for row in shared["labs.yaml"] or []]
     if problems:
         raise KnowledgeBaseError(problems)
 
-    sources = {row.id: row.citation for row in kb_sources if row is not None}
-    drug_classes = {c.id: frozenset(c.members) for c in drugs.classes}
-    history_codes = set(history.codes)
+    sources = {source_id: row.citation for source_id, row in kb.sources.items()}
+    drug_classes = {class_id: frozenset(row.members) for class_id, row in kb.drug_classes.items()}
 
     def need_source(where: str, source: str) -> None:
         if source not in sources:
@@ -367,7 +426,7 @@ def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
         for j, requirement in enumerate(cause.requires):
             if requirement.drug_class is not None and requirement.drug_class not in drug_classes:
                 problems.append(Problem(f"{where}.requires[{j}]", f"drug class {requirement.drug_class!r} is not in drugs.yaml (allowed: {allowed(sorted(drug_classes))})"))
-            if requirement.history is not None and requirement.history not in history_codes:
+            if requirement.history is not None and requirement.history not in kb.history:
                 problems.append(Problem(f"{where}.requires[{j}]", f"{requirement.history} is not a code of history.yaml"))
     by_loinc: dict[str, LabTest] = {}
     for test in labs.tests:
@@ -380,7 +439,7 @@ def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
     for entry in dystonias.entries:
         need_source(f"{DYSTONIAS_FILE}: {entry.gene}", entry.source)
         for omim in entry.omim:
-            if not re.fullmatch(r"OMIM:\d{6}", omim):
+            if not OMIM_ID.fullmatch(omim):
                 problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim!r} is not an OMIM id (OMIM: and six digits)"))
             if omim in by_omim:
                 problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim} is already given for {by_omim[omim].gene}"))
@@ -388,10 +447,11 @@ def load_knowledge(directory: Path | None = None) -> DifferentialKnowledge:
     if problems:
         raise KnowledgeBaseError(problems)
 
-    conversions: dict[str, dict[str, float]] = {}
-    for row in kb_labs:
-        if row is not None and row.loinc in by_loinc and row.unit == by_loinc[row.loinc].unit:
-            conversions[row.loinc] = dict(row.conversions)
+    conversions = {
+        loinc: dict(row.conversions)
+        for loinc, row in kb.labs_by_loinc.items()
+        if loinc in by_loinc and row.unit == by_loinc[loinc].unit
+    }
     return DifferentialKnowledge(
         acquired=acquired.causes,
         labs=by_loinc,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 from contraxis.differential import ModelParameters, cache
 from contraxis.differential.cache import cache_path, index_key, read_index, write_index
-from contraxis.differential.knowledge import DifferentialKnowledge
+from contraxis.differential.knowledge import DifferentialKnowledge, load_knowledge
+from contraxis.knowledge import DATA_DIR
 
 from .conftest import mini_knowledge
 
@@ -54,7 +57,7 @@ def counted_build(mini_kb, monkeypatch):
     """Replace the real build (hpo3 and the annotation files) by the mini index, counting calls."""
     calls = []
     knowledge = mini_knowledge()
-    monkeypatch.setattr(cache, "load_knowledge", lambda: knowledge)
+    monkeypatch.setattr(cache, "load_cached_knowledge", lambda **kw: knowledge)
     monkeypatch.setattr(cache, "_build", lambda k, p: calls.append(1) or dataclasses.replace(mini_kb, knowledge=k))
     monkeypatch.setattr(cache, "index_key", lambda **kw: os.environ.get("TEST_INDEX_KEY", "key-1"))
     return calls
@@ -81,3 +84,50 @@ def test_unwritable_cache_still_gives_an_index(counted_build, tmp_path, caplog):
     index = cache.load_index(cache_dir=blocker)
     assert index.n_diseases > 0
     assert "cannot write the differential index cache" in caplog.text
+
+
+# --- the differential's knowledge ------------------------------------------------------------
+
+
+def test_knowledge_round_trips_through_json():
+    """Check that the knowledge read back from its JSON equals the knowledge written."""
+    knowledge = mini_knowledge()
+    back = DifferentialKnowledge.from_json(json.loads(json.dumps(knowledge.to_json())))
+    assert back == knowledge
+
+
+def test_knowledge_is_taken_from_the_knowledge_base(kb):
+    """Check that sources, drug classes and unit conversions come from the loaded knowledge base."""
+    knowledge = load_knowledge(kb)
+    assert knowledge.sources == {source_id: row.citation for source_id, row in kb.sources.items()}
+    assert knowledge.drug_classes == {name: frozenset(row.members) for name, row in kb.drug_classes.items()}
+    for loinc, units in knowledge.conversions.items():
+        assert dict(kb.labs_by_loinc[loinc].conversions) == units
+
+
+def test_cached_knowledge_is_read_without_loading_the_knowledge_base(tmp_path, monkeypatch, kb):
+    """Check that the second start reads the knowledge from its cache file, loading nothing."""
+    loads = []
+    monkeypatch.setattr(cache, "load_knowledge", lambda: loads.append(1) or load_knowledge(kb))
+    first = cache.load_cached_knowledge(cache_dir=tmp_path)
+    again = cache.load_cached_knowledge(cache_dir=tmp_path)
+    assert loads == [1] and again == first
+    (written,) = (tmp_path / "differential").glob("knowledge-*.json")
+    written.write_text("{", encoding="utf-8")
+    assert cache.load_cached_knowledge(cache_dir=tmp_path) == first and loads == [1, 1]
+
+
+def test_knowledge_key_follows_every_file_it_is_made_from(tmp_path):
+    """Check that changing any knowledge file the differential uses changes the key."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    base = cache.knowledge_key(data)
+    assert base == cache.knowledge_key(DATA_DIR)
+    for name in cache.KNOWLEDGE_FILES:
+        path = data / name
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# changed\n")
+        assert cache.knowledge_key(data) != base, name
+        path.write_bytes(original)
+    (data / "drugs.yaml").unlink()
+    assert cache.knowledge_key(data) is None

@@ -99,7 +99,7 @@ def test_malformed_file_names_every_problem(tmp_path):
     text = text.replace("pretest: uncommon", "pretest: rare", 1)
     (data / ACQUIRED_FILE).write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as caught:
-        load_knowledge(data)
+        load_knowledge(directory=data)
     message = str(caught.value)
     assert "acquired_causes.yaml: causes[0].pretest: 'rare'" in message
     assert "acquired_causes.yaml: causes[0].phenotype[0].frequency: 'often'" in message
@@ -117,7 +117,7 @@ def test_unresolved_references_are_named(tmp_path):
     dystonias["entries"][0]["omim"] = ["OMIM:12"]
     (data / DYSTONIAS_FILE).write_text(yaml.safe_dump(dystonias), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as caught:
-        load_knowledge(data)
+        load_knowledge(directory=data)
     message = str(caught.value)
     assert "source 'nobody-2099' is not in sources.yaml" in message
     assert "drug class 'love-potions' is not in drugs.yaml (allowed:" in message
@@ -137,7 +137,7 @@ def test_sources_live_in_one_registry(tmp_path):
     dystonias["sources"] = [{"id": "own-2024", "citation": "A file's own source."}]
     (data / DYSTONIAS_FILE).write_text(yaml.safe_dump(dystonias), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as caught:
-        load_knowledge(data)
+        load_knowledge(directory=data)
     assert "genetic_dystonias.yaml: sources" in str(caught.value)
 
 
@@ -146,7 +146,7 @@ def test_unreadable_yaml_is_reported(tmp_path):
     data = copy_data(tmp_path)
     (data / LABS_FILE).write_text("tests: [unclosed\n", encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="lab_to_hpo.yaml: not valid YAML"):
-        load_knowledge(data)
+        load_knowledge(directory=data)
 
 
 def test_lab_codes_are_valid_loinc_codes_of_the_knowledge_base():
