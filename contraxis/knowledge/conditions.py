@@ -426,12 +426,13 @@ class _Compiler:
                 f"is the limit written in another unit?", f".{kind}",
             )
         word = {"below": "<", "above": ">", "at_least": ">="}[kind]
+        shown_limit = f"{limit:f}".rstrip("0").rstrip(".")  # as written: 8.5, 15000, never 1.5e+04
 
         def lab(facts: "Facts") -> Used | None:
             fact = facts.labs.get(test)
             if fact is None or not getattr(fact, kind)(limit):
                 return None
-            return (f"{test}: {fact.shown} ({word} {limit:g} {unit})",)
+            return (f"{test}: {fact.shown} ({word} {shown_limit} {unit})",)
 
         return lab
 

@@ -45,12 +45,13 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
         reading = lab.reading
         if reading is None:
             continue  # a test no rule reads: listed in not_read
-        from ..terminology.labs import analytes
+        from ..terminology.labs import analytes, format_value
 
         info = analytes()[reading.analyte]
         display = info.loinc_names.get(lab.loinc, info.name)
-        if reading.value is not None:
-            shown = f"{reading.comparator or ''}{lab.value:g} {lab.unit or ''}".strip()
+        if reading.value is not None and lab.value is not None:
+            # As given, rounded as a laboratory reports it in that unit.
+            shown = f"{reading.comparator or ''}{format_value(reading.analyte, lab.value, lab.unit)} {lab.unit or ''}".strip()
         else:
             shown = str(reading.interpretation)
         out.append(CodeItem(system="LOINC", code=lab.loinc, display=display, role=f"laboratory result: {shown}"))

@@ -147,7 +147,9 @@ class Facts:
     def fill(self, template: str) -> str:
         """A rule's text with its ``{variable}`` placeholders filled from :attr:`vars`.
 
-        Floats are written with ``:g`` (``12`` rather than ``12.0``). The loader has checked
+        Numbers are written as a reader would: plainly, with at most two decimals and no
+        trailing zeros (``12`` rather than ``12.0``, ``8.2`` rather than ``8.200000000000001``),
+        never in exponent form. The loader has checked
         that every placeholder names a variable its rule makes known, so nothing is left
         unfilled or shown as ``None``.
 
@@ -166,7 +168,7 @@ class Facts:
         empty = sorted({name for name in names if self.vars.get(name) is None})
         if empty:
             raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} names {', '.join(empty)}, not known for this case")])
-        values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in self.vars.items()}
+        values = {k: (_plain_number(v) if isinstance(v, float) else v) for k, v in self.vars.items()}
         return template.format_map(values)
 
     def label(self, code: str) -> str:
@@ -224,20 +226,31 @@ def _interval(lab: Any, kb: KnowledgeBase) -> tuple[float, float, bool, bool] | 
     return -_INF, _INF, False, False  # 'abnormal' says too little to decide a threshold
 
 
+def _plain_number(value: float) -> str:
+    """A number as a reader writes it: ``12``, ``8.2``, ``0.25`` (two decimals at most, no exponent)."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def _shown(lab: Any) -> str:
+    """A result as a laboratory reports it: the value rounded to the decimals kept for its
+    analyte and unit (``labs.yaml``: calcium 7.1 mg/dL, sodium 128 mmol/L), with its unit
+    and how long ago it was taken."""
     reading = lab.reading
     if reading.value is None:
         text = f"{reading.interpretation} (no value)"
     else:
-        text = f"{reading.comparator or ''}{_round(reading.value, reading.analyte)} {reading.unit}"
+        text = f"{reading.comparator or ''}{_round(reading.value, reading.analyte, reading.unit)} {reading.unit}"
     age = lab.age_days
-    return text if age is None else f"{text}, {age:g} day{'' if age == 1 else 's'} ago"
+    if age is None:
+        return text
+    return f"{text}, today" if age == 0 else f"{text}, {_plain_number(age)} day{'' if age == 1 else 's'} ago"
 
 
-def _round(value: float, analyte: str) -> str:
+def _round(value: float, analyte: str, unit: str) -> str:
     from ..terminology.labs import format_value
 
-    return format_value(analyte, value)
+    return format_value(analyte, value, unit)
 
 
 def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, LabFact]:
