@@ -158,7 +158,7 @@ def test_what_cannot_be_mapped_is_reported(read):
     """Check that unknown codes, unread resource types and unfinished data are listed with a reason."""
     reading = read(
         patient(),
-        condition("c1", SNOMED, "1234567"),
+        condition("c1", SNOMED, "59621000"),
         condition("c2", HPO, "HP:9999999"),
         condition("c3", HPO, "HP:0000473", verificationStatus={"coding": [{"code": "provisional"}]}),
         {"resourceType": "Procedure", "id": "pr1", "status": "completed", "subject": {"reference": "Patient/p1"},
@@ -167,7 +167,7 @@ def test_what_cannot_be_mapped_is_reported(read):
     )
     reasons = reasons_by_resource(reading)
     assert reasons == {
-        "Condition/c1": "http://snomed.info/sct|1234567 is not a code Contraxis reads",
+        "Condition/c1": "http://snomed.info/sct|59621000 is not a code Contraxis reads",
         "Condition/c2": f"'HP:9999999' is not a term of HPO release {code_tables.load_code_tables().hpo_release()}",
         "Condition/c3": "verificationStatus is 'provisional': not yet a fact",
         "Procedure/pr1": "a brain MRI was done but its result (outcome: normal or abnormal) is not given",

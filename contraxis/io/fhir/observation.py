@@ -7,8 +7,9 @@
   :func:`contraxis.terminology.units.normalise_unit` by the resolver), the interpretation
   (``Observation.interpretation``, or a qualitative ``valueCodeableConcept`` / ``valueString``
   such as "Low") and the date (``effective[x]``, else ``issued``). Every result of a test is
-  kept (the latest decides). A result whose value or unit cannot be read is reported, not
-  refused; an impossible value is left for the case reading to refuse, naming the likely
+  kept (the latest decides). A panel given as one Observation with a ``component`` per test
+  gives a row per component read. A result whose value or unit cannot be read is reported,
+  not refused; an impossible value is left for the case reading to refuse, naming the likely
   intended unit.
 * LOINC 69548-6 (genetic variant assessment) with the gene studied gives ``genetics``.
 * Any other code: a finding, present or absent (``valueBoolean``, a negative value or
@@ -92,27 +93,34 @@ def _date(observation: Any) -> Any:
     return None
 
 
-def lab_row(located: Located, loinc: str, ctx: Context) -> Part:
-    """One laboratory result as a ``labs`` row, or why it is not read."""
+def lab_row(located: Located, loinc: str, ctx: Context, *, element: Any = None, at: str = "") -> Part:
+    """One laboratory result as a ``labs`` row, or why it is not read.
+
+    ``element`` is the Observation (default) or one of its ``component`` (a panel given as one
+    Observation with a component per test, ``at`` its path); the date is the Observation's.
+    """
     from ...terminology.labs import LabProblem, read_lab
 
     observation = located.resource
-    name = next((str(c.display) for c in codings(observation.code) if c.system == LOINC and c.display), None) \
-        or concept_text(observation.code) or None
+    element = observation if element is None else element
+    prefix = f"{at}." if at else ""
+    name = next((str(c.display) for c in codings(element.code) if c.system == LOINC and c.display), None) \
+        or concept_text(element.code) or None
     shown = f"LOINC {loinc}" + (f" {name}" if name else "")
     row: dict[str, Any] = {"loinc": loinc}
     if name:
         row["name"] = name[:200]
-    quantity = observation.valueQuantity
+    quantity = element.valueQuantity
     value = as_float(quantity.value) if quantity is not None else None
-    interpretation, said = _interpretation(observation)
+    interpretation, said = _interpretation(element)
     if value is None and interpretation is None:
-        if observation.dataAbsentReason is not None:
-            return skipped(located, shown, f"no result: dataAbsentReason {concept_text(observation.dataAbsentReason)!r}")
-        given = said or (observation.valueString and str(observation.valueString)) or None
+        if element.dataAbsentReason is not None:
+            return skipped(located, shown, f"no result: dataAbsentReason {concept_text(element.dataAbsentReason)!r}",
+                           at=at)
+        given = said or (element.valueString and str(element.valueString)) or None
         why = f"the result {given!r} is neither a number nor an interpretation Contraxis reads (low, high, normal, " \
               "abnormal, critical)" if given else "no result: no valueQuantity and no interpretation"
-        return skipped(located, shown, why, at="value")
+        return skipped(located, shown, why, at=f"{prefix}value")
     if value is not None:
         row["value"] = value
         row["unit"] = _unit(quantity)
@@ -124,15 +132,31 @@ def lab_row(located: Located, loinc: str, ctx: Context) -> Part:
     if when is not None:
         if when > ctx.reference_date:
             return skipped(located, shown, f"dated {when.isoformat()}, after the reference date "
-                                           f"{ctx.reference_date.isoformat()}")
+                                           f"{ctx.reference_date.isoformat()}", at=at)
         row["date"] = when.isoformat()
     try:
         read_lab(loinc, row.get("value"), row.get("unit"), comparator=row.get("comparator"),
                  interpretation=row.get("interpretation"))
     except LabProblem as problem:
         if problem.field != "value" or value is None:
-            return skipped(located, shown, problem.message, at="valueQuantity" if value is not None else "value")
-    return Part(labs=(Item(row, located.path),))
+            return skipped(located, shown, problem.message,
+                           at=f"{prefix}valueQuantity" if value is not None else f"{prefix}value")
+    return Part(labs=(Item(row, f"{located.path}.{at}" if at else located.path),))
+
+
+def _panel(located: Located, ctx: Context, codes: tuple[str, ...]) -> Part | None:
+    """The laboratory results of a panel given as components, or None when it has none."""
+    rows: list[Item] = []
+    notes = []
+    for i, component in enumerate(listed(located.resource.component)):
+        loinc = first_code(component.code, LOINC)
+        if loinc and loinc in codes:
+            part = lab_row(located, loinc, ctx, element=component, at=f"component[{i}]")
+            rows += part.labs
+            notes += part.not_read
+    if not rows and not notes:
+        return None
+    return Part(labs=tuple(rows), not_read=tuple(notes))
 
 
 def _gene(located: Located, ctx: Context) -> Part:
@@ -174,8 +198,12 @@ def read_observation(located: Located, ctx: Context) -> Part:
     loinc = first_code(concept, LOINC)
     if loinc in ctx.tables.elements.gene_test.variant_loinc:
         return _gene(located, ctx)
-    if loinc and loinc in lab_loinc_codes():
+    lab_codes = lab_loinc_codes()
+    if loinc and loinc in lab_codes:
         return lab_row(located, loinc, ctx)
+    panel = _panel(located, ctx, lab_codes) if observation.component else None
+    if panel is not None:
+        return panel
     if observation.dataAbsentReason is not None:
         return skipped(located, describe(concept), f"no result: dataAbsentReason {concept_text(observation.dataAbsentReason)!r}")
     present = presence(observation, tables=ctx.tables)

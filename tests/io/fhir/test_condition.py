@@ -34,12 +34,12 @@ def test_a_who_icd10_code_is_read_as_icd10cm_and_reported(read):
 def test_a_problem_naming_only_a_diagnosis_or_an_unknown_code_is_reported(read):
     """Check that a code that names only a known diagnosis is reported naming it, and an unknown code as unknown."""
     reading = read(patient(), condition("c1", (ICD10CM, "E83.01")), condition("c2", (ICD10CM, "I10")),
-                   condition("c3", (SNOMED, "1234567")))
+                   condition("c3", (SNOMED, "59621000")))
     assert reading.case.findings == ()
     why = reasons(reading)
     assert why["resources[1].code"].startswith("names the diagnosis Wilson disease, which gives the case no finding")
     assert why["resources[2].code"] == "http://hl7.org/fhir/sid/icd-10-cm|I10 is not a code Contraxis reads"
-    assert why["resources[3].code"] == "http://snomed.info/sct|1234567 is not a code Contraxis reads"
+    assert why["resources[3].code"] == "http://snomed.info/sct|59621000 is not a code Contraxis reads"
 
 
 def test_statuses(read):

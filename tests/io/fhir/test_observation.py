@@ -60,6 +60,18 @@ def test_comparator_unit_interpretation_and_date(read):
     ]
 
 
+def test_a_panel_given_as_components_gives_a_result_per_component(read):
+    """Check that a panel Observation with a component per test gives each result read, with the panel's date."""
+    panel = lab("bmp", "51990-0", effectiveDateTime="2026-03-01", component=[
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]}, "valueQuantity": {"value": 128, "unit": "mmol/L"}},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]}, "valueQuantity": {"value": 3, "unit": "furlongs"}},
+        {"code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]}, "valueQuantity": {"value": 90, "unit": "mg/dL"}},
+    ])
+    reading = read(patient(), panel)
+    assert labs(reading) == [("2951-2", 128.0, "mmol/L", None, None, "2026-03-01")]
+    assert "'furlongs' is not a unit" in reasons(reading)["resources[1].component[1].valueQuantity"]
+
+
 def test_serial_results_are_all_kept_with_their_dates(read):
     """Check that every result of a test is kept (the latest decides), in date order."""
     reading = read(
