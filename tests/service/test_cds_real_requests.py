@@ -232,3 +232,23 @@ def test_prefetch_templates_ask_only_for_what_is_read():
     for service in services.values():
         for key, value in service["prefetch"].items():
             assert "{{context.patientId}}" in value, key
+
+
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ({"draftOrders": "MedicationRequest/d1"}, "context.draftOrders", ["expected a FHIR Bundle", "'MedicationRequest/d1'"]),
+        ({"draftOrders": None}, "context.draftOrders", ["is required"]),
+        ({"selections": [7]}, "context.selections", ["expected a list of references"]),
+    ],
+)
+def test_what_cannot_be_read_as_a_request_is_named(client, change, field, words):
+    """Check that a request whose draft orders or selections cannot be read gets a 400 naming the field and value."""
+    request = order_request(draft(concept=HALOPERIDOL))
+    request["context"].update(change)
+    answer = client.post(SELECT, json=request)
+    assert answer.status_code == 400, answer.text
+    (problem,) = answer.json()["problems"]
+    assert problem["field"] == field
+    for word in words:
+        assert word in problem["message"]
