@@ -37,7 +37,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 VIGNETTES = sorted((SHARED / "vignettes").glob("*.yaml")) + sorted((SHARED / "vignettes" / "next").glob("*.yaml"))
 KB_CASES = sorted((Path(__file__).resolve().parent / "kb" / "cases").glob("*.yaml"))
 EVERY_CASE = VIGNETTES + KB_CASES
-RAW = yaml.safe_load((Path(__file__).resolve().parents[1] / "contraxis" / "report" / "plain_language.yaml").read_text(encoding="utf-8"))
+PLAIN_LANGUAGE = Path(__file__).resolve().parents[1] / "contraxis" / "report" / "plain_language.yaml"
+RAW = yaml.safe_load(PLAIN_LANGUAGE.read_text(encoding="utf-8"))
 
 
 def _id(path: Path) -> str:
@@ -81,7 +82,8 @@ def test_handout_reads_at_grade_8_or_lower(kb, grade, path):
 
 def _spec_codes() -> set[str]:
     """Every code the case format's spec names (alerts, causes, treatments, ...)."""
-    return set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)*)`", (SHARED / "spec" / "vignettes.md").read_text(encoding="utf-8")))
+    spec = (SHARED / "spec" / "vignettes.md").read_text(encoding="utf-8")
+    return set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)*)`", spec))
 
 
 def test_every_code_has_plain_words(kb):
@@ -112,7 +114,8 @@ def test_every_code_has_plain_words(kb):
     for line in texts.help:
         for sign in line.signs:
             if sign.startswith("alerts."):
-                assert sign.removeprefix("alerts.") in SECTIONS["alerts"] or sign.removeprefix("alerts.") in spec, line.id
+                alert = sign.removeprefix("alerts.")
+                assert alert in SECTIONS["alerts"] or alert in spec, line.id
             elif sign.startswith(("HP:", "CX:")):
                 assert kb.is_known_code(sign), (line.id, sign)
             else:
@@ -122,9 +125,11 @@ def test_every_code_has_plain_words(kb):
 @pytest.mark.parametrize(("path", "value", "expected"), [
     (("phenomenology", "dystonia"), "You have dystonia.", "is written outside a '[patient words|carer words]' pair"),
     (("phenomenology", "dystonia"), "[You have|Your child has dystonia.", "is not closed"),
-    (("cause", "drug-induced"), {"text": "A medicine.", "with_drug": "The medicine {drugs}."}, "unknown placeholder {drugs}"),
+    (("cause", "drug-induced"), {"text": "A medicine.", "with_drug": "The medicine {drugs}."},
+     "unknown placeholder {drugs}"),
     (("cause", "drug-induced"), {"text": "A medicine.", "with_drug": "{drug} may be the cause."}, "opens a sentence"),
-    (("cause", "drug-induced"), {"text": "A medicine.", "with_drug": "A medicine may be the cause."}, "must name the drug"),
+    (("cause", "drug-induced"), {"text": "A medicine.", "with_drug": "A medicine may be the cause."},
+     "must name the drug"),
     (("etiology", "primary"), {"text": "No cause.", "drop_if": ["alert.secondary-features"]}, "is not a key"),
     (("treatments", "baclofen"), None, "no plain words for treatments.baclofen"),
 ])
@@ -192,7 +197,8 @@ def test_speak_picks_the_words_of_each_reader():
     t = load_plain_language()
     assert speak("[You have|Your child has] it.", "patient", texts=t) == "You have it."
     assert speak("[You have|Your child has] it.", "carer", texts=t) == "Your child has it."
-    assert speak("Stop {the_drug}; {drug}.", "patient", texts=t) == f"Stop {t.drug_words.unknown_the}; {t.drug_words.unknown}."
+    expected = f"Stop {t.drug_words.unknown_the}; {t.drug_words.unknown}."
+    assert speak("Stop {the_drug}; {drug}.", "patient", texts=t) == expected
 
 
 # -- the drug --------------------------------------------------------------------------------
@@ -221,10 +227,12 @@ def test_every_drug_reaction_names_its_drug(kb, prefix):
 
 CONTRADICTIONS = [
     # (what one sentence claims, what another claims that cannot also be true)
-    (r"no other cause (?:was|has been) found", r"point to a cause|brought on by|may be the cause|reaction to|may have lowered|comes from wilson"),
+    (r"no other cause (?:was|has been) found",
+     r"point to a cause|brought on by|may be the cause|reaction to|may have lowered|comes from wilson"),
     (r"something else brought it on|brought on by a medicine", r"no other cause|no single cause"),
     (r"rest of the brain and nerves work well", r"signs point to a cause|harms nerve cells|injury to the brain"),
-    (r"not a sign of a serious illness|most often harmless", r"this is an emergency|needs care (?:in the hospital )?now|in the hospital now"),
+    (r"not a sign of a serious illness|most often harmless",
+     r"this is an emergency|needs care (?:in the hospital )?now|in the hospital now"),
     (r"stretching the muscle makes it let go", r"come from the gut"),
     (r"may come from an illness that slowly harms", r"comes from wilson disease"),
 ]
@@ -288,19 +296,25 @@ def _with(assessment: Assessment, alerts: list[tuple[str, str]], treatments: lis
     })
 
 
-@pytest.mark.parametrize("alert", ["neuroleptic-malignant-syndrome", "serotonin-syndrome", "tetanus",
-                                   "severe-hypokalemia", "status-dystonicus", "airway-risk", "acute-dystonic-reaction"])
-def test_an_emergency_never_offers_a_pill_as_its_answer(kb, alert):
+@pytest.mark.parametrize("alert", ["neuroleptic-malignant-syndrome", "serotonin-syndrome", "tetanus", "rhabdomyolysis",
+                                   "severe-hypokalemia", "severe-hypomagnesemia", "severe-hyponatremia",
+                                   "hypocalcemic-tetany", "status-dystonicus", "airway-risk",
+                                   "acute-dystonic-reaction"])
+@pytest.mark.parametrize("base", ["P30", "P21"])
+def test_an_emergency_never_offers_a_pill_as_its_answer(kb, grade, alert, base):
     """Check that with each emergency alert, oral drugs offered beside it are never the answer: they are
-    named for later only where the alert allows it, else left for later in words."""
-    path = next(p for p in VIGNETTES if p.name.startswith("P30"))
+    named for later only where the alert allows it, else left for later in words; the handout still
+    reads at grade 8 or lower."""
+    path = next(p for p in VIGNETTES if p.name.startswith(base))
     case, assessment = _assessed(kb, path)
+    reader = handout_reader(case)
     treatments = [("intensive-care", "emergency"), ("stop-offending-drug", "causal"), ("benzodiazepine", "oral"),
                   ("anticholinergic", "oral"), ("baclofen", "oral"), ("levodopa", "oral"), ("oral-medication", "oral")]
     changed = _with(assessment, [(alert, "emergency")], treatments)
     sections = handout_sections(changed, case=case, kb=kb)
     t = load_plain_language()
-    assert sections[0].id == "now" and sections[0].paragraphs[0] == speak(t.alerts[alert].text, "carer", texts=t)
+    drugs = named_drugs(changed)
+    assert sections[0].id == "now" and sections[0].paragraphs[0] == speak(t.alerts[alert].text, reader, drugs, texts=t)
     answer = _answer(sections)
     assert not [x for x in answer if ORAL_ANSWER.search(x)], answer
     later = next((s for s in sections if s.id == "later"), None)
@@ -308,7 +322,8 @@ def test_an_emergency_never_offers_a_pill_as_its_answer(kb, alert):
     if t.alerts[alert].later:
         assert later.items and not later.paragraphs
     else:
-        assert later.paragraphs == (speak(t.later_unsaid, "carer", texts=t),) and not later.items
+        assert later.paragraphs == (speak(t.later_unsaid, reader, texts=t),) and not later.items
+    assert grade(handout_text(changed, case=case, kb=kb)) <= MAX_GRADE
 
 
 def test_after_an_acute_dystonic_reaction_the_oral_anticholinergic_follows_the_shot(kb):
@@ -316,7 +331,8 @@ def test_after_an_acute_dystonic_reaction_the_oral_anticholinergic_follows_the_s
     path = next(p for p in VIGNETTES if p.name.startswith("P21"))
     case, assessment = _assessed(kb, path)
     changed = _with(assessment, [("acute-dystonic-reaction", "urgent")],
-                    [("parenteral-anticholinergic", "emergency"), ("stop-offending-drug", "causal"), ("anticholinergic", "oral")])
+                    [("parenteral-anticholinergic", "emergency"), ("stop-offending-drug", "causal"),
+                     ("anticholinergic", "oral")])
     care = next(s for s in handout_sections(changed, case=case, kb=kb) if s.id == "treatments")
     assert care.items[0].startswith("A shot") and care.items[-1].startswith("After the shot")
 

@@ -51,7 +51,8 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
         display = info.loinc_names.get(lab.loinc, info.name)
         if reading.value is not None and lab.value is not None:
             # As given, rounded as a laboratory reports it in that unit.
-            shown = f"{reading.comparator or ''}{format_value(reading.analyte, lab.value, lab.unit)} {lab.unit or ''}".strip()
+            value = format_value(reading.analyte, lab.value, lab.unit)
+            shown = f"{reading.comparator or ''}{value} {lab.unit or ''}".strip()
         else:
             shown = str(reading.interpretation)
         out.append(CodeItem(system="LOINC", code=lab.loinc, display=display, role=f"laboratory result: {shown}"))

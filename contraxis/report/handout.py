@@ -31,16 +31,34 @@ import functools
 import html
 import re
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..assessment import Assessment
 from ..errors import KnowledgeBaseError, Problem
-from ..vocabulary import ALERTS, CAUSES, DISTRIBUTIONS, ETIOLOGIES, FOCAL_TYPES, PHENOMENOLOGIES, TREATMENTS, WORKUPS, urgency_rank
+from ..vocabulary import (
+    ALERTS,
+    CAUSES,
+    DISTRIBUTIONS,
+    ETIOLOGIES,
+    FOCAL_TYPES,
+    PHENOMENOLOGIES,
+    TREATMENTS,
+    WORKUPS,
+    urgency_rank,
+)
 from .html import THEME, urgency_class
 
 if TYPE_CHECKING:
@@ -100,7 +118,7 @@ def _wording_problems(text: str) -> list[str]:
     if you:
         problems.append(f"{you.group(0)!r} is written outside a '[patient words|carer words]' pair")
     for reader in (1, 2):
-        chosen = _PAIR.sub(lambda m: m.group(reader), text)
+        chosen = _PAIR.sub(lambda m, side=reader: m.group(side), text)
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(chosen) if name is not None}
         except ValueError as error:
@@ -222,7 +240,7 @@ class HelpLine(_Model):
         return _checked_keys(values)
 
     @model_validator(mode="after")
-    def _now(self) -> "HelpLine":
+    def _now(self) -> HelpLine:
         if self.signs and self.now is None:
             raise ValueError("a line with signs needs its 'now' words, said when a sign is already there")
         return self
@@ -285,7 +303,7 @@ class PlainLanguage(_Model):
         return _words(value)
 
     @model_validator(mode="after")
-    def _complete(self) -> "PlainLanguage":
+    def _complete(self) -> PlainLanguage:
         missing = [f"{section}.{code}" for section, codes in SECTIONS.items()
                    for code in codes if code not in getattr(self, section)]
         if missing:
@@ -351,7 +369,9 @@ def named_drugs(assessment: Assessment) -> tuple[NamedDrug, ...]:
     one row per drug and class.
     """
     found: dict[tuple[str, str], NamedDrug] = {}
-    groups: Iterable[Iterable[Any]] = (assessment.alerts, assessment.conclusions, assessment.treatments, assessment.workup)
+    groups: Iterable[Iterable[Any]] = (
+        assessment.alerts, assessment.conclusions, assessment.treatments, assessment.workup,
+    )
     for group in groups:
         for item in group:
             for fact in item.why.facts:
@@ -410,7 +430,9 @@ def _keys(assessment: Assessment, drugs: tuple[NamedDrug, ...]) -> frozenset[str
     return frozenset(keys)
 
 
-def _present_signs(line: HelpLine, assessment: Assessment, case: Case | None, kb: KnowledgeBase | None) -> tuple[bool, bool]:
+def _present_signs(
+    line: HelpLine, assessment: Assessment, case: Case | None, kb: KnowledgeBase | None,
+) -> tuple[bool, bool]:
     """Whether a help line's sign is already there: (by a raised alert, by a finding of the case)."""
     raised = {f"alerts.{a.code}" for a in assessment.alerts}
     by_alert = any(sign in raised for sign in line.signs)
@@ -650,7 +672,8 @@ def render_handout(assessment: Assessment, *, case: Case | None = None, kb: Know
             parts.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in section.items) + "</ul>")
         parts.append("</section>")
     parts.append(
-        f"<footer class='cx-meta'><p>Contraxis · knowledge base <span class='kb-version'>{e(assessment.knowledge_base_version)}</span>"
+        "<footer class='cx-meta'><p>Contraxis · knowledge base "
+        f"<span class='kb-version'>{e(assessment.knowledge_base_version)}</span>"
         f" · HPO release <span class='hpo-release'>{e(assessment.hpo_release)}</span></p></footer></article>"
     )
     article = "\n".join(parts)
@@ -658,9 +681,11 @@ def render_handout(assessment: Assessment, *, case: Case | None = None, kb: Know
         return article
     theme = ":root{" + "".join(f"--{k}:{v};" for k, v in THEME.items()) + "}"
     css = theme + """
-body{margin:1.5rem auto;max-width:40rem;padding:0 1rem;color:var(--cx-text);background:var(--cx-surface);font:18px/1.6 Georgia,"Times New Roman",serif}
+body{margin:1.5rem auto;max-width:40rem;padding:0 1rem;color:var(--cx-text);background:var(--cx-surface);
+font:18px/1.6 Georgia,"Times New Roman",serif}
 h2{font-size:1.5rem}h3{font-size:1.15rem;margin-top:1.2rem}
-.cx-alert{border-left:.5rem solid var(--cx-alert-emergency);background:var(--cx-alert-emergency-panel);padding:.3rem .8rem}
+.cx-alert{border-left:.5rem solid var(--cx-alert-emergency);background:var(--cx-alert-emergency-panel);
+padding:.3rem .8rem}
 .cx-meta{color:var(--cx-muted);font-size:.85rem}
 @media print{body{font-size:12pt;margin:0}.cx-alert{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """

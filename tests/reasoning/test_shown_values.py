@@ -32,7 +32,8 @@ def _texts(assessment) -> list[str]:
 def test_a_converted_calcium_is_shown_with_one_decimal_and_its_unit(kb):
     """Check that 1.78 mmol/L of calcium (7.13424 mg/dL) is shown as 7.1 mg/dL in the facts and the laboratory list."""
     assessment = assess(read_case(_tetany([{"loinc": "2000-8", "value": 1.78, "unit": "mmol/L"}])), kb=kb, xrefs=False)
-    facts = [f for item in (*assessment.alerts, *assessment.conclusions) for f in item.why.facts if f.startswith("calcium:")]
+    facts = [f for item in (*assessment.alerts, *assessment.conclusions)
+             for f in item.why.facts if f.startswith("calcium:")]
     assert facts and all(f.startswith("calcium: 7.1 mg/dL") for f in facts), facts
     assert any("(< 8.5 mg/dL)" in f for f in facts)
     assert [lab.latest for lab in assessment.labs if lab.test == "calcium"] == ["7.1 mg/dL"]
