@@ -49,9 +49,10 @@ a rule of each step may read, from the order in which the engine runs its steps)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from difflib import get_close_matches
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from ..errors import Problem
 from ..vocabulary import (

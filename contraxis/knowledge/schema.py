@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..vocabulary import Etiology as EtiologyClass
 from ..vocabulary import (
     Alert,
     Associated,
@@ -28,6 +27,7 @@ from ..vocabulary import (
     Urgency,
     Workup,
 )
+from ..vocabulary import Etiology as EtiologyClass
 
 
 class Row(BaseModel):

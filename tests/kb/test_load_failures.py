@@ -9,8 +9,9 @@ id, wherever it sits in its file) and expects :func:`load_knowledge_base` to rai
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -375,3 +376,35 @@ def test_filling_a_text_never_shows_a_placeholder_as_written(kb):
     for text in ("began at {onset_aeg}", "{undated_drugs} started", "a stray } brace"):
         with pytest.raises(KnowledgeBaseError):
             facts.fill(text)
+
+
+def test_every_rule_family_belongs_to_a_step(kb):
+    """Check that every family of rules has its place in the order of steps the read checks use."""
+    steps = {name for name, _ in STEPS}
+    families = {rule["stage"] for rule in kb.rules()} - {"definitions"}
+    assert families <= steps, families - steps
+
+
+def test_the_step_order_is_the_engines(kb, monkeypatch):
+    """Check that the engine concludes the derived variables, then the alerts, in the order STEPS declares."""
+    from contraxis import read_case
+    from contraxis.engine import assess
+    from contraxis.knowledge.conditions import DERIVED
+    from contraxis.reasoning.facts import Facts
+
+    order: list[str] = []
+    set_, raise_ = Facts.set, Facts.raise_alert
+    monkeypatch.setattr(Facts, "set", lambda self, name, value: (order.append(name), set_(self, name, value))[1])
+    monkeypatch.setattr(Facts, "raise_alert", lambda self, code: (order.append("alerts"), raise_(self, code))[1])
+    cases = [
+        {"age": 30, "onset_age": 12, "course": "static", "regions": ["neck"], "findings": ["HP:0000473", "HP:0001300"]},
+        {"age": 40, "onset_age": 40, "course": "episodic", "regions": ["left-leg"], "findings": ["HP:0003394", "CX:nocturnal"],
+         "labs": [{"loinc": "2951-2", "value": 120, "unit": "mmol/L"}]},
+    ]
+    rank = {var: i for i, var in enumerate([*DERIVED, "alerts"])}
+    for case in cases:
+        order.clear()
+        assess(read_case(case), kb=kb, xrefs=False)
+        seen = list(dict.fromkeys(order))
+        assert seen == sorted(seen, key=rank.__getitem__), seen
+        assert "alerts" in seen and len(seen) >= 4
