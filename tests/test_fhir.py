@@ -19,12 +19,8 @@ DAY = date(2026, 3, 2)
 
 @pytest.fixture(scope="module")
 def read(kb):
-    labs = kb.sections()["labs"]
-    drugs = sorted({m for c in kb.drug_classes.values() for m in c.members})
-
     def run(*resources, **options):
-        return read_resources(list(resources), reference_date=options.pop("reference_date", DAY), labs=labs,
-                              drug_names=drugs, **options)
+        return read_resources(list(resources), reference_date=options.pop("reference_date", DAY), **options)
 
     return run
 
@@ -204,7 +200,7 @@ def test_the_bundle_timestamp_is_the_reference_date(kb):
     """Check that without a reference date, a Bundle's timestamp is used."""
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": "2020-06-15T00:00:00Z",
               "entry": [{"resource": patient()}]}
-    reading = read_bundle(bundle, labs=kb.sections()["labs"], drug_names=())
+    reading = read_bundle(bundle)
     assert (reading.reference_date, reading.case.age) == (date(2020, 6, 15), 50.0)
 
 

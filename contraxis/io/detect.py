@@ -30,8 +30,9 @@ import datetime as dt
 import gzip
 import json
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
@@ -194,7 +195,7 @@ def read_input(
         The date ages and days are counted to (a FHIR Bundle's ``timestamp`` comes first;
         a phenopacket's date of birth and drug dates count to it); today (UTC) if omitted.
     fhir_options : mapping, optional
-        Keyword arguments for the FHIR reader (``codes``, ``labs``, ``drug_names``).
+        Keyword arguments for the FHIR reader (``codes``, ``strict``, ``tables``).
 
     Returns
     -------
@@ -311,7 +312,7 @@ def iter_inputs(
     """
     for document, where in _documents(data, source=source):
         if isinstance(document, list) and document and all(
-            isinstance(item, Mapping) and not ("resourceType" in item) for item in document
+            isinstance(item, Mapping) and "resourceType" not in item for item in document
         ):
             for i, item in enumerate(document):
                 yield read_input(item, source=f"{where}[{i}]", today=today, fhir_options=fhir_options)

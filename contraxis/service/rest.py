@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..io.detect import read_input
 from ..errors import CaseError, Problem
+from ..io.detect import read_input
 from ..io.fhir import read_bundle
 from .body import read_document
 from .engine import DifferentialUnavailable, Engine
@@ -257,10 +257,8 @@ def _section(engine: Engine, section: str) -> list[Any]:
 
 
 def _read_fhir(engine: Engine, bundle: Any, reference_date: date | None) -> Any:
-    labs = engine.sections().get("labs")
-    drugs = sorted({m for c in engine.kb.drug_classes.values() for m in c.members})
     try:
-        return read_bundle(bundle, reference_date=reference_date, codes=engine.codes, labs=labs, drug_names=drugs)
+        return read_bundle(bundle, reference_date=reference_date, codes=engine.codes)
     except CaseError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as error:

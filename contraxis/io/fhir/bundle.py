@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from ...errors import CaseError, Problem
 from ...reading import excerpt
@@ -69,8 +70,6 @@ def read_bundle(
     *,
     reference_date: date | None = None,
     codes: Any = None,
-    labs: Any = None,
-    drug_names: Any = None,
     strict: bool = True,
     tables: FhirTables | None = None,
 ) -> FhirReading:
@@ -83,7 +82,7 @@ def read_bundle(
     reference_date : datetime.date, optional
         The date ages and days are counted to: the Bundle's ``timestamp`` if it has one,
         else today (UTC).
-    codes, labs, drug_names, strict, tables
+    codes, strict, tables
         As for :func:`~contraxis.io.fhir.read_resources`.
 
     Returns

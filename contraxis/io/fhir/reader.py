@@ -10,9 +10,10 @@ nobody knows) points into the FHIR input.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 from ...errors import CaseError, ContradictionError, Problem
 from ...reading import NotRead
@@ -120,8 +121,6 @@ def read_resources(
     *,
     reference_date: date | None = None,
     codes: Any = None,
-    labs: Any = None,
-    drug_names: Any = None,
     case_id: str | None = None,
     where: str = "resources",
     strict: bool = True,
@@ -138,9 +137,6 @@ def read_resources(
         omitted.
     codes : contraxis.codes.CodeTables, optional
         The code tables; the shared ones if omitted.
-    labs, drug_names : optional
-        Not used (accepted for callers of earlier versions): laboratory tests and drugs are
-        read by the terminology resolvers.
     case_id : str, optional
         The id given to the case (the Patient's id if omitted).
     where : str, optional
@@ -244,7 +240,7 @@ def read_located(
 
         codes = load_code_tables()
     tables = tables or load_tables()
-    when = reference_date or datetime.now(timezone.utc).date()
+    when = reference_date or datetime.now(UTC).date()
     pid = one_patient(located, expected=patient_id)
     patients = [p for p in located if p.kind == "Patient"]
     birth = next((b for b in (birth_date(p) for p in patients) if b is not None), None)
