@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -105,7 +106,7 @@ class Lab(_Model):
         return value
 
     @model_validator(mode="after")
-    def _read(self) -> "Lab":
+    def _read(self) -> Lab:
         from .terminology.labs import LabProblem, analyte_of, read_lab
 
         if self.days_ago is not None and self.date is not None:
@@ -175,7 +176,7 @@ class Medication(_Model):
         return value
 
     @model_validator(mode="after")
-    def _given(self) -> "Medication":
+    def _given(self) -> Medication:
         if self.name is None and self.rxnorm is None:
             raise ValueError("give the drug's name or its rxnorm code")
         return self

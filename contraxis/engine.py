@@ -7,7 +7,8 @@ optionally, the differential index and the code tables) are passed in, never glo
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .assessment import Assessment, Conclusion, LabResult, NotReadItem, Summary
 from .case import Case

@@ -13,8 +13,9 @@ so that a caller sees every problem at once, and ``str(error)`` prints one per l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = [
     "CaseError",

@@ -10,8 +10,9 @@ that nothing is silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["NotRead", "Reading", "excerpt", "relocate"]
 
@@ -27,7 +28,7 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
             text = repr(value)
         except Exception:  # noqa: BLE001 - a value whose repr fails is still named
             text = f"<{type(value).__name__}>"
-    text = "".join(ch if ch.isprintable() else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in text)
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?" for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -65,7 +66,7 @@ class NotRead:
     reason: str
 
     @classmethod
-    def of(cls, path: str, value: Any, reason: str) -> "NotRead":
+    def of(cls, path: str, value: Any, reason: str) -> NotRead:
         """Build one, turning ``value`` into a bounded excerpt."""
         return cls(path, excerpt(value), reason)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -142,7 +143,7 @@ def _register_optional() -> None:
 _register_optional()
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning any unexpected error into one line, not a traceback."""
     try:
         app(args=argv, standalone_mode=True)

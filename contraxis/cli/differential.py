@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import typer
 from rich import box
@@ -164,7 +165,7 @@ def _figures(table: Table, label: str, result: Any) -> None:
 
 def bench_differential_command(
     set_path: Path = typer.Argument(..., help="Phenopackets with known diagnoses, as JSON Lines (.jsonl or .jsonl.gz)."),
-    hpo3_sample: Optional[int] = typer.Option(400, "--hpo3-sample", min=1, help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set."),
+    hpo3_sample: int | None = typer.Option(400, "--hpo3-sample", min=1, help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set."),
     no_hpo3: bool = typer.Option(False, "--no-hpo3", help="Rank with Contraxis only."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:

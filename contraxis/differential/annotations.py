@@ -19,9 +19,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from contraxis.errors import KnowledgeBaseError, Problem
 
@@ -520,9 +521,11 @@ class BundledFile:
 
     def lines(self) -> Iterable[str]:
         """Yield the uncompressed file's lines."""
-        with resources.files("contraxis.data.hpo").joinpath(self.name).open("rb") as raw:
-            with gzip.open(raw, "rt", encoding="utf-8") as text:
-                yield from text
+        with (
+            resources.files("contraxis.data.hpo").joinpath(self.name).open("rb") as raw,
+            gzip.open(raw, "rt", encoding="utf-8") as text,
+        ):
+            yield from text
 
 
 HPOA_FILE = "phenotype.hpoa.gz"

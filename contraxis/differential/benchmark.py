@@ -16,8 +16,9 @@ every case, and Contraxis is also reported on that sample, like for like.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -142,7 +143,7 @@ class BenchmarkReport:
         if self.hpo3 is None:
             return None
         mine = self.contraxis_on_sample
-        keep = [i for i, (a, b) in enumerate(zip(mine.ranks, self.hpo3.ranks)) if a is not None and b is not None]
+        keep = [i for i, (a, b) in enumerate(zip(mine.ranks, self.hpo3.ranks, strict=True)) if a is not None and b is not None]
         return mine.subset(keep), self.hpo3.subset(keep)
 
     def to_json(self) -> dict[str, Any]:

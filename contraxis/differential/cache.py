@@ -47,7 +47,9 @@ from contraxis.knowledge import DATA_DIR, KnowledgeBase
 from contraxis.knowledge import loader as kb_loader
 from contraxis.knowledge import schema as kb_schema
 
-from . import annotations, index as index_module, knowledge as knowledge_module, onset, ontology, parameters
+from . import annotations, onset, ontology, parameters
+from . import index as index_module
+from . import knowledge as knowledge_module
 from .annotations import bundled_files, load_bundled_diseases
 from .index import ARRAYS, DifferentialIndex, build_index
 from .knowledge import ACQUIRED_FILE, OWN_FILES, DifferentialKnowledge, load_knowledge
@@ -245,7 +247,7 @@ def load_index(
     *,
     cache_dir: Path | None = None,
     rebuild: bool = False,
-    parameters: ModelParameters = ModelParameters(),  # noqa: B008 - frozen, read only
+    parameters: ModelParameters = ModelParameters(),
     kb: KnowledgeBase | None = None,
 ) -> DifferentialIndex:
     """Load the differential index from the cache, building and caching it when needed.

@@ -21,8 +21,8 @@ differential.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from contraxis.case import Case, Lab
 from contraxis.reading import NotRead

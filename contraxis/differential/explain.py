@@ -18,8 +18,9 @@ unexplained findings of each organ system are collapsed into a count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -236,8 +237,8 @@ def explain(
     """
     names, ids = index.term_names, index.term_ids
     terms, freqs, negated = index.annotations_of(disease)
-    annotated = {int(t): float(f) for t, f, n in zip(terms, freqs, negated) if not n}
-    not_annotated = {int(t) for t, n in zip(terms, negated) if n}
+    annotated = {int(t): float(f) for t, f, n in zip(terms, freqs, negated, strict=True) if not n}
+    not_annotated = {int(t) for t, n in zip(terms, negated, strict=True) if n}
     below: dict[int, int] = {}  # an ancestor of some annotation -> the most frequent such annotation
     for a, f in annotated.items():
         for x in index.ancestors(a).tolist():
@@ -271,7 +272,7 @@ def explain(
 
     collapsed = len(present) >= COLLAPSE_AT
     by_system: dict[int, list[tuple[int, FindingLine]]] = {}
-    for t, line in zip(present, lines):
+    for t, line in zip(present, lines, strict=True):
         by_system.setdefault(int(index.category[t]), []).append((t, line))
     groups = []
     for system, members in by_system.items():

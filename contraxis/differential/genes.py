@@ -7,8 +7,9 @@ listed best first. A gene already tested is left out (it is in ``already_tested`
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 __all__ = ["GeneSuggestion", "suggest_genes"]
 

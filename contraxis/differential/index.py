@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -391,7 +392,7 @@ def build_index(
     topmost = np.zeros(len(ann_term), dtype=bool)
     for d in range(n_diseases):
         start, end = int(ann_ptr[d]), int(ann_ptr[d + 1])
-        own = {int(t) for t, neg in zip(ann_term[start:end], ann_negated[start:end]) if not neg}
+        own = {int(t) for t, neg in zip(ann_term[start:end], ann_negated[start:end], strict=True) if not neg}
         for j in range(start, end):
             if not ann_negated[j]:
                 t = int(ann_term[j])

@@ -21,7 +21,8 @@ band   name                HPO definition                                  terms
 
 from __future__ import annotations
 
-from typing import Final, Mapping
+from collections.abc import Mapping
+from typing import Final
 
 __all__ = ["BANDS", "ONSET_BANDS", "band_of_age", "bands_of_term"]
 

@@ -9,9 +9,10 @@ which.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from contraxis.errors import KnowledgeBaseError, Problem
 

@@ -56,9 +56,10 @@ import gzip
 import json
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ..case import Case, parse_document
 from ..codes.patterns import LOINC_CODE, RXNORM_ID
@@ -297,8 +298,8 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return f"{value.isoformat()}T00:00:00Z"
     if isinstance(value, Mapping):
@@ -467,7 +468,7 @@ class _Reader:
             return _When(term=_ANTENATAL, text=f"gestational age {weeks} weeks")
         if kind in ("timestamp", "interval"):
             stamp = element.timestamp if kind == "timestamp" else element.interval.start
-            moment = stamp.ToDatetime(tzinfo=dt.timezone.utc)
+            moment = stamp.ToDatetime(tzinfo=dt.UTC)
             path = f"{where}.timestamp" if kind == "timestamp" else f"{where}.interval.start"
             years = self.since_birth(moment, path)
             if years is None:
@@ -487,7 +488,7 @@ class _Reader:
         """Sex, age (years), and the path the age came from."""
         subject = self.packet.subject
         if subject.HasField("date_of_birth"):
-            self.dob = subject.date_of_birth.ToDatetime(tzinfo=dt.timezone.utc)
+            self.dob = subject.date_of_birth.ToDatetime(tzinfo=dt.UTC)
             if self.dob.date() > self.today:
                 self.problems.append(Problem("subject.dateOfBirth", f"{self.dob.date().isoformat()} is in the future"))
                 self.dob = None
@@ -508,7 +509,7 @@ class _Reader:
                     if when.approximate:
                         self.skip(where, when.text, f"an age class or range: read as an age of about {age:.3g} years")
         elif self.dob is not None:
-            now = dt.datetime.combine(self.today, dt.time(), tzinfo=dt.timezone.utc)
+            now = dt.datetime.combine(self.today, dt.time(), tzinfo=dt.UTC)
             years = (now - self.dob).total_seconds() / (_YEAR_DAYS * 86400.0)
             where = "subject.dateOfBirth"
             age = self.years(years, where, self.dob.date().isoformat())
@@ -646,7 +647,7 @@ class _Reader:
                 observed = measurement.time_observed
                 stamp = {"timestamp": observed.timestamp, "interval": observed.interval.end}.get(observed.WhichOneof("element") or "")
                 if stamp is not None:
-                    when = _When(date=stamp.ToDatetime(tzinfo=dt.timezone.utc).date())
+                    when = _When(date=stamp.ToDatetime(tzinfo=dt.UTC).date())
                 else:
                     when = self.time(observed, f"{where}.timeObserved")
                 if when is not None and when.date is not None:
@@ -708,11 +709,11 @@ class _Reader:
                 self.skip(f"{where}.treatment.agent", _label(agent) or "empty", "a treatment agent with no name or RxNorm code: not read")
                 continue
             starts, ends = [], []
-            for j, dose in enumerate(action.treatment.dose_intervals):
+            for dose in action.treatment.dose_intervals:
                 interval = dose.interval
                 for stamp, bucket in ((interval.start, starts), (interval.end, ends)):
                     if stamp.seconds or stamp.nanos:
-                        bucket.append(stamp.ToDatetime(tzinfo=dt.timezone.utc).date())
+                        bucket.append(stamp.ToDatetime(tzinfo=dt.UTC).date())
             if starts:
                 first = min(starts)
                 if first > self.today:
@@ -789,7 +790,7 @@ def read_phenopacket(data: Mapping[str, Any] | str | bytes, *, source: str = "ph
         raise CaseError([other], source=source)
     mapping, coerced = _coerced(_plain(mapping))
     packet = _parse_message(mapping, source)
-    reader = _Reader(packet=packet, today=today or dt.datetime.now(dt.timezone.utc).date())
+    reader = _Reader(packet=packet, today=today or dt.datetime.now(dt.UTC).date())
     reader.not_read.extend(coerced)
 
     sex, age, age_path = reader.subject()

@@ -7,9 +7,10 @@ assessment's summary with every expected field the vignette states.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..assessment import Assessment
 from ..case import Case, parse_document, read_case

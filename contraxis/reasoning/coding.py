@@ -3,7 +3,7 @@ and UMLS through HPO's own cross-references, LOINC for the laboratory results)."
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..assessment import CodeItem, Conclusion
 from ..knowledge import KnowledgeBase

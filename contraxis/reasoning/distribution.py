@@ -8,7 +8,7 @@ segmental and multifocal.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..knowledge.schema import Regions
 

@@ -14,7 +14,8 @@ below, keyed by meaning (``--cx-alert-emergency``), never written at the point o
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..assessment import Assessment, TreatmentItem
 from ..case import Case

@@ -10,7 +10,8 @@ import base64
 import json
 import re
 import uuid
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..assessment import Assessment
 from ..case import Case

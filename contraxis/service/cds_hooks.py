@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from importlib.resources import files
-from typing import Any, Mapping
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -150,7 +151,7 @@ def build_cds_router() -> APIRouter:
         body = await read_document(request, yaml_allowed=False)
         context, prefetch = _check_request(body, hook=service["hook"])
         engine: Engine = request.app.state.engine
-        today = request.app.state.settings.today or datetime.now(timezone.utc).date()
+        today = request.app.state.settings.today or datetime.now(UTC).date()
         base = _base_url(request)
         if service_id == PATIENT_VIEW:
             gathered = _prefetched(prefetch, service=service)

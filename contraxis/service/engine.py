@@ -7,10 +7,12 @@ Tests build an :class:`Engine` from their own parts; the app builds one with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..assessment import Assessment
 from ..case import Case
@@ -140,10 +142,8 @@ class Engine:
 
         resolve_drug("metoclopramide 10 MG Oral Tablet")  # builds or reads the drug index now, not at the first request
         if self._use_differential:
-            try:
+            with contextlib.suppress(DifferentialUnavailable):
                 self.differential_index()
-            except DifferentialUnavailable:
-                pass
 
     # -- the calls --
 

@@ -8,7 +8,8 @@ the ``to_dict()`` of Contraxis' errors, with no traceback::
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError

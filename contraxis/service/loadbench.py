@@ -10,6 +10,7 @@ request in flight per connection). Every run is bounded in time and sends traffi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -21,9 +22,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 __all__ = ["LoadResult", "TYPICAL_CASE", "bench_load", "free_port", "run_load", "start_server"]
 
@@ -87,7 +89,7 @@ def start_server(*, port: int, workers: int = 1, timeout: float = 60.0, env: dic
     RuntimeError
         If the server does not answer in time (its output is in the message).
     """
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller with the server process
     command = [sys.executable, "-c",
                "from contraxis.cli.serve import serve_command; import sys; "
                "serve_command(host='127.0.0.1', port=int(sys.argv[1]), workers=int(sys.argv[2]))",
@@ -114,10 +116,8 @@ def start_server(*, port: int, workers: int = 1, timeout: float = 60.0, env: dic
 def stop_server(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> None:
     """Stop a server started by :func:`start_server` (its process group: uvicorn's workers too)."""
     if process.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -11,10 +11,11 @@ contraindications that apply.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from importlib.resources import files
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 
@@ -289,13 +290,13 @@ def patient_record(located: Iterable[Located], *, codes: Any, reference_date: da
         through the problem-code resolver; drug ingredients taken now or recently; allergies
         with whether a reaction was dystonic; and what was not read.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     tables = tables or load_tables()
     items = list(located)
     references = {f"Medication/{i.resource.id}": (i.resource, i.path) for i in items
                   if i.kind == "Medication" and i.resource.id}
-    ctx = Context(reference_date=reference_date or datetime.now(timezone.utc).date(), codes=codes, tables=tables,
+    ctx = Context(reference_date=reference_date or datetime.now(UTC).date(), codes=codes, tables=tables,
                   references=references)
     record = PatientRecord()
     for item in items:

@@ -39,10 +39,11 @@ import importlib.resources
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final, Literal, Mapping
+from typing import Final, Literal
 
 from contraxis.codes import HpoOntology, default_cache_dir, snomed_check_digit_ok
 from contraxis.codes.cache import write_json_atomically

@@ -28,10 +28,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal, Mapping
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -160,7 +161,7 @@ class CodeRow(_Row):
         return value
 
     @model_validator(mode="after")
-    def _by_system(self) -> "CodeRow":
+    def _by_system(self) -> CodeRow:
         if self.system == "ICD-10-CM" and not (ICD10CM_CODE.fullmatch(self.code) and _icd10cm_form(self.code) == self.code):
             raise ValueError(f"code {self.code!r} is not an ICD-10-CM code (a letter, two characters, a dot, up to four more: G24.3)")
         if self.system == "ICD-11" and not (ICD11_CODE.fullmatch(self.code) and not self.code.startswith("X")):

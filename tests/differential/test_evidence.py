@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contraxis.case import read_case
+from contraxis.case import Lab, read_case
 from contraxis.differential.evidence import case_evidence, read_labs
-from contraxis.case import Lab
 
 from .conftest import mini_knowledge
 

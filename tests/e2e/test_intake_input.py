@@ -10,8 +10,9 @@ Screenshots go to ``tests/artifacts/`` (git-ignored). Skipped, saying why, when
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from contraxis.service.loadbench import TYPICAL_CASE, _WRK_LATENCY, _WRK_REQUESTS, free_port, run_load, start_server, stop_server
+from contraxis.service.loadbench import (
+    _WRK_LATENCY,
+    _WRK_REQUESTS,
+    TYPICAL_CASE,
+    free_port,
+    run_load,
+    start_server,
+    stop_server,
+)
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/health
   2 threads and 32 connections

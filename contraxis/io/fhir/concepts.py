@@ -16,8 +16,9 @@ The HPO course and severity terms become the case's ``course`` and ``severity`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .elements import codings, concept_text, hpo_id
 from .systems import CX_FINDING_SYSTEM, HPO_SYSTEMS, ICD10_WHO

@@ -8,10 +8,11 @@ name a resource or a concept in a message.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = [
     "Located",

@@ -27,9 +27,10 @@ Status and dates (the value sets of ``data/statuses.yaml``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ...reading import NotRead
 from .elements import Located, as_date, codings, describe, listed

@@ -215,10 +215,7 @@ def read_observation(located: Located, ctx: Context) -> Part:
         return Part(mri_findings=tuple(Item(f, code_path) for f in reading.findings if f.startswith("HP:")),
                     not_read=tuple(notes))
     if not reading.gives_anything:
-        if loinc:
-            why = f"LOINC {loinc} is not a test Contraxis reads"
-        else:
-            why = reading.why_not or "no code Contraxis reads"
+        why = f"LOINC {loinc} is not a test Contraxis reads" if loinc else reading.why_not or "no code Contraxis reads"
         return Part(not_read=(*notes, not_read(located, describe(concept), why, at="code")))
     if present is False:
         return Part(absent=tuple(Item(f, code_path) for f in reading.findings), not_read=tuple(notes))

@@ -9,10 +9,11 @@ writes into a structure another reads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ...reading import NotRead
 from .elements import Located

@@ -15,8 +15,9 @@ failed). :func:`gather_prefetch` turns that into the resources to read, each wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ...reading import NotRead
 

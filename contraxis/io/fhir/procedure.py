@@ -5,7 +5,8 @@ response (deep brain stimulation, botulinum toxin, ...), operations that are pas
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .concepts import read_concept
 from .elements import Located, codings, concept_text, describe, listed

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import functools
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ...reading import NotRead
 
@@ -48,7 +49,7 @@ class _Field:
     text: bool = False  # a primitive held as a string (string, code, id, uri, ...)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_class(resource_type: str) -> Any:
     """The R4B model class of a resource type, or None when it is not one."""
     from fhir.resources.R4B import get_fhir_model_class
@@ -66,18 +67,18 @@ def _unwrap(annotation: Any) -> tuple[bool, Any]:
     while True:
         origin = typing.get_origin(kind)
         args = [a for a in typing.get_args(kind) if a is not type(None)]
-        if origin in (list, typing.List):
+        if origin is list:
             is_list = True
             kind = args[0] if args else Any
             continue
         if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
-            lists = [a for a in args if typing.get_origin(a) in (list, typing.List)]
+            lists = [a for a in args if typing.get_origin(a) is list]
             kind = lists[0] if lists else (args[0] if args else Any)
             continue
         return is_list, kind
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fields(model: Any) -> dict[str, _Field]:
     fields: dict[str, _Field] = {}
     for name, info in model.model_fields.items():

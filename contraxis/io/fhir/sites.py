@@ -4,7 +4,8 @@ case format's own region codes, or words of the site's text (a limb needs a side
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...vocabulary import REGIONS
 from .elements import codings, concept_text

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -60,7 +61,7 @@ class _HpoTable(_Row):
     @field_validator("codes")
     @classmethod
     def _hpo(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return dict(zip(_check_codes(value, HPO_ID, "an HPO id (HP: and seven digits)"), value.values()))
+        return dict(zip(_check_codes(value, HPO_ID, "an HPO id (HP: and seven digits)"), value.values(), strict=True))
 
 
 class _CourseTable(_HpoTable):
