@@ -195,11 +195,15 @@ class Medication(_Model):
 
     @property
     def display(self) -> str:
-        """How to name it to a reader: 'Reglan (metoclopramide)', 'metoclopramide'."""
+        """How to name it to a reader: 'Reglan (metoclopramide)', 'metoclopramide', and a name
+        that already says its ingredients as given ('metoclopramide (Reglan)')."""
         ingredients = " and ".join(self.ingredients)
         given = self.name or f"RxNorm {self.rxnorm}"
         if not ingredients or given.strip().casefold() == ingredients.casefold():
             return ingredients or given
+        words = set("".join(c if c.isalpha() else " " for c in given.casefold()).split())
+        if self.name and all(set(i.casefold().split()) <= words for i in self.ingredients):
+            return given.strip()
         return f"{given} ({ingredients})"
 
 

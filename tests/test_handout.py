@@ -214,6 +214,16 @@ def test_the_drug_is_named_as_given(kb):
     assert "a medicine" not in " ".join(sections["now"].paragraphs)
 
 
+@pytest.mark.parametrize(("given", "named"), [("metoclopramide (Reglan)", "metoclopramide (Reglan)"),
+                                              ("Reglan", "Reglan (metoclopramide)"),
+                                              ("metoclopramide", "metoclopramide")])
+def test_the_drug_is_named_once_as_given(kb, given, named):
+    """Check that a drug is named as it was given, with its ingredient only where the name does not say it."""
+    case = _case(age=19, onset_age=19, medications=[{"name": given, "days_since_start": 1}])
+    text = handout_text(assess(case, kb=kb, xrefs=False), case=case, kb=kb)
+    assert f"reaction to {named}." in text and f"{named} (" not in text, text
+
+
 @pytest.mark.parametrize("prefix", ["P21", "P22", "P47", "P48"])
 def test_every_drug_reaction_names_its_drug(kb, prefix):
     """Check that the handout of each drug-reaction vignette names the drug of the case."""
