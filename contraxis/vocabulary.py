@@ -35,12 +35,14 @@ OnsetBand = Literal["infancy", "childhood", "adolescence", "early-adulthood", "l
 Associated = Literal["isolated", "combined"]
 Etiology = Literal["primary", "secondary", "degenerative"]
 Cause = Literal[
-    "pain-guarding", "nerve-irritation", "hypocalcemia", "hyponatremia",
-    "nocturnal-idiopathic", "intestinal", "drug-induced", "other",
+    "pain-guarding", "nerve-irritation", "hypocalcemia", "hyponatremia", "hypomagnesemia",
+    "hypokalemia", "nocturnal-idiopathic", "intestinal", "drug-induced", "other",
 ]
 Alert = Literal[
     "acute-dystonic-reaction", "airway-risk", "status-dystonicus", "hypocalcemic-tetany",
     "severe-hyponatremia", "wilson-screen", "dopa-trial", "secondary-features",
+    "neuroleptic-malignant-syndrome", "serotonin-syndrome", "tetanus", "rhabdomyolysis",
+    "severe-hypomagnesemia", "severe-hypokalemia",
 ]
 Workup = Literal[
     "neurological-exam", "brain-mri", "spine-imaging", "posterior-fossa-imaging",
@@ -53,7 +55,8 @@ Treatment = Literal[
     "parenteral-anticholinergic", "stop-offending-drug", "oral-medication", "anticholinergic",
     "levodopa", "botulinum-toxin", "baclofen", "benzodiazepine", "deep-brain-stimulation",
     "microvascular-decompression", "copper-chelation", "treat-underlying-cause",
-    "physical-therapy", "antispasmodic", "intensive-care",
+    "physical-therapy", "antispasmodic", "intensive-care", "magnesium-repletion",
+    "potassium-repletion",
 ]
 Urgency = Literal["emergency", "urgent", "soon", "routine"]  # most urgent first: see URGENCY_ORDER
 

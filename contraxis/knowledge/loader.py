@@ -409,6 +409,10 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             categories.setdefault(cat, set()).add(code)
     for lab in labs.values():
         need_source(f"labs.yaml: {lab.id}", lab.source)
+        if lab.correction is not None:
+            need_source(f"labs.yaml: {lab.id}.correction", lab.correction.source)
+            if lab.correction.by not in labs:
+                p.append(Problem(f"labs.yaml: {lab.id}.correction.by", f"{lab.correction.by!r} is not a test of labs.yaml"))
     plausible = _check_labs(labs, p)
     labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
     drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)

@@ -86,6 +86,19 @@ class History(Row):
     codes: dict[str, HistoryCode]
 
 
+class LabCorrection(Row):
+    """How a result is read adjusted by another test of the same sample: when ``by`` is
+    below ``below`` (in its unit), the value read is ``value + factor x (reference - by)``."""
+
+    by: str
+    below: float
+    reference: float
+    factor: float
+    within_days: float
+    label: str
+    source: str
+
+
 class LabTest(Row):
     id: str
     loinc: str
@@ -95,6 +108,7 @@ class LabTest(Row):
     low: float
     high: float
     source: str
+    correction: LabCorrection | None = None
 
 
 class DrugClass(Row):

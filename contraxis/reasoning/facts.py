@@ -254,20 +254,61 @@ def _round(value: float, analyte: str, unit: str) -> str:
 
 
 def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, LabFact]:
-    """The latest result of each analyte (an undated result counts as today's)."""
+    """The latest result of each analyte (an undated result counts as today's), each read
+    with the correction its test carries in ``labs.yaml`` (calcium by albumin)."""
     series: dict[str, list[Any]] = {}
     for lab in case.labs:
         if lab.reading is not None and lab.reading.analyte in kb.labs:
             series.setdefault(lab.reading.analyte, []).append(lab)
     facts: dict[str, LabFact] = {}
-    for analyte, labs in series.items():
+    for labs in series.values():
         labs.sort(key=lambda lab: lab.age_days if lab.age_days is not None else 0.0)
+    for analyte, labs in series.items():
         bounds = _interval(labs[0], kb)
         if bounds is None:
             continue
-        facts[analyte] = LabFact(*bounds, shown=_shown(labs[0]),
+        shown = _shown(labs[0])
+        correction = kb.labs[analyte].correction
+        if correction is not None and correction.by in series:
+            adjusted = _corrected(bounds, labs[0], series[correction.by][0], correction)
+            if adjusted is not None:
+                bounds, shown = adjusted
+        facts[analyte] = LabFact(*bounds, shown=shown,
                                  series=tuple(_shown(lab) for lab in labs) if len(labs) > 1 else ())
     return facts
+
+
+def _corrected(
+    bounds: tuple[float, float, bool, bool], lab: Any, by: Any, correction: Any
+) -> tuple[tuple[float, float, bool, bool], str] | None:
+    """A result adjusted by another of the same sample, as ``labs.yaml`` says (clinical
+    content: ``correction`` of the test's row, e.g. calcium + 0.8 x (4.0 - albumin) with an
+    albumin below 4.0 g/dL, Payne 1973).
+
+    Returns the adjusted bounds and the text shown ("corrected calcium 8.8 mg/dL (total 8.0,
+    albumin 3.0 g/dL)"), or None when no correction applies: the other result is not an exact
+    value below ``correction.below``, or was not taken within ``correction.within_days``.
+    """
+    other = by.reading
+    if other.value is None or other.comparator is not None or not other.value < correction.below:
+        return None
+    ages = (lab.age_days or 0.0, by.age_days or 0.0)
+    if abs(ages[0] - ages[1]) > correction.within_days:
+        return None
+    delta = correction.factor * (correction.reference - other.value)
+    low, high, low_open, high_open = bounds
+    adjusted = (low + delta, high + delta, low_open, high_open)
+    reading = lab.reading
+    if reading.value is None:
+        return None
+    analyte, unit = reading.analyte, reading.unit
+    value = f"{reading.comparator or ''}{_round(reading.value + delta, analyte, unit)} {unit}"
+    shown = (f"{correction.label} {value} (total {_round(reading.value, analyte, unit)}, "
+             f"{other.analyte} {_round(other.value, other.analyte, other.unit)} {other.unit})")
+    age = lab.age_days
+    if age is None:
+        return adjusted, shown
+    return adjusted, f"{shown}, today" if age == 0 else f"{shown}, {_plain_number(age)} day{'' if age == 1 else 's'} ago"
 
 
 def case_code_problems(case: Case, kb: KnowledgeBase) -> list[Problem]:

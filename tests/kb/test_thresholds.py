@@ -68,6 +68,18 @@ PINNED: dict[str, str] = {
     "treat.sweat-salt lab:sodium below 125": "sodium-correction below 125 mmol/L, salt and fluid for sweat losses otherwise",
     "treat.sodium-correction-severe lab:sodium below 125": "sodium-correction below 125 mmol/L",
     "alert.status-dystonicus lab:creatine-kinase above 1000": "status dystonicus with rhabdomyolysis (creatine kinase above 1,000 U/L)",
+    "alert.neuroleptic-malignant-syndrome lab:creatine-kinase above 1000": "neuroleptic malignant syndrome: confusion or a creatine kinase above 1,000 U/L",
+    "alert.rhabdomyolysis lab:creatine-kinase above 5000": "rhabdomyolysis: a creatine kinase above 5,000 U/L",
+    "alert.severe-hypomagnesemia lab:magnesium below 1.2": "severe-hypomagnesemia: magnesium below 1.2 mg/dL (0.5 mmol/L)",
+    "alert.severe-hypokalemia lab:potassium below 2.5": "severe-hypokalemia: potassium below 2.5 mmol/L",
+    "cause.hypomagnesemia-tetany lab:magnesium below 1.7": "hypomagnesemia: magnesium below 1.7 mg/dL",
+    "cause.hypomagnesemia lab:magnesium below 1.7": "hypomagnesemia: magnesium below 1.7 mg/dL",
+    "cause.hypokalemia lab:potassium below 3.5": "hypokalemia: potassium below 3.5 mmol/L",
+    "drug-may-cause lab:magnesium below 1.7": "a drug that lowered the magnesium (below 1.7 mg/dL)",
+    "drug-may-cause lab:potassium below 3.5": "a drug that lowered the potassium (below 3.5 mmol/L)",
+    "treat.magnesium lab:magnesium below 1.7": "magnesium-repletion for a magnesium below 1.7 mg/dL",
+    "treat.potassium lab:potassium below 3.5": "potassium-repletion for a potassium below 3.5 mmol/L with symptoms",
+    "workup.hypokalemia-magnesium lab:potassium below 3.5": "a low potassium (below 3.5 mmol/L) is kept low by a low magnesium: measure it",
     "wilson-proven lab:urine-copper above 100": "Wilson disease proven: a 24-hour urine copper above 100 ug",
     "wilson-proven lab:ceruloplasmin below 10": "Wilson disease proven: a ceruloplasmin below 10 mg/dL",
     "wilson-proven lab:ceruloplasmin below 20": "Wilson disease proven: below 20 with Kayser-Fleischer rings",
@@ -75,10 +87,16 @@ PINNED: dict[str, str] = {
     "wilson-suspected lab:ceruloplasmin below 20": "Wilson disease suspected: a ceruloplasmin of 10 to 20 alone",
     "workup.wilson-urine-copper lab:ceruloplasmin below 20": "urine copper follows a low ceruloplasmin (below 20 mg/dL)",
     # Drug timing (spec: Etiology, a drug's timing; Alerts, acute-dystonic-reaction).
-    "acute-drug-reaction drug:dopamine-blocking:start within_days 7": "acute dystonic reaction: within about a week of starting the drug",
-    "acute-drug-reaction drug:dopamine-blocking:dose-increase within_days 7": "a dose increase within about a week counts like a start",
-    "alert.acute-dystonic-reaction-undated drug:dopamine-blocking:start within_days 7": "an undated drug counts unless another started within the week",
-    "alert.acute-dystonic-reaction-undated drug:dopamine-blocking:dose-increase within_days 7": "a dose increase within about a week counts like a start",
+    "dystonia-drug-this-week drug:dopamine-blocking:start within_days 7": "acute dystonic reaction: within about a week of starting the drug",
+    "dystonia-drug-this-week drug:dopamine-blocking:dose-increase within_days 7": "a dose increase within about a week counts like a start",
+    "dystonia-drug-this-week drug:dopamine-depleting:start within_days 7": "acute dystonic reaction: within about a week of starting the drug",
+    "dystonia-drug-this-week drug:dopamine-depleting:dose-increase within_days 7": "a dose increase within about a week counts like a start",
+    "dystonia-drug-this-week drug:dystonic-reaction-other:start within_days 7": "acute dystonic reaction: within about a week of starting the drug",
+    "dystonia-drug-this-week drug:dystonic-reaction-other:dose-increase within_days 7": "a dose increase within about a week counts like a start",
+    "nms-drug drug:dopamine-blocking:start within_days 30": "neuroleptic malignant syndrome: within weeks of starting a dopamine-blocking drug",
+    "nms-drug drug:dopamine-blocking:dose-increase within_days 30": "neuroleptic malignant syndrome: within weeks of raising its dose",
+    "nms-drug drug:dopamine-depleting:start within_days 30": "neuroleptic malignant syndrome: within weeks of starting a dopamine-depleting drug",
+    "nms-drug drug:dopamine-depleting:dose-increase within_days 30": "neuroleptic malignant syndrome: within weeks of raising its dose",
     "tardive-exposure drug:dopamine-blocking:start at_least_days 30": "tardive: a dopamine-blocking drug taken for a month or more",
     "treat.levodopa-young onset_age le 20": "levodopa for unexplained dystonia that began at 20 or younger",
     "treat.anticholinergic age lt 65": "trihexyphenidyl is best tolerated by the young; not offered from 65 (efns-2011)",
@@ -331,7 +349,7 @@ def test_thresholds_are_read_from_every_kind_of_comparison(kb):
     found = {t.key for t in thresholds(kb)}
     assert "alert.wilson-screen onset_age ge 3" in found
     assert "low-calcium lab:calcium below 8.5" in found
-    assert "acute-drug-reaction drug:dopamine-blocking:start within_days 7" in found
+    assert "dystonia-drug-this-week drug:dopamine-blocking:start within_days 7" in found
     assert "tardive-exposure drug:dopamine-blocking:start at_least_days 30" in found
     inside_not = [t for t in thresholds(kb) if ".not." in t.where]
     assert inside_not, "thresholds under not are read too"
