@@ -116,7 +116,9 @@ class LabResult(_Out):
 
     test: str = Field(description="The knowledge base's test id, e.g. calcium")
     latest: str = Field(description="The latest result in the knowledge base's unit, as a laboratory reports it")
-    series: tuple[str, ...] = Field(default=(), description="Every result of the test, latest first, when there are several")
+    series: tuple[str, ...] = Field(
+        default=(), description="Every result of the test, latest first, when there are several"
+    )
 
 
 class Summary(_Out):
@@ -146,13 +148,21 @@ class Assessment(_Out):
     alerts: tuple[AlertItem, ...] = ()
     workup: tuple[WorkupItem, ...] = ()
     treatments: tuple[TreatmentItem, ...] = ()
-    not_offered: tuple[TreatmentItem, ...] = Field(default=(), description="Options considered and not offered now, with the reason")
+    not_offered: tuple[TreatmentItem, ...] = Field(
+        default=(), description="Options considered and not offered now, with the reason"
+    )
     codes: tuple[CodeItem, ...] = ()
     missing: tuple[Question, ...] = ()
     notes: tuple[str, ...] = ()
-    labs: tuple[LabResult, ...] = Field(default=(), description="The laboratory results the rules read, each with its series")
-    not_read: tuple[NotReadItem, ...] = Field(default=(), description="Every item of the input not used or changed before use, with the reason")
-    differential: dict[str, Any] | None = Field(default=None, description="Top of the phenotype-driven differential, when computed")
+    labs: tuple[LabResult, ...] = Field(
+        default=(), description="The laboratory results the rules read, each with its series"
+    )
+    not_read: tuple[NotReadItem, ...] = Field(
+        default=(), description="Every item of the input not used or changed before use, with the reason"
+    )
+    differential: dict[str, Any] | None = Field(
+        default=None, description="Top of the phenotype-driven differential, when computed"
+    )
     disclaimer: str = (
         "Decision support for clinicians, not a diagnosis: check each conclusion against its rule, facts and source."
     )

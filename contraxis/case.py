@@ -83,10 +83,18 @@ class Lab(_Model):
 
     loinc: str = Field(description="LOINC code of the test, e.g. 17861-6 or 2000-8 for calcium")
     name: str | None = Field(default=None, max_length=200, description="The test's name as written")
-    value: float | None = Field(default=None, description="The result, in `unit`; may be left out when `interpretation` is given")
-    unit: str | None = Field(default=None, max_length=80, description="The unit of `value`: UCUM (mg/dL), a common spelling or a Units Ontology id")
+    value: float | None = Field(
+        default=None, description="The result, in `unit`; may be left out when `interpretation` is given"
+    )
+    unit: str | None = Field(
+        default=None,
+        max_length=80,
+        description="The unit of `value`: UCUM (mg/dL), a common spelling or a Units Ontology id",
+    )
     comparator: Comparator | None = Field(default=None, description="The value is a bound: < 20 means below 20")
-    interpretation: Interpretation | None = Field(default=None, description="The laboratory's flag: low, high, normal, abnormal, critical-low, critical-high")
+    interpretation: Interpretation | None = Field(
+        default=None, description="The laboratory's flag: low, high, normal, abnormal, critical-low, critical-high"
+    )
     days_ago: float | None = Field(default=None, ge=0, le=60000, description="How many days ago the sample was taken")
     date: dt.date | None = Field(default=None, description="The date the sample was taken (ISO 8601)")
     _reading: Any = PrivateAttr(default=None)
@@ -95,7 +103,9 @@ class Lab(_Model):
     @classmethod
     def _loinc(cls, value: str) -> str:
         if not LOINC_CODE.fullmatch(value):
-            raise ValueError(f"{excerpt(value, 40)!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)")
+            raise ValueError(
+                f"{excerpt(value, 40)!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)"
+            )
         return value
 
     @field_validator("value", mode="before")
@@ -148,11 +158,20 @@ class Medication(_Model):
     and reported in ``not_read``, never silently dropped.
     """
 
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="The drug as written: generic (INN), brand, salt or display string")
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The drug as written: generic (INN), brand, salt or display string",
+    )
     rxnorm: str | None = Field(default=None, description="RxNorm code (ingredient, clinical drug or branded drug)")
     days_since_start: int | None = Field(default=None, ge=0, le=60000, description="Days since the drug was started")
-    days_since_dose_increase: int | None = Field(default=None, ge=0, le=60000, description="Days since the dose was last raised")
-    days_since_stop: int | None = Field(default=None, ge=0, le=60000, description="Days since the drug was stopped (left out: taken now)")
+    days_since_dose_increase: int | None = Field(
+        default=None, ge=0, le=60000, description="Days since the dose was last raised"
+    )
+    days_since_stop: int | None = Field(
+        default=None, ge=0, le=60000, description="Days since the drug was stopped (left out: taken now)"
+    )
 
     @field_validator("name")
     @classmethod
@@ -226,7 +245,9 @@ class Genetics(_Model):
     """Gene tests done and their results."""
 
     tested: tuple[str, ...] = Field(default=(), max_length=MAX_LIST, description="HGNC symbols of the genes tested")
-    positive: tuple[str, ...] = Field(default=(), max_length=MAX_LIST, description="Genes with a disease-causing variant")
+    positive: tuple[str, ...] = Field(
+        default=(), max_length=MAX_LIST, description="Genes with a disease-causing variant"
+    )
 
     @field_validator("tested", "positive")
     @classmethod

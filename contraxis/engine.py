@@ -76,9 +76,17 @@ def assess(
     kb = kb or load_knowledge_base()
     assessment = _run(case, kb=kb, xrefs=xrefs, differential=differential)[0]
     unused = [
-        NotRead.of(f"case.labs[{i}]", f"{lab.loinc} {lab.reading.given_value if lab.reading.given_value is not None else lab.reading.interpretation} {lab.reading.given_unit or ''}".strip(),
-                   f"read as {lab.reading.analyte}, but no rule of knowledge base {kb.version} uses it")
-        for i, lab in enumerate(case.labs) if lab.reading is not None and lab.reading.analyte not in kb.labs
+        NotRead.of(
+            f"case.labs[{i}]",
+            (
+                f"{lab.loinc} "
+                f"{lab.reading.given_value if lab.reading.given_value is not None else lab.reading.interpretation} "
+                f"{lab.reading.given_unit or ''}"
+            ).strip(),
+            f"read as {lab.reading.analyte}, but no rule of knowledge base {kb.version} uses it",
+        )
+        for i, lab in enumerate(case.labs)
+        if lab.reading is not None and lab.reading.analyte not in kb.labs
     ]
     not_read = (*not_read, *unused)
     if not_read:
@@ -102,7 +110,16 @@ def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, boo
     for row in every:
         states[row.id] = row.test(facts) is not None
     # In a decision table only the row that decides fires.
-    tables = (kb.phenomenology, kb.focal_type, kb.associated, kb.etiology, kb.pathology, kb.inheritance, kb.cause, kb.diagnosis)
+    tables = (
+        kb.phenomenology,
+        kb.focal_type,
+        kb.associated,
+        kb.etiology,
+        kb.pathology,
+        kb.inheritance,
+        kb.cause,
+        kb.diagnosis,
+    )
     for table in tables:
         for row in table:
             if row.test(facts) is not None:

@@ -73,5 +73,7 @@ def render_results(results: VignetteResults, *, console: Any) -> None:
         table.add_row("all fields", f"{total[0]}/{total[1]}", f"{total[0] / total[1]:.0%}", style="bold")
     console.print(table)
     for vid, c in results.failures:
-        console.print(f"[red]FAIL[/] {vid} {c.field}: expected {c.expected!r}, got {c.got!r} {c.detail}", highlight=False)
+        console.print(
+            f"[red]FAIL[/] {vid} {c.field}: expected {c.expected!r}, got {c.got!r} {c.detail}", highlight=False
+        )
     console.print("[green]all vignettes pass[/]" if results.all_passed else f"[red]{len(results.failures)} failures[/]")

@@ -24,10 +24,22 @@ def test_vignette_case_block_is_a_native_case():
         ({"findings": ["HP:12"]}, "case.findings", "'HP:12' is not a finding code"),
         ({"history": ["CX:sensory-trick"]}, "case.history", "is not a history code"),
         ({"labs": [{"loinc": "abc", "value": 1, "unit": "mg/dL"}]}, "case.labs[0].loinc", "'abc' is not a LOINC code"),
-        ({"medications": [{"name": "haloperidol", "rxnorm": "R5"}]}, "case.medications[0].rxnorm", "is not an RxNorm code"),
-        ({"treatment_history": [{"treatment": "surgery", "response": "good"}]}, "case.treatment_history[0].treatment", "'surgery' is not one of"),
+        (
+            {"medications": [{"name": "haloperidol", "rxnorm": "R5"}]},
+            "case.medications[0].rxnorm",
+            "is not an RxNorm code",
+        ),
+        (
+            {"treatment_history": [{"treatment": "surgery", "response": "good"}]},
+            "case.treatment_history[0].treatment",
+            "'surgery' is not one of",
+        ),
         ({"genetics": {"tested": ["tor1a"]}}, "case.genetics.tested", "HGNC gene symbol"),
-        ({"imaging": {"mri_brain": "maybe"}}, "case.imaging.mri_brain", "'maybe' is not one of normal, abnormal, not_done"),
+        (
+            {"imaging": {"mri_brain": "maybe"}},
+            "case.imaging.mri_brain",
+            "'maybe' is not one of normal, abnormal, not_done",
+        ),
         ({"colour": "blue"}, "case.colour", "is not a case field"),
         ({"family_history": "perhaps"}, "case.family_history", "'perhaps'"),
     ],
@@ -54,7 +66,10 @@ def test_every_problem_is_reported_at_once():
         ({"age": 30, "onset_age": 40}, "onset at 40 is after the current age 30"),
         ({"findings": ["HP:0001337"], "absent": ["HP:0001337"]}, "HP:0001337 is both in findings and absent"),
         ({"genetics": {"tested": [], "positive": ["TOR1A"]}}, "TOR1A is positive but not in genetics.tested"),
-        ({"imaging": {"mri_brain": "normal", "findings": ["HP:0002454"]}}, "MRI findings are given but mri_brain is 'normal'"),
+        (
+            {"imaging": {"mri_brain": "normal", "findings": ["HP:0002454"]}},
+            "MRI findings are given but mri_brain is 'normal'",
+        ),
     ],
 )
 def test_contradictions_are_reported(data, message):
@@ -70,7 +85,11 @@ def test_contradictions_are_reported(data, message):
         ({"findings": ["HP:9999999"]}, "case.findings[0]", "not a current term of the HPO release"),
         ({"findings": ["CX:made-up"]}, "case.findings[0]", "not a local code"),
         ({"history": ["CX:hx-alien-abduction"]}, "case.history[0]", "not a history code"),
-        ({"labs": [{"loinc": "17861-6", "value": 9, "unit": "g"}]}, "case.labs[0]", "'g' is not a unit Contraxis can read for calcium (17861-6) (allowed: mg/dL, mmol/L"),
+        (
+            {"labs": [{"loinc": "17861-6", "value": 9, "unit": "g"}]},
+            "case.labs[0]",
+            "'g' is not a unit Contraxis can read for calcium (17861-6) (allowed: mg/dL, mmol/L",
+        ),
     ],
 )
 def test_unknown_codes_are_rejected_by_the_engine(data, where, message, kb):

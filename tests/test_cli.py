@@ -24,7 +24,16 @@ def test_assess_prints_a_report():
     """Check that `contraxis assess` prints the readable report of the bundled example."""
     out = run("assess", str(EXAMPLE), "--no-differential")
     assert out.returncode == 0, out.stderr
-    for text in ("Cervical dystonia", "Alerts", "wilson-screen", "Reasoning", "Work-up", "Treatment options", "Codes", "G24.3"):
+    for text in (
+        "Cervical dystonia",
+        "Alerts",
+        "wilson-screen",
+        "Reasoning",
+        "Work-up",
+        "Treatment options",
+        "Codes",
+        "G24.3",
+    ):
         assert text in out.stdout
 
 
@@ -82,7 +91,9 @@ def test_vignettes_command_passes_the_corpus():
 def test_vignettes_command_fails_on_a_wrong_expectation(tmp_path):
     """Check that a vignette whose expectation is not met makes the command exit non-zero and name the failure."""
     source = (VIGNETTES / "P01-cervical-dystonia-sensory-trick.yaml").read_text(encoding="utf-8")
-    (tmp_path / "X01.yaml").write_text(source.replace("focal_type: cervical", "focal_type: blepharospasm"), encoding="utf-8")
+    (tmp_path / "X01.yaml").write_text(
+        source.replace("focal_type: cervical", "focal_type: blepharospasm"), encoding="utf-8"
+    )
     out = run("vignettes", str(tmp_path))
     assert out.returncode == 1
     assert "FAIL" in out.stdout and "focal_type" in out.stdout

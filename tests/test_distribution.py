@@ -30,7 +30,10 @@ from contraxis.reasoning.distribution import distribution
         (["trunk", "neck", "right-arm"], "generalized"),
         (["right-arm", "right-foot"], "hemidystonia"),
         (["right-arm", "right-leg", "lower-face"], "hemidystonia"),  # face of that side included
-        (["left-arm", "left-leg", "right-arm"], "multifocal"),  # the other arm: not a hemidystonia; the leg joins only through the trunk
+        (
+            ["left-arm", "left-leg", "right-arm"],
+            "multifocal",
+        ),  # the other arm: not a hemidystonia; the leg joins only through the trunk
         (["left-arm", "left-leg", "neck"], "multifocal"),  # neck is not part of a hemidystonia
         (["left-arm", "left-leg", "trunk"], "generalized"),  # precedence: generalized first
         (["abdomen"], None),  # the intestines never count

@@ -30,7 +30,13 @@ def patient(**extra):
 
 
 def observation(oid, system, code, **extra):
-    return {"resourceType": "Observation", "id": oid, "status": "final", "code": {"coding": [{"system": system, "code": code}]}, **extra}
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": system, "code": code}]},
+        **extra,
+    }
 
 
 def condition(cid, system, code, **extra):
@@ -56,7 +62,13 @@ def test_patient_gives_sex_and_age(read):
         (observation("o", HPO, "HP:0010307", valueBoolean=False), (), ("HP:0010307",)),
         (observation("o", HPO, "HP:0010307", valueBoolean=True), ("HP:0010307",), ()),
         (observation("o", HPO, "HP:0010307", interpretation=[{"coding": [{"code": "NEG"}]}]), (), ("HP:0010307",)),
-        (observation("o", HPO, "HP:0010307", valueCodeableConcept={"coding": [{"system": SNOMED, "code": "373067005"}]}), (), ("HP:0010307",)),
+        (
+            observation(
+                "o", HPO, "HP:0010307", valueCodeableConcept={"coding": [{"system": SNOMED, "code": "373067005"}]}
+            ),
+            (),
+            ("HP:0010307",),
+        ),
         (observation("o", "urn:contraxis:finding", "sensory-trick"), ("CX:sensory-trick",), ()),
     ],
 )
@@ -106,13 +118,32 @@ def test_medications_count_days_from_their_start(read):
     """Check that MedicationRequest and MedicationStatement give generic names and days since start."""
     reading = read(
         patient(),
-        {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order", "subject": {"reference": "Patient/p1"},
-         "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5093"}]},
-         "authoredOn": "2026-02-27T09:00:00Z"},
-        {"resourceType": "MedicationStatement", "id": "m2", "status": "active", "subject": {"reference": "Patient/p1"},
-         "medicationCodeableConcept": {"text": "Atorvastatin 40 mg oral tablet"}, "effectivePeriod": {"start": "2025-03-02"}},
-        {"resourceType": "MedicationStatement", "id": "m3", "status": "not-taken", "subject": {"reference": "Patient/p1"},
-         "medicationCodeableConcept": {"text": "metoclopramide"}},
+        {
+            "resourceType": "MedicationRequest",
+            "id": "m1",
+            "status": "active",
+            "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5093"}]
+            },
+            "authoredOn": "2026-02-27T09:00:00Z",
+        },
+        {
+            "resourceType": "MedicationStatement",
+            "id": "m2",
+            "status": "active",
+            "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {"text": "Atorvastatin 40 mg oral tablet"},
+            "effectivePeriod": {"start": "2025-03-02"},
+        },
+        {
+            "resourceType": "MedicationStatement",
+            "id": "m3",
+            "status": "not-taken",
+            "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {"text": "metoclopramide"},
+        },
     )
     assert [(m.name, m.rxnorm, m.days_since_start) for m in reading.case.medications] == [
         (None, "5093", 3), ("Atorvastatin 40 mg oral tablet", None, 365)]
@@ -126,18 +157,51 @@ def test_history_procedures_genetics_and_family(read):
         patient(),
         condition("h1", ICD10CM, "I63.9"),
         condition("h2", SNOMED, "235856003", clinicalStatus={"coding": [{"code": "resolved"}]}),
-        {"resourceType": "Procedure", "id": "pr1", "status": "completed", "subject": {"reference": "Patient/p1"},
-         "code": {"text": "MRI brain without contrast"}, "outcome": {"text": "Abnormal: putaminal signal"}},
-        {"resourceType": "Procedure", "id": "pr2", "status": "completed", "subject": {"reference": "Patient/p1"},
-         "code": {"text": "Deep brain stimulation, GPi"}, "outcome": {"text": "partial benefit"}},
-        {"resourceType": "Procedure", "id": "pr3", "status": "completed", "subject": {"reference": "Patient/p1"},
-         "code": {"coding": [{"system": SNOMED, "code": "13619001", "display": "Thyroidectomy"}]}},
-        {"resourceType": "Observation", "id": "g1", "status": "final", "code": {"coding": [{"system": LOINC, "code": "69548-6"}]},
-         "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA9633-4"}]},
-         "component": [{"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
-                        "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org", "code": "HGNC:11995", "display": "TOR1A"}]}}]},
-        {"resourceType": "FamilyMemberHistory", "id": "f1", "status": "completed", "patient": {"reference": "Patient/p1"},
-         "relationship": {"text": "mother"}},
+        {
+            "resourceType": "Procedure",
+            "id": "pr1",
+            "status": "completed",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"text": "MRI brain without contrast"},
+            "outcome": {"text": "Abnormal: putaminal signal"},
+        },
+        {
+            "resourceType": "Procedure",
+            "id": "pr2",
+            "status": "completed",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"text": "Deep brain stimulation, GPi"},
+            "outcome": {"text": "partial benefit"},
+        },
+        {
+            "resourceType": "Procedure",
+            "id": "pr3",
+            "status": "completed",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": SNOMED, "code": "13619001", "display": "Thyroidectomy"}]},
+        },
+        {
+            "resourceType": "Observation",
+            "id": "g1",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "69548-6"}]},
+            "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA9633-4"}]},
+            "component": [
+                {
+                    "code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+                    "valueCodeableConcept": {
+                        "coding": [{"system": "http://www.genenames.org", "code": "HGNC:11995", "display": "TOR1A"}]
+                    },
+                }
+            ],
+        },
+        {
+            "resourceType": "FamilyMemberHistory",
+            "id": "f1",
+            "status": "completed",
+            "patient": {"reference": "Patient/p1"},
+            "relationship": {"text": "mother"},
+        },
     )
     case = reading.case
     assert case.history == ("CX:hx-ischemic-stroke", "CX:hx-liver-disease", "CX:hx-thyroid-or-parathyroid-surgery")
@@ -176,11 +240,22 @@ def test_what_cannot_be_mapped_is_reported(read):
 
 def test_invalid_fhir_is_refused_naming_the_element():
     """Check that a resource that is not valid FHIR R4 is refused with the element named."""
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "birthDate": "1970-13-45"}},
-        {"resource": {"resourceType": "Spaceship"}},
-        {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueQuantity": {"value": "lots"}}},
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "birthDate": "1970-13-45"}},
+            {"resource": {"resourceType": "Spaceship"}},
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"text": "x"},
+                    "valueQuantity": {"value": "lots"},
+                }
+            },
+        ],
+    }
     with pytest.raises(CaseError) as caught:
         read_bundle(bundle)
     fields = [p.where for p in caught.value.problems]
@@ -214,4 +289,8 @@ def test_problem_list_codes_give_findings_regions_and_history(read):
         condition("c2", ICD10CM, "I63.9"),
     )
     case = reading.case
-    assert (case.findings, case.regions, case.history) == (("HP:0000473", "HP:0001332"), ("neck",), ("CX:hx-ischemic-stroke",))
+    assert (case.findings, case.regions, case.history) == (
+        ("HP:0000473", "HP:0001332"),
+        ("neck",),
+        ("CX:hx-ischemic-stroke",),
+    )

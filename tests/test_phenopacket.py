@@ -21,11 +21,19 @@ GOOD = {
         {"type": {"id": "HP:0001337", "label": "Tremor"}, "excluded": True},
     ],
     "measurements": [
-        {"assay": {"id": "LOINC:17861-6", "label": "Calcium"}, "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 7.1}}},
-        {"assay": {"id": "NCIT:C1", "label": "Other"}, "value": {"quantity": {"unit": {"id": "UCUM:1", "label": "1"}, "value": 1.0}}},
+        {
+            "assay": {"id": "LOINC:17861-6", "label": "Calcium"},
+            "value": {"quantity": {"unit": {"id": "UCUM:mg/dL", "label": "mg/dL"}, "value": 7.1}},
+        },
+        {
+            "assay": {"id": "NCIT:C1", "label": "Other"},
+            "value": {"quantity": {"unit": {"id": "UCUM:1", "label": "1"}, "value": 1.0}},
+        },
     ],
     "diseases": [{"term": {"id": "OMIM:128100", "label": "Dystonia 1"}, "onset": {"age": {"iso8601duration": "P9Y"}}}],
-    "interpretations": [{"id": "i1", "progressStatus": "SOLVED", "diagnosis": {"disease": {"id": "OMIM:128100", "label": "Dystonia 1"}}}],
+    "interpretations": [
+        {"id": "i1", "progressStatus": "SOLVED", "diagnosis": {"disease": {"id": "OMIM:128100", "label": "Dystonia 1"}}}
+    ],
     "metaData": {"created": "2025-01-01T00:00:00Z", "createdBy": "x", "phenopacketSchemaVersion": "2.0"},
 }
 
@@ -116,11 +124,15 @@ def test_every_problem_is_named_and_nothing_is_half_read():
     data = copy.deepcopy(GOOD)
     data["subject"]["timeAtLastEncounter"]["age"]["iso8601duration"] = "12 years"
     data["diseases"][0]["onset"] = {"age": {"iso8601duration": "P130Y"}}
-    data["phenotypicFeatures"][2]["onset"] = {"ageRange": {"start": {"iso8601duration": "P4Y"}, "end": {"iso8601duration": "P2Y"}}}
+    data["phenotypicFeatures"][2]["onset"] = {
+        "ageRange": {"start": {"iso8601duration": "P4Y"}, "end": {"iso8601duration": "P2Y"}}
+    }
     with pytest.raises(CaseError) as caught:
         read_phenopacket(data, source="bad.json")
     problems = {p.where: p.message for p in caught.value.problems}
-    assert problems["subject.timeAtLastEncounter.age.iso8601duration"].startswith("'12 years' is not an ISO 8601 duration")
+    assert problems["subject.timeAtLastEncounter.age.iso8601duration"].startswith(
+        "'12 years' is not an ISO 8601 duration"
+    )
     assert problems["diseases[0].onset.age.iso8601duration"] == "'P130Y' is 130 years: an age must be between 0 and 120"
     assert "start first" in problems["phenotypicFeatures[2].onset.ageRange"]
     assert caught.value.source == "bad.json"
@@ -256,10 +268,19 @@ def test_an_age_from_the_date_of_birth_alone():
 @pytest.mark.parametrize(
     "subject, field",
     [
-        ({"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P121Y"}}}, "subject.timeAtLastEncounter.age.iso8601duration"),
+        (
+            {"id": "s", "timeAtLastEncounter": {"age": {"iso8601duration": "P121Y"}}},
+            "subject.timeAtLastEncounter.age.iso8601duration",
+        ),
         ({"id": "s", "dateOfBirth": "1850-01-01T00:00:00Z"}, "subject.dateOfBirth"),
-        ({"id": "s", "dateOfBirth": "1850-01-01T00:00:00Z", "timeAtLastEncounter": {"timestamp": "2000-01-01T00:00:00Z"}},
-         "subject.timeAtLastEncounter.timestamp"),
+        (
+            {
+                "id": "s",
+                "dateOfBirth": "1850-01-01T00:00:00Z",
+                "timeAtLastEncounter": {"timestamp": "2000-01-01T00:00:00Z"},
+            },
+            "subject.timeAtLastEncounter.timestamp",
+        ),
     ],
 )
 def test_ages_over_120_are_refused(subject, field):
@@ -296,11 +317,27 @@ metaData: {created: 2025-01-01T00:00:00Z, createdBy: x, phenopacketSchemaVersion
 V1 = {
     "id": "v1-case",
     "subject": {"id": "s", "sex": "FEMALE", "ageAtCollection": {"age": "P10Y"}},
-    "phenotypicFeatures": [{"type": {"id": "HP:0001332", "label": "Dystonia"}, "classOfOnset": {"id": "HP:0011463", "label": "Childhood onset"}}],
+    "phenotypicFeatures": [
+        {
+            "type": {"id": "HP:0001332", "label": "Dystonia"},
+            "classOfOnset": {"id": "HP:0011463", "label": "Childhood onset"},
+        }
+    ],
     "genes": [{"id": "HGNC:11995", "symbol": "TOR1A"}],
-    "metaData": {"created": "2019-01-01T00:00:00Z", "createdBy": "x", "resources": [
-        {"id": "hp", "name": "human phenotype ontology", "namespacePrefix": "HP", "url": "http://purl.obolibrary.org/obo/hp.owl",
-         "version": "2018-03-08", "iriPrefix": "http://purl.obolibrary.org/obo/HP_"}]},
+    "metaData": {
+        "created": "2019-01-01T00:00:00Z",
+        "createdBy": "x",
+        "resources": [
+            {
+                "id": "hp",
+                "name": "human phenotype ontology",
+                "namespacePrefix": "HP",
+                "url": "http://purl.obolibrary.org/obo/hp.owl",
+                "version": "2018-03-08",
+                "iriPrefix": "http://purl.obolibrary.org/obo/HP_",
+            }
+        ],
+    },
 }
 
 
@@ -310,10 +347,23 @@ V1 = {
         ({}, "genes"),
         ({"genes": None}, "subject.ageAtCollection"),
         ({"genes": None, "subject": {"id": "s"}}, "phenotypicFeatures[0].classOfOnset"),
-        ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0001332"}}],
-          "metaData": {"createdBy": "x", "phenopacketSchemaVersion": "1.0"}}, "metaData.phenopacketSchemaVersion"),
-        ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [{"type": {"id": "HP:0001332"}, "negated": True}]},
-         "phenotypicFeatures[0].negated"),
+        (
+            {
+                "genes": None,
+                "subject": {"id": "s"},
+                "phenotypicFeatures": [{"type": {"id": "HP:0001332"}}],
+                "metaData": {"createdBy": "x", "phenopacketSchemaVersion": "1.0"},
+            },
+            "metaData.phenopacketSchemaVersion",
+        ),
+        (
+            {
+                "genes": None,
+                "subject": {"id": "s"},
+                "phenotypicFeatures": [{"type": {"id": "HP:0001332"}, "negated": True}],
+            },
+            "phenotypicFeatures[0].negated",
+        ),
         ({"genes": None, "subject": {"id": "s"}, "phenotypicFeatures": [], "phenotypes": []}, "phenotypes"),
     ],
 )
@@ -333,7 +383,11 @@ def test_a_message_that_fits_only_v1():
     data = {"id": "x", "subject": {"id": "s"}, "htsFiles": []}
     with pytest.raises(CaseError, match="a phenopacket v1"):
         read_phenopacket(data)
-    data = {"id": "x", "subject": {"id": "s"}, "biosamples": [{"id": "b", "ageOfIndividualAtCollection": {"age": "P1Y"}}]}
+    data = {
+        "id": "x",
+        "subject": {"id": "s"},
+        "biosamples": [{"id": "b", "ageOfIndividualAtCollection": {"age": "P1Y"}}],
+    }
     with pytest.raises(CaseError, match=r"a phenopacket v1 \(it fits the v1 schema, not v2\)"):
         read_phenopacket(data)
 
@@ -341,7 +395,10 @@ def test_a_message_that_fits_only_v1():
 @pytest.mark.parametrize(
     "data, words",
     [
-        ({"id": "fam", "proband": GOOD, "relatives": [GOOD]}, ["a phenopacket Family (a proband and 1 relative)", "give the proband"]),
+        (
+            {"id": "fam", "proband": GOOD, "relatives": [GOOD]},
+            ["a phenopacket Family (a proband and 1 relative)", "give the proband"],
+        ),
         ({"id": "coh", "members": [GOOD, GOOD, GOOD]}, ["a phenopacket Cohort of 3 members", "JSON Lines"]),
     ],
 )
@@ -360,7 +417,10 @@ def test_a_binary_phenopacket_says_what_to_do(tmp_path):
 
     path = tmp_path / "p.pb"
     path.write_bytes(json_format.ParseDict(_packet(), Phenopacket()).SerializeToString())
-    with pytest.raises(CaseError, match=r"p.pb: a binary \(protobuf\) phenopacket message: Contraxis reads phenopackets as JSON or YAML"):
+    with pytest.raises(
+        CaseError,
+        match=r"p.pb: a binary \(protobuf\) phenopacket message: Contraxis reads phenopackets as JSON or YAML",
+    ):
         load_phenopacket(path)
 
 
@@ -400,7 +460,11 @@ def test_serial_measurements_keep_their_dates():
         _measure("2951-2", _quantity(131, "UCUM:mmol/L"), {"age": {"iso8601duration": "P12Y"}}),
     ])
     labs = read_phenopacket(data).case.labs
-    assert [(lab.loinc, lab.value, lab.unit) for lab in labs] == [("17861-6", 9.4, "mg/dL"), ("2000-8", 1.6, "mmol/L"), ("2951-2", 131.0, "mmol/L")]
+    assert [(lab.loinc, lab.value, lab.unit) for lab in labs] == [
+        ("17861-6", 9.4, "mg/dL"),
+        ("2000-8", 1.6, "mmol/L"),
+        ("2951-2", 131.0, "mmol/L"),
+    ]
     assert [str(lab.date) for lab in labs[:2]] == ["2019-01-01", "2025-06-01"]
     assert labs[2].days_ago == pytest.approx(0.5 * 365.25, abs=0.2)  # 12 years, at the last encounter (12.5)
 
@@ -415,7 +479,9 @@ def test_serial_measurements_keep_their_dates():
 )
 def test_units_ontology_and_other_unit_classes(unit, expected):
     """Check that a unit given as a Units Ontology id, a UCUM code or a label is read as UCUM."""
-    data = _packet(measurements=[{"assay": {"id": "LOINC:17861-6"}, "value": {"quantity": {"unit": unit, "value": 9.0}}}])
+    data = _packet(
+        measurements=[{"assay": {"id": "LOINC:17861-6"}, "value": {"quantity": {"unit": unit, "value": 9.0}}}]
+    )
     assert read_phenopacket(data).case.labs[0].unit == expected
 
 
@@ -458,12 +524,36 @@ def test_measurements_not_read_are_reported():
 @pytest.mark.parametrize(
     "measurement, field, words",
     [
-        (_measure("17861-6", _quantity(2.35, "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["2.35 mg/dL is not a possible calcium", "mmol/L"]),
-        (_measure("17861-6", _quantity(-1, "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["negative", "plausible"]),
-        (_measure("17861-6", _quantity("NaN", "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["nan is not a number"]),
-        (_measure("1234-5", _quantity("Infinity", "UCUM:mg/dL")), "measurements[0].value.quantity.value", ["inf", "a finite number"]),
-        (_measure("17861-6", _quantity(9, "NCIT:C1", "furlong")), "measurements[0].value.quantity.unit", ["'NCIT:C1'", "allowed: mg/dL"]),
-        (_measure("17861-6", _quantity(9, "UCUM:mg/dL"), {"timestamp": "2999-01-01T00:00:00Z"}), "measurements[0]", ["2999-01-01 is in the future"]),
+        (
+            _measure("17861-6", _quantity(2.35, "UCUM:mg/dL")),
+            "measurements[0].value.quantity.value",
+            ["2.35 mg/dL is not a possible calcium", "mmol/L"],
+        ),
+        (
+            _measure("17861-6", _quantity(-1, "UCUM:mg/dL")),
+            "measurements[0].value.quantity.value",
+            ["negative", "plausible"],
+        ),
+        (
+            _measure("17861-6", _quantity("NaN", "UCUM:mg/dL")),
+            "measurements[0].value.quantity.value",
+            ["nan is not a number"],
+        ),
+        (
+            _measure("1234-5", _quantity("Infinity", "UCUM:mg/dL")),
+            "measurements[0].value.quantity.value",
+            ["inf", "a finite number"],
+        ),
+        (
+            _measure("17861-6", _quantity(9, "NCIT:C1", "furlong")),
+            "measurements[0].value.quantity.unit",
+            ["'NCIT:C1'", "allowed: mg/dL"],
+        ),
+        (
+            _measure("17861-6", _quantity(9, "UCUM:mg/dL"), {"timestamp": "2999-01-01T00:00:00Z"}),
+            "measurements[0]",
+            ["2999-01-01 is in the future"],
+        ),
     ],
 )
 def test_impossible_measurements_are_refused_by_their_path(measurement, field, words):
@@ -485,15 +575,28 @@ def test_drug_treatments_become_medications():
     from contraxis.terminology.drugs import known_rxnorm
 
     rxnorm = next(code for code, ingredients in known_rxnorm().items() if ingredients == ("metoclopramide",))
-    data = _packet(medicalActions=[
-        {"treatment": {"agent": {"id": "DrugCentral:1610", "label": "Reglan"},
-                       "doseIntervals": [{"interval": {"start": "2020-03-15T13:00:00Z", "end": "2020-03-25T09:00:00Z"}}]}},
-        {"treatment": {"agent": {"id": f"RXNORM:{rxnorm}"}}},
-        {"treatment": {"agent": {"id": "DrugCentral:1610", "label": "losartan"},
-                       "doseIntervals": [{"interval": {"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}}]}},
-        {"procedure": {"code": {"id": "NCIT:C15329", "label": "Surgical Procedure"}}},
-        {"treatment": {"agent": {"id": "X:1", "label": "haloperidol"}}, "treatmentTerminationReason": {"id": "NCIT:C41331", "label": "Adverse Event"}},
-    ])
+    data = _packet(
+        medicalActions=[
+            {
+                "treatment": {
+                    "agent": {"id": "DrugCentral:1610", "label": "Reglan"},
+                    "doseIntervals": [{"interval": {"start": "2020-03-15T13:00:00Z", "end": "2020-03-25T09:00:00Z"}}],
+                }
+            },
+            {"treatment": {"agent": {"id": f"RXNORM:{rxnorm}"}}},
+            {
+                "treatment": {
+                    "agent": {"id": "DrugCentral:1610", "label": "losartan"},
+                    "doseIntervals": [{"interval": {"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}}],
+                }
+            },
+            {"procedure": {"code": {"id": "NCIT:C15329", "label": "Surgical Procedure"}}},
+            {
+                "treatment": {"agent": {"id": "X:1", "label": "haloperidol"}},
+                "treatmentTerminationReason": {"id": "NCIT:C41331", "label": "Adverse Event"},
+            },
+        ]
+    )
     imported = read_phenopacket(data, today=dt.date(2020, 3, 18))
     meds = imported.case.medications
     assert [m.ingredients for m in meds] == [("metoclopramide",), ("metoclopramide",), ("losartan",)]

@@ -17,7 +17,10 @@ def test_core_imports_no_edge():
     import subprocess
     import sys
 
-    code = "import sys, contraxis, contraxis.engine; print(sorted(m for m in ('typer','rich','fastapi','uvicorn') if m in sys.modules))"
+    code = (
+        "import sys, contraxis, contraxis.engine; "
+        "print(sorted(m for m in ('typer','rich','fastapi','uvicorn') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -47,7 +47,9 @@ def test_differential_panel_says_what_it_rests_on(kb):
             "candidates": [{"disease_id": "OMIM:128100", "name": "Dystonia 1, torsion", "mds_name": "DYT-TOR1A",
                             "genes": ["TOR1A"], "post_test_probability": 0.4, "treatable": False}]}
     buffer = io.StringIO()
-    Console(file=buffer, width=120, theme=THEME, color_system=None).print(render(assessment.model_copy(update={"differential": diff})))
+    Console(file=buffer, width=120, theme=THEME, color_system=None).print(
+        render(assessment.model_copy(update={"differential": diff}))
+    )
     text = buffer.getvalue()
     assert "Dystonia 1, torsion (DYT-TOR1A)" in text and "0.40" in text
     assert "1 present, 0 excluded" in text and "the ranking is weak" in text

@@ -50,9 +50,17 @@ def _differential_ranker(top: int) -> Callable[[Any], dict[str, Any]] | None:
 
 @app.command()
 def assess(
-    file: str = typer.Argument(..., help="A native case, a vignette, a FHIR R4 Bundle or resource, or a GA4GH phenopacket v2; YAML or JSON; - reads standard input."),
+    file: str = typer.Argument(
+        ...,
+        help=(
+            "A native case, a vignette, a FHIR R4 Bundle or resource, or a GA4GH phenopacket v2; "
+            "YAML or JSON; - reads standard input."
+        ),
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the report."),
-    differential: bool = typer.Option(True, "--differential/--no-differential", help="Include the top of the HPO differential."),
+    differential: bool = typer.Option(
+        True, "--differential/--no-differential", help="Include the top of the HPO differential."
+    ),
     top: int = typer.Option(10, min=1, max=200, help="How many differential candidates to include."),
 ) -> None:
     """Assess one patient: phenomenology, classification, cause, alerts, work-up, treatment, codes.
@@ -124,8 +132,16 @@ def _register_optional() -> None:
     except ImportError:
         pass
     else:
-        app.command("differential", help="Rank every HPO-annotated disease for a native case, a vignette, a FHIR R4 Bundle, a phenopacket or phenopackets as JSON Lines.")(differential_command)
-        bench_app.command("differential", help="Top-1/3/10 and MRR on phenopackets with known diagnoses, beside hpo3.")(bench_differential_command)
+        app.command(
+            "differential",
+            help=(
+                "Rank every HPO-annotated disease for a native case, a vignette, a FHIR R4 Bundle, "
+                "a phenopacket or phenopackets as JSON Lines."
+            ),
+        )(differential_command)
+        bench_app.command("differential", help="Top-1/3/10 and MRR on phenopackets with known diagnoses, beside hpo3.")(
+            bench_differential_command
+        )
     try:
         from .serve import serve_command
     except ImportError:
@@ -137,7 +153,9 @@ def _register_optional() -> None:
         except ImportError:
             pass
         else:
-            bench_app.command("load", help="Requests per second and latency of POST /assess beside a trivial endpoint.")(bench_load_command)
+            bench_app.command(
+                "load", help="Requests per second and latency of POST /assess beside a trivial endpoint."
+            )(bench_load_command)
 
 
 _register_optional()

@@ -107,17 +107,27 @@ def _print(console: Console, reading: Reading, result: Any, *, top: int) -> None
         return
     parts.append(_table(result, top=top))
     if result.genes:
-        parts.append(Text("Gene tests: " + ", ".join(f"{g.gene} ({g.probability:.2g})" for g in result.genes[:8]), style="cx.value"))
+        parts.append(
+            Text(
+                "Gene tests: " + ", ".join(f"{g.gene} ({g.probability:.2g})" for g in result.genes[:8]),
+                style="cx.value",
+            )
+        )
     console.print(Group(*parts))
 
 
 def differential_command(
-    file: Path = typer.Argument(..., help=(
-        "A native case or vignette (YAML or JSON), a FHIR R4 Bundle or resource, a GA4GH phenopacket v2 "
-        "(JSON or YAML), or several as JSON Lines (.jsonl, .jsonl.gz); recognised by their shape."
-    )),
+    file: Path = typer.Argument(
+        ...,
+        help=(
+            "A native case or vignette (YAML or JSON), a FHIR R4 Bundle or resource, a GA4GH phenopacket v2 "
+            "(JSON or YAML), or several as JSON Lines (.jsonl, .jsonl.gz); recognised by their shape."
+        ),
+    ),
     jsonl: bool = typer.Option(False, "--jsonl", help="Print one JSON line per case instead of a table."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (a list of them for several cases) instead of a table."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object (a list of them for several cases) instead of a table."
+    ),
     top: int = typer.Option(50, "--top", min=1, max=1000, help="How many candidates to list."),
 ) -> None:
     """Rank every HPO-annotated disease and the acquired causes for each case in FILE.
@@ -164,8 +174,15 @@ def _figures(table: Table, label: str, result: Any) -> None:
 
 
 def bench_differential_command(
-    set_path: Path = typer.Argument(..., help="Phenopackets with known diagnoses, as JSON Lines (.jsonl or .jsonl.gz)."),
-    hpo3_sample: int | None = typer.Option(400, "--hpo3-sample", min=1, help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set."),
+    set_path: Path = typer.Argument(
+        ..., help="Phenopackets with known diagnoses, as JSON Lines (.jsonl or .jsonl.gz)."
+    ),
+    hpo3_sample: int | None = typer.Option(
+        400,
+        "--hpo3-sample",
+        min=1,
+        help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set.",
+    ),
     no_hpo3: bool = typer.Option(False, "--no-hpo3", help="Rank with Contraxis only."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
@@ -182,7 +199,14 @@ def bench_differential_command(
         cases = list(iter_phenopackets(set_path))
         if not cases:
             raise CaseError([Problem("", "holds no phenopacket")], source=str(set_path))
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             tasks: dict[str, Any] = {}
 
             def progress(method: str, done: int, total: int) -> None:
@@ -220,7 +244,11 @@ def bench_differential_command(
             _figures(table, "Contraxis, both know", pair[0])
             _figures(table, "hpo3, both know", pair[1])
     out.print(table)
-    line = Text(f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} with annotations {index.releases.get('annotation')}", style="cx.muted")
+    line = Text(
+        f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} "
+        f"with annotations {index.releases.get('annotation')}",
+        style="cx.muted",
+    )
     out.print(line)
     if report.hpo3 is not None:
         mine, theirs = report.contraxis_on_sample, report.hpo3

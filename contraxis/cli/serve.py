@@ -62,9 +62,18 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
     if json_output:
         print(json.dumps({"results": [r.to_dict() for r in results], "rate_to_health": ratios}, indent=2))
         return
-    print(f"{'endpoint':<34} {'tool':<6} {'conns':>5} {'seconds':>7} {'requests':>9} {'errors':>6} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}")
+    print(
+        f"{'endpoint':<34} {'tool':<6} {'conns':>5} {'seconds':>7} {'requests':>9} {'errors':>6} "
+        f"{'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
+    )
     for r in results:
-        print(f"{r.endpoint:<34} {r.tool:<6} {r.connections:>5} {r.seconds:>7.1f} {r.requests:>9} {r.errors:>6} {r.rps:>9.1f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f}")
+        print(
+            f"{r.endpoint:<34} {r.tool:<6} {r.connections:>5} {r.seconds:>7.1f} {r.requests:>9} {r.errors:>6} "
+            f"{r.rps:>9.1f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f}"
+        )
     for r in results[1:]:
-        print(f"{r.endpoint}: {ratios[r.endpoint]:.2f} of the GET /health rate (target >= 0.25), p99 {r.p99_ms:.2f} ms (target < 25 ms)")
+        print(
+            f"{r.endpoint}: {ratios[r.endpoint]:.2f} of the GET /health rate (target >= 0.25), "
+            f"p99 {r.p99_ms:.2f} ms (target < 25 ms)"
+        )
     print(f"{workers} uvicorn worker(s), httptools + uvloop, {results[0].connections} connections, loopback.")

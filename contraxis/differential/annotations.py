@@ -199,7 +199,13 @@ def parse_frequency(text: str, *, where: str = "frequency") -> tuple[float | Non
         if value <= 100:
             return value / 100.0, None
     raise KnowledgeBaseError(
-        [Problem(where, f"{text!r} is not a frequency (allowed: an HPO frequency term HP:0040280..HP:0040285, n/m, or a percentage)")]
+        [
+            Problem(
+                where,
+                f"{text!r} is not a frequency "
+                "(allowed: an HPO frequency term HP:0040280..HP:0040285, n/m, or a percentage)",
+            )
+        ]
     )
 
 
@@ -405,7 +411,9 @@ def _roots_of(graph: TermGraph) -> dict[str, str]:
     return {graph.ids[i]: root for i, root in found.items()}
 
 
-def reconcile(diseases: Iterable[Disease], *, graph: TermGraph, annotation_release: str) -> tuple[list[Disease], Reconciliation]:
+def reconcile(
+    diseases: Iterable[Disease], *, graph: TermGraph, annotation_release: str
+) -> tuple[list[Disease], Reconciliation]:
     """Bring annotations of an older release onto the terms of ``graph``.
 
     A term the ontology release made obsolete is mapped to its ``replaced_by`` term; a
@@ -460,7 +468,9 @@ def reconcile(diseases: Iterable[Disease], *, graph: TermGraph, annotation_relea
     return result, report
 
 
-_CHROMOSOMAL = re.compile(r"micro(deletion|duplication)|deletion|duplication|trisomy|monosomy|tetrasomy|\b\d{1,2}[pq]\d", re.I)
+_CHROMOSOMAL = re.compile(
+    r"micro(deletion|duplication)|deletion|duplication|trisomy|monosomy|tetrasomy|\b\d{1,2}[pq]\d", re.I
+)
 
 
 def pool_gene_matched(diseases: Sequence[Disease]) -> tuple[list[Disease], int]:
@@ -494,7 +504,9 @@ def pool_gene_matched(diseases: Sequence[Disease]) -> tuple[list[Disease], int]:
             partners = [
                 by_id[other]
                 for other in linked
-                if other.startswith("ORPHA:") and len(by_id[other].genes) == 1 and not _CHROMOSOMAL.search(by_id[other].name)
+                if other.startswith("ORPHA:")
+                and len(by_id[other].genes) == 1
+                and not _CHROMOSOMAL.search(by_id[other].name)
             ]
             if partners and sum(1 for other in linked if other.startswith("OMIM:")) == 1:
                 have = {a.term for a in disease.annotations}
@@ -573,7 +585,9 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
         report,
         diseases_from_annotation=len(reconciled),
         diseases_only_in_ontology_release=len(extra),
-        diseases_only_in_annotation_release=len({d for d in in_annotation if not d.startswith("DECIPHER:")} - in_ontology),
+        diseases_only_in_annotation_release=len(
+            {d for d in in_annotation if not d.startswith("DECIPHER:")} - in_ontology
+        ),
         diseases_without_phenotype=len(everything) - len(kept),
         rows_from_ontology_release=newer_rows,
         pooled_from_orphanet=pooled,

@@ -143,7 +143,11 @@ class BenchmarkReport:
         if self.hpo3 is None:
             return None
         mine = self.contraxis_on_sample
-        keep = [i for i, (a, b) in enumerate(zip(mine.ranks, self.hpo3.ranks, strict=True)) if a is not None and b is not None]
+        keep = [
+            i
+            for i, (a, b) in enumerate(zip(mine.ranks, self.hpo3.ranks, strict=True))
+            if a is not None and b is not None
+        ]
         return mine.subset(keep), self.hpo3.subset(keep)
 
     def to_json(self) -> dict[str, Any]:
@@ -171,7 +175,9 @@ def evenly_spaced(n: int, k: int | None) -> tuple[int, ...]:
     return tuple(sorted({int(i * n / k) for i in range(k)}))
 
 
-def _contraxis(cases: Sequence[LabelledCase], index: DifferentialIndex, progress: Callable[[int], None] | None) -> MethodResult:
+def _contraxis(
+    cases: Sequence[LabelledCase], index: DifferentialIndex, progress: Callable[[int], None] | None
+) -> MethodResult:
     omim = np.array([d.startswith("OMIM:") for d in index.disease_ids])
     ranks: list[int | None] = []
     elapsed = 0.0

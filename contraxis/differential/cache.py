@@ -180,7 +180,9 @@ def write_index(index: DifferentialIndex, path: Path, *, key: str) -> None:
         "disease_names": index.disease_names,
         "genes": index.genes,
     }
-    header = json.dumps({"key": key, "format": FORMAT, "meta": dict(index.meta), "strings": strings}, ensure_ascii=False)
+    header = json.dumps(
+        {"key": key, "format": FORMAT, "meta": dict(index.meta), "strings": strings}, ensure_ascii=False
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     try:
@@ -226,7 +228,9 @@ def _build(knowledge: DifferentialKnowledge, parameters: ModelParameters) -> Dif
     diseases, reconciliation = load_bundled_diseases(hpo, graph=graph)
     clash = {d.id for d in diseases} & {c.id for c in knowledge.acquired}
     if clash:
-        raise KnowledgeBaseError([Problem(ACQUIRED_FILE, f"ids also used by the annotation file: {', '.join(sorted(clash))}")])
+        raise KnowledgeBaseError(
+            [Problem(ACQUIRED_FILE, f"ids also used by the annotation file: {', '.join(sorted(clash))}")]
+        )
     releases = {
         "ontology": graph.release,
         "annotation": reconciliation.annotation_release,

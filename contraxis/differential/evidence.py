@@ -155,7 +155,8 @@ def _superseded(labs: Sequence[Lab]) -> dict[int, str]:
         for i in rows:
             if i != latest:
                 when = f"{_fmt(ages[i])} days ago" if ages[i] is not None else "undated"
-                notes[i] = f"an earlier result ({when}): the latest ({_fmt(ages[latest]) + ' days ago' if ages[latest] is not None else 'last given'}) decides"
+                latest_when = _fmt(ages[latest]) + " days ago" if ages[latest] is not None else "last given"
+                notes[i] = f"an earlier result ({when}): the latest ({latest_when}) decides"
     return notes
 
 
@@ -190,13 +191,17 @@ def _in_unit(lab: Lab, test: LabTest, knowledge: DifferentialKnowledge) -> tuple
         from contraxis.terminology.units import convert
 
         info = analytes().get(reading.analyte) if reading is not None else None
-        return convert(value, unit, test.unit, molar_mass=info.molar_mass if info else None, charge=info.charge if info else None), ""
+        return convert(
+            value, unit, test.unit, molar_mass=info.molar_mass if info else None, charge=info.charge if info else None
+        ), ""
     except (ValueError, KeyError, ImportError):
         allowed = ", ".join([test.unit, *knowledge.conversions.get(test.loinc, {})])
         return None, f"unit {unit!r} not known for this test (allowed: {allowed})"
 
 
-def _judge(value: float | None, comparator: str | None, interpretation: str | None, test: LabTest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _judge(
+    value: float | None, comparator: str | None, interpretation: str | None, test: LabTest
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The HPO terms a result shows and excludes: a value (a bound with a comparator) against
     the test's limits, else the laboratory's interpretation."""
     if value is None:
@@ -210,7 +215,12 @@ def _judge(value: float | None, comparator: str | None, interpretation: str | No
     below = test.low.below if test.low is not None else None
     above = test.high.above if test.high is not None else None
     # every value the result allows: a point, or the side of a bound (results are not negative)
-    low_end, high_end = {"<": (0.0, value), "<=": (0.0, value), ">": (value, float("inf")), ">=": (value, float("inf"))}.get(comparator or "", (value, value))
+    low_end, high_end = {
+        "<": (0.0, value),
+        "<=": (0.0, value),
+        ">": (value, float("inf")),
+        ">=": (value, float("inf")),
+    }.get(comparator or "", (value, value))
     if below is not None and (high_end < below or (comparator == "<" and high_end <= below)):
         return (test.low.hpo,), ()  # type: ignore[union-attr]
     if above is not None and (low_end > above or (comparator == ">" and low_end >= above)):
@@ -254,7 +264,8 @@ def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[
         elif value is None:
             note = f"interpretation {lab.interpretation!r} says no side of the limits: not used"
         elif lab.comparator:
-            note = f"a bound ({lab.comparator} {_fmt(value)} {test.unit}) that does not settle the side of the limits: not used"
+            note = (f"a bound ({lab.comparator} {_fmt(value)} {test.unit}) that does not settle the side of "
+                    "the limits: not used")
         else:
             note = "between the reference range and the limit of an abnormality: not used"
         readings.append(LabReading(label, shown, present, excluded, note, test.source, index=i))
@@ -294,16 +305,26 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
         return t
 
     imaging_findings = case.imaging.findings if case.imaging else ()
-    present = [t for code in (*case.findings, *imaging_findings) if code.startswith("HP:") for t in [locate(code)] if t is not None]
+    present = [
+        t
+        for code in (*case.findings, *imaging_findings)
+        if code.startswith("HP:")
+        for t in [locate(code)]
+        if t is not None
+    ]
     excluded = [t for code in case.absent if code.startswith("HP:") for t in [locate(code)] if t is not None]
 
     readings = read_labs(case.labs, knowledge=knowledge)
     if case.imaging is not None and case.imaging.mri_brain == "normal" and knowledge.mri_normal_excludes:
-        readings.append(LabReading("brain MRI", "normal", excluded=knowledge.mri_normal_excludes, source="lab_to_hpo.yaml"))
+        readings.append(
+            LabReading("brain MRI", "normal", excluded=knowledge.mri_normal_excludes, source="lab_to_hpo.yaml")
+        )
     tested_present = [t for r in readings for code in r.present for t in [locate(code)] if t is not None]
     tested_excluded = [t for r in readings for code in r.excluded for t in [locate(code)] if t is not None]
 
-    kept_present, kept_excluded, implied = reduce_terms([*present, *tested_present], [*excluded, *tested_excluded], index=index)
+    kept_present, kept_excluded, implied = reduce_terms(
+        [*present, *tested_present], [*excluded, *tested_excluded], index=index
+    )
     by_test = set(tested_excluded) - set(excluded)
     clinical = tuple(t for t in kept_excluded if t not in by_test)
     tested = tuple(t for t in kept_excluded if t in by_test)
@@ -354,9 +375,19 @@ def evidence_not_read(case: Case, read: CaseEvidence) -> list[NotRead]:
     given again).
     """
     paths = _code_paths(case)
-    rows = [NotRead.of(paths.get(code, "case"), code, f"{why}: not used by the differential") for code, why in read.set_aside.items()]
-    rows += [NotRead.of(paths.get(old, "case"), old, f"read as {new} by the differential (obsolete in its HPO release)") for old, new in read.replaced.items()]
+    rows = [
+        NotRead.of(paths.get(code, "case"), code, f"{why}: not used by the differential")
+        for code, why in read.set_aside.items()
+    ]
+    rows += [
+        NotRead.of(paths.get(old, "case"), old, f"read as {new} by the differential (obsolete in its HPO release)")
+        for old, new in read.replaced.items()
+    ]
     for lab in read.labs:
         if lab.note and lab.index is not None:
-            rows.append(NotRead.of(f"case.labs[{lab.index}]", f"{lab.test} {lab.value}", f"not used by the differential: {lab.note}"))
+            rows.append(
+                NotRead.of(
+                    f"case.labs[{lab.index}]", f"{lab.test} {lab.value}", f"not used by the differential: {lab.note}"
+                )
+            )
     return rows

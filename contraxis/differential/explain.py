@@ -66,7 +66,12 @@ class FindingLine:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
-        data: dict[str, Any] = {"term": self.term, "name": self.name, "match": self.match, "log10_lr": round(self.log10_lr, 2)}
+        data: dict[str, Any] = {
+            "term": self.term,
+            "name": self.name,
+            "match": self.match,
+            "log10_lr": round(self.log10_lr, 2),
+        }
         if self.via:
             data["via"] = self.via
             data["via_name"] = self.via_name
@@ -143,7 +148,12 @@ class Missing:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {"term": self.term, "name": self.name, "frequency": round(self.frequency, 2), "log10_lr": round(self.log10_lr, 2)}
+        return {
+            "term": self.term,
+            "name": self.name,
+            "frequency": round(self.frequency, 2),
+            "log10_lr": round(self.log10_lr, 2),
+        }
 
 
 @dataclass(frozen=True)
@@ -194,8 +204,12 @@ class Explanation:
         if self.excluded:
             out.append("absent: " + "; ".join(line.text() for line in self.excluded))
         if self.missing:
-            more = f" (+{self.missing_count - len(self.missing)} more)" if self.missing_count > len(self.missing) else ""
-            out.append("expected, not mentioned: " + ", ".join(f"{m.name} ({m.frequency:.0%})" for m in self.missing) + more)
+            more = (
+                f" (+{self.missing_count - len(self.missing)} more)" if self.missing_count > len(self.missing) else ""
+            )
+            out.append(
+                "expected, not mentioned: " + ", ".join(f"{m.name} ({m.frequency:.0%})" for m in self.missing) + more
+            )
         if self.onset.get("log10_lr"):
             out.append(f"onset: {self.onset['fit']} {self.onset['log10_lr']:+.2f}")
         out += [f"{f.text} {f.log10_lr:+.2f}" for f in self.facts]
@@ -265,7 +279,9 @@ def explain(
             shared = [x for x in ancestors if x in below and index.category[x] >= 0 and x != t]
             if shared and value > float(unexplained_floor[t]) + 1e-6:
                 c = min(shared, key=lambda x: index.background[x])
-                line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], _implied_frequency(index, c, disease))
+                line = FindingLine(
+                    ids[t], names[t], value, "related", ids[c], names[c], _implied_frequency(index, c, disease)
+                )
             else:
                 line = FindingLine(ids[t], names[t], value, "unexplained")
         lines.append(line)
@@ -276,7 +292,10 @@ def explain(
         by_system.setdefault(int(index.category[t]), []).append((t, line))
     groups = []
     for system, members in by_system.items():
-        matched = sorted((line for _, line in members if line.match not in ("unexplained", "contradicted")), key=lambda line: -line.log10_lr)
+        matched = sorted(
+            (line for _, line in members if line.match not in ("unexplained", "contradicted")),
+            key=lambda line: -line.log10_lr,
+        )
         missed = [line for _, line in members if line.match in ("unexplained", "contradicted")]
         groups.append(OrganGroup(
             system=ids[system] if system >= 0 else "",

@@ -52,7 +52,9 @@ class Fact:
         return {"fact": self.text, "kind": self.kind, "log10_lr": round(self.log10_lr, 2)}
 
 
-def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]) -> str | None:
+def _met(
+    requirement: Requirement, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]
+) -> str | None:
     """Describe how the case meets a requirement, or return None.
 
     ``above`` maps every ancestor of a present finding to that finding.
@@ -84,7 +86,9 @@ def _met(requirement: Requirement, case: Case, evidence: CaseEvidence, index: Di
     return f"finding {index.term_names[t]} ({index.term_ids[t]})"
 
 
-def _cause_facts(cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]) -> list[Fact]:
+def _cause_facts(
+    cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]
+) -> list[Fact]:
     parameters = index.parameters
     facts: list[Fact] = []
     if cause.requires:
@@ -102,13 +106,23 @@ def _cause_facts(cause: AcquiredCause, case: Case, evidence: CaseEvidence, index
     for support in cause.supports:
         f = FREQUENCY_WORDS[support.frequency]
         if support.code in evidence.local_present:
-            facts.append(Fact(f"{support.code} ({support.frequency} in this cause)", math.log10(f / background), "supports"))
+            facts.append(
+                Fact(f"{support.code} ({support.frequency} in this cause)", math.log10(f / background), "supports")
+            )
         elif support.code in evidence.local_absent:
-            facts.append(Fact(f"no {support.code} ({support.frequency} in this cause)", math.log10((1 - min(f, cap)) / (1 - background)), "supports"))
+            facts.append(
+                Fact(
+                    f"no {support.code} ({support.frequency} in this cause)",
+                    math.log10((1 - min(f, cap)) / (1 - background)),
+                    "supports",
+                )
+            )
     return facts
 
 
-def case_facts(case: Case, *, evidence: CaseEvidence, index: DifferentialIndex) -> tuple[np.ndarray, dict[int, list[Fact]]]:
+def case_facts(
+    case: Case, *, evidence: CaseEvidence, index: DifferentialIndex
+) -> tuple[np.ndarray, dict[int, list[Fact]]]:
     """Score the case facts for every disease.
 
     Returns

@@ -242,7 +242,9 @@ def _frequencies(disease: Disease, mean: float, strength: float) -> list[tuple[s
     return rows
 
 
-def _onset(diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _onset(
+    diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_bands = len(BANDS)
     spread = parameters.onset_spread
     raw = np.zeros((len(diseases), n_bands))
@@ -299,7 +301,9 @@ def build_index(
     """
     position = graph.position()
     if PHENOTYPIC_ABNORMALITY not in position:
-        raise KnowledgeBaseError([Problem("ontology", f"has no {PHENOTYPIC_ABNORMALITY} (Phenotypic abnormality) term")])
+        raise KnowledgeBaseError(
+            [Problem("ontology", f"has no {PHENOTYPIC_ABNORMALITY} (Phenotypic abnormality) term")]
+        )
     ids = [d.id for d in diseases]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
@@ -405,10 +409,16 @@ def build_index(
     top_rows = ann_disease[topmost]
     top_background = background[ann_term[topmost]]
     expected_features = float(np.bincount(top_rows, weights=top_freq, minlength=n_diseases)[mendelian].mean())
-    unmentioned_table = np.stack([
-        np.bincount(top_rows, weights=unmentioned_log(top_freq, top_background, parameters.reporting_rate(k, expected_features)), minlength=n_diseases)
-        for k in range(parameters.reporting_steps(expected_features) + 1)
-    ])
+    unmentioned_table = np.stack(
+        [
+            np.bincount(
+                top_rows,
+                weights=unmentioned_log(top_freq, top_background, parameters.reporting_rate(k, expected_features)),
+                minlength=n_diseases,
+            )
+            for k in range(parameters.reporting_steps(expected_features) + 1)
+        ]
+    )
     order = np.lexsort((top_rows, ann_term[topmost]))
     unmentioned_ptr = _pointer(ann_term[topmost], n_terms)
     unmentioned_rows = top_rows[order]

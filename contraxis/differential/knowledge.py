@@ -283,7 +283,9 @@ class DifferentialKnowledge:
             found += [(t.hpo, f"{where}.phenotype") for t in cause.phenotype]
             found += [(t, f"{where}.absent") for t in cause.absent]
             found += [(t, f"{where}.onset") for t in cause.onset]
-            found += [(r.finding, f"{where}.requires") for r in cause.requires if r.finding and r.finding.startswith("HP:")]
+            found += [
+                (r.finding, f"{where}.requires") for r in cause.requires if r.finding and r.finding.startswith("HP:")
+            ]
         for loinc, test in self.labs.items():
             where = f"{LABS_FILE}: tests ({loinc})"
             found += [(limit.hpo, where) for limit in (test.low, test.high) if limit is not None]
@@ -339,7 +341,9 @@ class DifferentialKnowledge:
             mri_normal_excludes=tuple(data["mri_normal_excludes"]),
             dystonias={omim: GeneticDystonia.model_validate(entry) for omim, entry in data["dystonias"].items()},
             drug_classes={name: frozenset(members) for name, members in data["drug_classes"].items()},
-            conversions={loinc: {unit: float(f) for unit, f in units.items()} for loinc, units in data["conversions"].items()},
+            conversions={
+                loinc: {unit: float(f) for unit, f in units.items()} for loinc, units in data["conversions"].items()
+            },
             sources={str(k): str(v) for k, v in data["sources"].items()},
             reviewed={str(k): str(v) for k, v in data["reviewed"].items()},
             hashes={str(k): str(v) for k, v in data["hashes"].items()},
@@ -425,9 +429,17 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
         need_source(where, cause.source)
         for j, requirement in enumerate(cause.requires):
             if requirement.drug_class is not None and requirement.drug_class not in drug_classes:
-                problems.append(Problem(f"{where}.requires[{j}]", f"drug class {requirement.drug_class!r} is not in drugs.yaml (allowed: {allowed(sorted(drug_classes))})"))
+                problems.append(
+                    Problem(
+                        f"{where}.requires[{j}]",
+                        f"drug class {requirement.drug_class!r} is not in drugs.yaml "
+                        f"(allowed: {allowed(sorted(drug_classes))})",
+                    )
+                )
             if requirement.history is not None and requirement.history not in kb.history:
-                problems.append(Problem(f"{where}.requires[{j}]", f"{requirement.history} is not a code of history.yaml"))
+                problems.append(
+                    Problem(f"{where}.requires[{j}]", f"{requirement.history} is not a code of history.yaml")
+                )
     by_loinc: dict[str, LabTest] = {}
     for test in labs.tests:
         if test.loinc in by_loinc:
@@ -440,9 +452,15 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
         need_source(f"{DYSTONIAS_FILE}: {entry.gene}", entry.source)
         for omim in entry.omim:
             if not OMIM_ID.fullmatch(omim):
-                problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim!r} is not an OMIM id (OMIM: and six digits)"))
+                problems.append(
+                    Problem(
+                        f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim!r} is not an OMIM id (OMIM: and six digits)"
+                    )
+                )
             if omim in by_omim:
-                problems.append(Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim} is already given for {by_omim[omim].gene}"))
+                problems.append(
+                    Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim} is already given for {by_omim[omim].gene}")
+                )
             by_omim[omim] = entry
     if problems:
         raise KnowledgeBaseError(problems)
@@ -460,6 +478,10 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
         drug_classes=drug_classes,
         conversions=conversions,
         sources=sources,
-        reviewed={ACQUIRED_FILE: str(acquired.reviewed), LABS_FILE: str(labs.reviewed), DYSTONIAS_FILE: str(dystonias.reviewed)},
+        reviewed={
+            ACQUIRED_FILE: str(acquired.reviewed),
+            LABS_FILE: str(labs.reviewed),
+            DYSTONIAS_FILE: str(dystonias.reviewed),
+        },
         hashes={name: digest for name, (_, digest) in raw.items()},
     )

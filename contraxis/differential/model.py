@@ -128,7 +128,9 @@ class Scores:
     posterior: np.ndarray
 
 
-def reduce_terms(present: Sequence[int], excluded: Sequence[int], *, index: DifferentialIndex) -> tuple[tuple[int, ...], tuple[int, ...], dict[int, int]]:
+def reduce_terms(
+    present: Sequence[int], excluded: Sequence[int], *, index: DifferentialIndex
+) -> tuple[tuple[int, ...], tuple[int, ...], dict[int, int]]:
     """Drop redundant findings.
 
     A present finding that is an ancestor of another present finding is implied by it; an
@@ -283,4 +285,12 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
     log_odds = total + index.log_prior
     shifted = np.power(10.0, log_odds - log_odds.max())
     posterior = shifted / shifted.sum()
-    return Scores(present=present, excluded=excluded, onset=onset, unmentioned=unmentioned, facts=facts, total=total, posterior=posterior)
+    return Scores(
+        present=present,
+        excluded=excluded,
+        onset=onset,
+        unmentioned=unmentioned,
+        facts=facts,
+        total=total,
+        posterior=posterior,
+    )

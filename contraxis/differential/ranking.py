@@ -213,11 +213,15 @@ def _treatment(index: DifferentialIndex, d: int) -> tuple[str | None, bool | Non
     entry = knowledge.dystonias.get(disease_id)
     if entry is None:
         return None, None, None
-    treatment = Treatment(entry.treatment, entry.source, knowledge.sources.get(entry.source, "")) if entry.treatment else None
+    treatment = (
+        Treatment(entry.treatment, entry.source, knowledge.sources.get(entry.source, "")) if entry.treatment else None
+    )
     return entry.mds_name, entry.levodopa_responsive, treatment
 
 
-def score_case(case: Case, *, index: DifferentialIndex, onset_term: str | None = None) -> tuple[CaseEvidence, dict[int, list[Fact]], Scores]:
+def score_case(
+    case: Case, *, index: DifferentialIndex, onset_term: str | None = None
+) -> tuple[CaseEvidence, dict[int, list[Fact]], Scores]:
     """Read a case and score every disease (what :func:`rank` does before choosing the top).
 
     Returns
@@ -257,30 +261,47 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
     candidates = []
     for position, d in enumerate(chosen, start=1):
         mds_name, levodopa, treatment = _treatment(index, d)
-        candidates.append(Candidate(
-            rank=position,
-            disease_id=index.disease_ids[d],
-            name=index.disease_names[d],
-            kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
-            genes=index.genes_of(d),
-            score=float(scores.total[d]),
-            post_test_probability=float(scores.posterior[d]),
-            release=index.disease_release(d),
-            mds_name=mds_name,
-            levodopa_responsive=levodopa,
-            treatment=treatment,
-            _explain=functools.partial(explain, d, scores=scores, present=read.present, excluded=excluded_rows, index=index, facts=tuple(facts.get(d, ()))),
-        ))
+        candidates.append(
+            Candidate(
+                rank=position,
+                disease_id=index.disease_ids[d],
+                name=index.disease_names[d],
+                kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
+                genes=index.genes_of(d),
+                score=float(scores.total[d]),
+                post_test_probability=float(scores.posterior[d]),
+                release=index.disease_release(d),
+                mds_name=mds_name,
+                levodopa_responsive=levodopa,
+                treatment=treatment,
+                _explain=functools.partial(
+                    explain,
+                    d,
+                    scores=scores,
+                    present=read.present,
+                    excluded=excluded_rows,
+                    index=index,
+                    facts=tuple(facts.get(d, ())),
+                ),
+            )
+        )
     unmet = {index.disease_ids[d] for d, found in facts.items() if any(f.kind == "needs" for f in found)}
     fits = [
-        c for c in candidates
-        if c.treatable and c.score > 0 and c.disease_id not in unmet and c.post_test_probability * TREATABLE_WINDOW >= leader
+        c
+        for c in candidates
+        if c.treatable
+        and c.score > 0
+        and c.disease_id not in unmet
+        and c.post_test_probability * TREATABLE_WINDOW >= leader
     ]
     ordered = fits + [c for c in candidates if c not in fits]
 
     tested = case.genetics.tested if case.genetics else ()
     genes = suggest_genes(
-        ((c.disease_id, c.post_test_probability, c.genes) for c in sorted(candidates, key=lambda c: c.rank)[:GENE_CANDIDATES]),
+        (
+            (c.disease_id, c.post_test_probability, c.genes)
+            for c in sorted(candidates, key=lambda c: c.rank)[:GENE_CANDIDATES]
+        ),
         already_tested=tested,
     )
     summary = {
@@ -352,7 +373,14 @@ def answer_not_read(reading: Reading, result: Differential) -> list[NotRead]:
     items = list(reading.not_read)
     for extra in evidence_not_read(reading.case, result.evidence):
         path = relocate(extra.path, origins)
-        same = next((i for i, item in enumerate(items) if _same_place(item.path, path) and (item.value == extra.value or path != "case")), None)
+        same = next(
+            (
+                i
+                for i, item in enumerate(items)
+                if _same_place(item.path, path) and (item.value == extra.value or path != "case")
+            ),
+            None,
+        )
         if same is None:
             items.append(NotRead(path, extra.value, extra.reason))
         elif extra.reason not in items[same].reason:
@@ -360,7 +388,9 @@ def answer_not_read(reading: Reading, result: Differential) -> list[NotRead]:
     return items
 
 
-def differential_answer(reading: Reading, result: Differential, *, detail: bool = False, line: bool = False) -> dict[str, Any]:
+def differential_answer(
+    reading: Reading, result: Differential, *, detail: bool = False, line: bool = False
+) -> dict[str, Any]:
     """The JSON answer for one input: the differential with its evidence block, the input's
     ``format``, ``not_read`` (``[{path, value, reason}]``) and, when no disease is listed, a
     ``note`` saying why.

@@ -3,16 +3,19 @@
 Every way in (``contraxis assess``, ``contraxis differential``, ``POST /assess``) reads its
 input through :func:`read_input`, which recognises, by shape alone:
 
-=================  ====================================================  ============================
-format             recognised by                                         read by
-=================  ====================================================  ============================
-``native``         case fields at the top (``age``, ``findings``...)     :func:`contraxis.case.read_case_reading`
-``vignette``       a ``case`` block                                      :func:`contraxis.case.read_case_reading`
-``fhir``           ``resourceType`` (a Bundle or one resource), or a     :func:`contraxis.io.fhir.read_bundle`,
-                   list of resources                                     :func:`contraxis.io.fhir.read_resources`
-``phenopacket``    phenopacket v2 fields (``subject``,                   :func:`contraxis.io.phenopacket.read_phenopacket`
-                   ``phenotypicFeatures``, ``metaData``...)
-=================  ====================================================  ============================
+===============  ===================================  ================================================
+format           recognised by                        read by
+===============  ===================================  ================================================
+``native``       case fields at the top (``age``,     :func:`contraxis.case.read_case_reading`
+                 ``findings``...)
+``vignette``     a ``case`` block                     :func:`contraxis.case.read_case_reading`
+``fhir``         ``resourceType`` (a Bundle or one    :func:`contraxis.io.fhir.read_bundle`,
+                 resource), or a list of resources    :func:`contraxis.io.fhir.read_resources`
+``phenopacket``  phenopacket v2 fields                :func:`contraxis.io.phenopacket.read_phenopacket`
+                 (``subject``,
+                 ``phenotypicFeatures``,
+                 ``metaData``...)
+===============  ===================================  ================================================
 
 and returns a :class:`~contraxis.reading.Reading`: the case, ``not_read`` and the format.
 Anything else is refused with a :class:`~contraxis.errors.CaseError` that names what the
@@ -37,7 +40,16 @@ from typing import Any, Literal
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
 
-__all__ = ["ACCEPTED", "Format", "input_format", "iter_input_file", "iter_inputs", "load_input", "read_input", "relocate"]
+__all__ = [
+    "ACCEPTED",
+    "Format",
+    "input_format",
+    "iter_input_file",
+    "iter_inputs",
+    "load_input",
+    "read_input",
+    "relocate",
+]
 
 Format = Literal["native", "vignette", "fhir", "phenopacket"]
 
@@ -94,10 +106,16 @@ def _unrecognised(data: Any, source: str | None) -> CaseError:
     for an object, also each of its keys as a case field it is not (as a native case would)."""
     what = _looks_like(data)
     if not isinstance(data, Mapping) or not data:
-        return CaseError([Problem("case", f"expected a mapping, got {what}: not an input Contraxis reads (accepted: {ACCEPTED})")], source=source)
+        return CaseError(
+            [Problem("case", f"expected a mapping, got {what}: not an input Contraxis reads (accepted: {ACCEPTED})")],
+            source=source,
+        )
     problems = [Problem("", f"{what}: not an input Contraxis reads (accepted: {ACCEPTED})")]
     problems += [
-        Problem(f"case.{excerpt(str(key), 40)}", "is not a case field (a native case has age, sex, onset_age, findings, labs, medications...)")
+        Problem(
+            f"case.{excerpt(str(key), 40)}",
+            "is not a case field (a native case has age, sex, onset_age, findings, labs, medications...)",
+        )
         for key in list(data)[:10]
     ]
     return CaseError(problems, source=source)
@@ -128,7 +146,11 @@ def input_format(data: Any, *, source: str | None = None) -> Format:
     if isinstance(data, list):
         if data and all(isinstance(item, Mapping) and "resourceType" in item for item in data):
             return "fhir"
-        if data and all(isinstance(item, Mapping) for item in data) and input_format(data[0], source=source) == "phenopacket":
+        if (
+            data
+            and all(isinstance(item, Mapping) for item in data)
+            and input_format(data[0], source=source) == "phenopacket"
+        ):
             raise CaseError([Problem("", (
                 f"a list of {len(data)} phenopackets: give one phenopacket per file, or several as JSON Lines "
                 "(one per line) to `contraxis differential`"
@@ -241,7 +263,9 @@ def _decompress(raw: bytes, *, source: str | None) -> bytes:
     except zlib.error as error:
         raise CaseError([Problem("", f"is not a readable gzip file: {error}")], source=source) from None
     if len(out) > MAX_DECOMPRESSED:
-        raise CaseError([Problem("", f"decompresses to more than {MAX_DECOMPRESSED // 2**20} MB: too large to read")], source=source)
+        raise CaseError(
+            [Problem("", f"decompresses to more than {MAX_DECOMPRESSED // 2**20} MB: too large to read")], source=source
+        )
     return out
 
 
@@ -269,7 +293,9 @@ def _json_lines(lines: Iterable[str], *, source: str | None) -> Iterator[tuple[A
         try:
             yield json.loads(line), where
         except json.JSONDecodeError as error:
-            raise CaseError([Problem("", f"not valid JSON: {error.msg} (column {error.colno})")], source=where) from None
+            raise CaseError(
+                [Problem("", f"not valid JSON: {error.msg} (column {error.colno})")], source=where
+            ) from None
         except RecursionError:
             raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=where) from None
 
@@ -287,7 +313,10 @@ def _documents(data: bytes | str, *, source: str) -> Iterator[tuple[Any, str]]:
             return
         except json.JSONDecodeError as error:
             if error.msg != "Extra data":
-                raise CaseError([Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")], source=source) from None
+                raise CaseError(
+                    [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")],
+                    source=source,
+                ) from None
         except RecursionError:
             raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=source) from None
         yield from _json_lines(text.splitlines(), source=source)
@@ -348,7 +377,9 @@ def iter_input_file(path: str | Path, *, today: dt.date | None = None) -> Iterat
     yield from iter_inputs(raw, source=source, today=today)
 
 
-def load_input(path: str | Path, *, today: dt.date | None = None, fhir_options: Mapping[str, Any] | None = None) -> Reading:
+def load_input(
+    path: str | Path, *, today: dt.date | None = None, fhir_options: Mapping[str, Any] | None = None
+) -> Reading:
     """Read the one input in a file (``-``: standard input), of any accepted format.
 
     The bytes go to :func:`read_input` as they are, so a gzipped file is read, and a binary

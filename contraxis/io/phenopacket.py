@@ -173,8 +173,15 @@ class ImportedCase:
         ``extra`` holds ``onset_term``, ``diagnoses``, ``source`` and ``origins``.
         """
         return Reading(
-            case=self.case, not_read=self.not_read, format="phenopacket",
-            extra={"onset_term": self.onset_term, "diagnoses": self.diagnoses, "source": self.source, "origins": dict(self.origins)},
+            case=self.case,
+            not_read=self.not_read,
+            format="phenopacket",
+            extra={
+                "onset_term": self.onset_term,
+                "diagnoses": self.diagnoses,
+                "source": self.source,
+                "origins": dict(self.origins),
+            },
         )
 
 
@@ -232,11 +239,14 @@ def other_phenopacket_message(data: Mapping[str, Any]) -> Problem | None:
     if "members" in data:
         members = data.get("members")
         count = len(members) if isinstance(members, list) else 0
-        return Problem("members", (
-            f"a phenopacket Cohort of {count} member{'s' if count != 1 else ''}, not a phenopacket: Contraxis reads one "
-            "person; give each member as its own phenopacket file, or all of them as JSON Lines (one phenopacket "
-            "per line) to `contraxis differential`"
-        ))
+        return Problem(
+            "members",
+            (
+                f"a phenopacket Cohort of {count} member{'s' if count != 1 else ''}, not a phenopacket: "
+                "Contraxis reads one person; give each member as its own phenopacket file, "
+                "or all of them as JSON Lines (one phenopacket per line) to `contraxis differential`"
+            ),
+        )
     evidence = _v1_evidence(data)
     if evidence is not None:
         where, why = evidence
@@ -324,7 +334,9 @@ def _parse_message(data: Mapping[str, Any], source: str) -> Any:
         json_format.ParseDict(dict(data), PhenopacketV1())
     except Exception:  # noqa: BLE001 - not v1 either: the v2 problem stands
         raise CaseError([problem], source=source) from None
-    raise CaseError([Problem("phenopacket", f"a phenopacket v1 (it fits the v1 schema, not v2): {_CONVERT_V1}")], source=source)
+    raise CaseError(
+        [Problem("phenopacket", f"a phenopacket v1 (it fits the v1 schema, not v2): {_CONVERT_V1}")], source=source
+    )
 
 
 def _mapping(data: Any, source: str) -> Mapping[str, Any]:
@@ -341,7 +353,10 @@ def _mapping(data: Any, source: str) -> Mapping[str, Any]:
             try:
                 data = json.loads(data)
             except json.JSONDecodeError as error:
-                raise CaseError([Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")], source=source) from None
+                raise CaseError(
+                    [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")],
+                    source=source,
+                ) from None
             except RecursionError:
                 raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=source) from None
         else:
@@ -424,14 +439,20 @@ class _Reader:
 
     def years(self, years: float, where: str, text: str) -> float | None:
         if years > MAX_AGE:
-            self.problems.append(Problem(where, f"{excerpt(text, 40)!r} is {years:.0f} years: an age must be between 0 and {MAX_AGE:g}"))
+            self.problems.append(
+                Problem(where, f"{excerpt(text, 40)!r} is {years:.0f} years: an age must be between 0 and {MAX_AGE:g}")
+            )
             return None
         return years
 
     def since_birth(self, moment: dt.datetime, where: str) -> float | None:
         """Years from the date of birth to ``moment``; None (reported) without a date of birth."""
         if self.dob is None:
-            self.skip(where, moment.isoformat(), "a date, not an age, and the phenopacket gives no subject.dateOfBirth to count the age from: not used")
+            self.skip(
+                where,
+                moment.isoformat(),
+                "a date, not an age, and the phenopacket gives no subject.dateOfBirth to count the age from: not used",
+            )
             return None
         return (moment - self.dob).total_seconds() / (_YEAR_DAYS * 86400.0)
 
@@ -442,7 +463,12 @@ class _Reader:
             text = element.age.iso8601duration
             years = parse_duration(text)
             if years is None:
-                self.problems.append(Problem(f"{where}.age.iso8601duration", f"{excerpt(text, 40)!r} is not an ISO 8601 duration (e.g. P2Y6M)"))
+                self.problems.append(
+                    Problem(
+                        f"{where}.age.iso8601duration",
+                        f"{excerpt(text, 40)!r} is not an ISO 8601 duration (e.g. P2Y6M)",
+                    )
+                )
                 return None
             years = self.years(years, f"{where}.age.iso8601duration", text)
             return None if years is None else _When(years=years, text=text)
@@ -450,7 +476,13 @@ class _Reader:
             start_text, end_text = element.age_range.start.iso8601duration, element.age_range.end.iso8601duration
             start, end = parse_duration(start_text), parse_duration(end_text)
             if start is None or end is None or end < start:
-                self.problems.append(Problem(f"{where}.ageRange", f"start {excerpt(start_text, 20)!r} and end {excerpt(end_text, 20)!r} must be ISO 8601 durations, the start first (e.g. P2Y, P4Y)"))
+                self.problems.append(
+                    Problem(
+                        f"{where}.ageRange",
+                        f"start {excerpt(start_text, 20)!r} and end {excerpt(end_text, 20)!r} must be "
+                        "ISO 8601 durations, the start first (e.g. P2Y, P4Y)",
+                    )
+                )
                 return None
             if self.years(end, f"{where}.ageRange.end.iso8601duration", end_text) is None:
                 return None
@@ -459,7 +491,11 @@ class _Reader:
             term = element.ontology_class.id
             variant = _HPO_VARIANT.match(term.strip())
             if variant is None:
-                self.skip(f"{where}.ontologyClass.id", _label(element.ontology_class), "not an HPO onset class (HP: and seven digits): not used")
+                self.skip(
+                    f"{where}.ontologyClass.id",
+                    _label(element.ontology_class),
+                    "not an HPO onset class (HP: and seven digits): not used",
+                )
                 return None
             term = f"HP:{variant[1]}"
             return _When(years=_BAND_AGE.get(term), term=term, text=_label(element.ontology_class), approximate=True)
@@ -474,7 +510,13 @@ class _Reader:
             if years is None:
                 return None
             if years < -1.0:
-                self.problems.append(Problem(path, f"{moment.date().isoformat()} is more than a year before the date of birth {self.dob.date().isoformat() if self.dob else ''}"))
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"{moment.date().isoformat()} is more than a year before the date of birth "
+                        f"{self.dob.date().isoformat() if self.dob else ''}",
+                    )
+                )
                 return None
             if years < 0:
                 return _When(years=years, term=_ANTENATAL, text=moment.date().isoformat(), date=moment.date())
@@ -514,7 +556,11 @@ class _Reader:
             where = "subject.dateOfBirth"
             age = self.years(years, where, self.dob.date().isoformat())
             if age is not None:
-                self.skip(where, self.dob.date().isoformat(), f"no subject.timeAtLastEncounter: age counted to {self.today.isoformat()} ({age:.3g} years)")
+                self.skip(
+                    where,
+                    self.dob.date().isoformat(),
+                    f"no subject.timeAtLastEncounter: age counted to {self.today.isoformat()} ({age:.3g} years)",
+                )
         return sex, age, where
 
     # -- features -------------------------------------------------------------------------------
@@ -531,14 +577,18 @@ class _Reader:
             given = feature.type.id.strip()
             variant = _HPO_VARIANT.match(given)
             if variant is None:
-                self.skip(f"{where}.type.id", _label(feature.type), "not an HPO term: only HPO phenotypic features are read")
+                self.skip(
+                    f"{where}.type.id", _label(feature.type), "not an HPO term: only HPO phenotypic features are read"
+                )
                 continue
             term = f"HP:{variant[1]}"
             if term != given:
                 self.skip(f"{where}.type.id", given, f"read as {term}")
             replacement = hpo_replacement(term)
             if replacement is not None and replacement.current:
-                self.skip(f"{where}.type.id", _label(feature.type), replacement.note or f"read as {replacement.current}")
+                self.skip(
+                    f"{where}.type.id", _label(feature.type), replacement.note or f"read as {replacement.current}"
+                )
                 term = replacement.current
             if feature.excluded:
                 excluded.setdefault(term, f"{where}.type.id")
@@ -549,8 +599,15 @@ class _Reader:
                     if when is not None:
                         onsets.append((when, f"{where}.onset"))
             if feature.modifiers or feature.HasField("severity"):
-                shown = ", ".join(_label(m) for m in [*feature.modifiers, *([feature.severity] if feature.HasField("severity") else [])])
-                self.skip(f"{where}.modifiers" if feature.modifiers else f"{where}.severity", shown, "modifiers and severity of a feature are not used")
+                shown = ", ".join(
+                    _label(m)
+                    for m in [*feature.modifiers, *([feature.severity] if feature.HasField("severity") else [])]
+                )
+                self.skip(
+                    f"{where}.modifiers" if feature.modifiers else f"{where}.severity",
+                    shown,
+                    "modifiers and severity of a feature are not used",
+                )
         for term, path in excluded.items():
             if term in present:
                 self.skip(path, term, f"given both as present ({present[term]}) and excluded: read as present")
@@ -581,7 +638,12 @@ class _Reader:
         if when.antenatal:
             return 0.0, when.term or _ANTENATAL, where
         if when.years is not None and when.approximate and when.term:
-            self.skip(where, when.text, f"an onset class: the differential uses it as given; the assessment reads an onset at about {when.years:g} years")
+            self.skip(
+                where,
+                when.text,
+                "an onset class: the differential uses it as given; "
+                f"the assessment reads an onset at about {when.years:g} years",
+            )
         elif when.years is not None and when.approximate:
             self.skip(where, when.text, f"an age range: read as onset at {when.years:.3g} years")
         return when.years, when.term, where
@@ -612,14 +674,20 @@ class _Reader:
             where = f"measurements[{i}]"
             loinc = _LOINC.fullmatch(measurement.assay.id.strip())
             if loinc is None:
-                self.skip(f"{where}.assay.id", _label(measurement.assay), "not a LOINC code: only LOINC-coded laboratory results are read")
+                self.skip(
+                    f"{where}.assay.id",
+                    _label(measurement.assay),
+                    "not a LOINC code: only LOINC-coded laboratory results are read",
+                )
                 continue
             lab: dict[str, Any] = {"loinc": loinc[1]}
             if measurement.assay.label:
                 lab["name"] = measurement.assay.label[:200]
             kind = measurement.WhichOneof("measurement_value")
             if kind == "complex_value":
-                self.skip(f"{where}.complexValue", _label(measurement.assay), "a complex value (several quantities): not read")
+                self.skip(
+                    f"{where}.complexValue", _label(measurement.assay), "a complex value (several quantities): not read"
+                )
                 continue
             if kind is None:
                 self.skip(f"{where}.value", _label(measurement.assay), "no value: not read")
@@ -627,7 +695,12 @@ class _Reader:
             value = measurement.value
             if value.WhichOneof("value") == "quantity":
                 if not math.isfinite(value.quantity.value):
-                    self.problems.append(Problem(f"{where}.value.quantity.value", f"{value.quantity.value!r} is not a number (allowed: a finite number)"))
+                    self.problems.append(
+                        Problem(
+                            f"{where}.value.quantity.value",
+                            f"{value.quantity.value!r} is not a number (allowed: a finite number)",
+                        )
+                    )
                     continue
                 lab["value"] = value.quantity.value
                 unit = self.unit(value.quantity.unit)
@@ -639,13 +712,19 @@ class _Reader:
                 concept = value.ontology_class
                 flag = normalise_interpretation(concept.id) or normalise_interpretation(concept.label)
                 if flag is None:
-                    self.skip(f"{where}.value.ontologyClass", _label(concept), "a qualitative result that is not low, normal or high: not read")
+                    self.skip(
+                        f"{where}.value.ontologyClass",
+                        _label(concept),
+                        "a qualitative result that is not low, normal or high: not read",
+                    )
                     continue
                 lab["interpretation"] = flag
                 self.origins[f"case.labs[{len(labs)}].interpretation"] = f"{where}.value.ontologyClass"
             if measurement.HasField("time_observed"):
                 observed = measurement.time_observed
-                stamp = {"timestamp": observed.timestamp, "interval": observed.interval.end}.get(observed.WhichOneof("element") or "")
+                stamp = {"timestamp": observed.timestamp, "interval": observed.interval.end}.get(
+                    observed.WhichOneof("element") or ""
+                )
                 if stamp is not None:
                     when = _When(date=stamp.ToDatetime(tzinfo=dt.UTC).date())
                 else:
@@ -655,7 +734,11 @@ class _Reader:
                 elif when is not None and when.years is not None and age is not None:
                     lab["days_ago"] = round(max(0.0, age - when.years) * _YEAR_DAYS, 1)
                 elif when is not None:
-                    self.skip(f"{where}.timeObserved", when.text, "not a date or an age the case can date the result by: taken as undated")
+                    self.skip(
+                        f"{where}.timeObserved",
+                        when.text,
+                        "not a date or an age the case can date the result by: taken as undated",
+                    )
             self.origins[f"case.labs[{len(labs)}]"] = where
             self.origins[f"case.labs[{len(labs)}].loinc"] = f"{where}.assay.id"
             labs.append(lab)
@@ -668,14 +751,23 @@ class _Reader:
         for i, lab in enumerate(labs):
             groups.setdefault(str(analyte_of(lab["loinc"]) or lab["loinc"]), []).append(i)
         dropped = {
-            i for rows in groups.values() if len(rows) > 1 and any("date" in labs[j] or "days_ago" in labs[j] for j in rows)
-            for i in rows if "date" not in labs[i] and "days_ago" not in labs[i]
+            i
+            for rows in groups.values()
+            if len(rows) > 1 and any("date" in labs[j] or "days_ago" in labs[j] for j in rows)
+            for i in rows
+            if "date" not in labs[i] and "days_ago" not in labs[i]
         }
         for rows in groups.values():  # several results, none dated: keep the last given
-            if len(rows) > 1 and all(i not in dropped and "date" not in labs[i] and "days_ago" not in labs[i] for i in rows):
+            if len(rows) > 1 and all(
+                i not in dropped and "date" not in labs[i] and "days_ago" not in labs[i] for i in rows
+            ):
                 dropped.update(rows[:-1])
         for i in sorted(dropped):
-            self.skip(paths[i], labs[i]["loinc"], "a repeated test without timeObserved: which result is the latest cannot be told; not used")
+            self.skip(
+                paths[i],
+                labs[i]["loinc"],
+                "a repeated test without timeObserved: which result is the latest cannot be told; not used",
+            )
         if not dropped:
             return labs
         kept = [i for i in range(len(labs)) if i not in dropped]
@@ -696,7 +788,11 @@ class _Reader:
             where = f"medicalActions[{i}]"
             kind = action.WhichOneof("action")
             if kind != "treatment":
-                self.skip(where, kind or "empty", f"a {(kind or 'empty action').replace('_', ' ')}, not a drug treatment: not read")
+                self.skip(
+                    where,
+                    kind or "empty",
+                    f"a {(kind or 'empty action').replace('_', ' ')}, not a drug treatment: not read",
+                )
                 continue
             agent = action.treatment.agent
             drug: dict[str, Any] = {}
@@ -706,7 +802,11 @@ class _Reader:
             if agent.label.strip():
                 drug["name"] = agent.label.strip()[:200]
             if not drug:
-                self.skip(f"{where}.treatment.agent", _label(agent) or "empty", "a treatment agent with no name or RxNorm code: not read")
+                self.skip(
+                    f"{where}.treatment.agent",
+                    _label(agent) or "empty",
+                    "a treatment agent with no name or RxNorm code: not read",
+                )
                 continue
             starts, ends = [], []
             for dose in action.treatment.dose_intervals:
@@ -740,7 +840,11 @@ class _Reader:
                 if not disease.excluded:
                     found.setdefault(disease.term.id, Diagnosis(disease.term.id, disease.term.label))
                 state = "an excluded diagnosis" if disease.excluded else "a stated diagnosis"
-                self.skip(f"diseases[{i}].term", _label(disease.term), f"{state}: not used (the answer is reasoned from the findings)")
+                self.skip(
+                    f"diseases[{i}].term",
+                    _label(disease.term),
+                    f"{state}: not used (the answer is reasoned from the findings)",
+                )
         for i, interpretation in enumerate(self.packet.interpretations):
             term = interpretation.diagnosis.disease
             if term.id:
@@ -748,7 +852,11 @@ class _Reader:
             genes = [g.variant_interpretation.variation_descriptor.gene_context.symbol or g.gene.symbol
                      for g in interpretation.diagnosis.genomic_interpretations]
             shown = _label(term) + (f"; genes {', '.join(g for g in genes if g)}" if any(genes) else "")
-            self.skip(f"interpretations[{i}]", shown or interpretation.id, "an interpretation (diagnosis and variants): not used")
+            self.skip(
+                f"interpretations[{i}]",
+                shown or interpretation.id,
+                "an interpretation (diagnosis and variants): not used",
+            )
         for i, _ in enumerate(self.packet.biosamples):
             self.skip(f"biosamples[{i}]", self.packet.biosamples[i].id, "biosamples are not read")
         if self.packet.files:
@@ -756,7 +864,9 @@ class _Reader:
         return tuple(found.values())
 
 
-def read_phenopacket(data: Mapping[str, Any] | str | bytes, *, source: str = "phenopacket", today: dt.date | None = None) -> ImportedCase:
+def read_phenopacket(
+    data: Mapping[str, Any] | str | bytes, *, source: str = "phenopacket", today: dt.date | None = None
+) -> ImportedCase:
     """Read one phenopacket into a case, its known diagnoses and what was not read.
 
     Parameters
@@ -802,7 +912,9 @@ def read_phenopacket(data: Mapping[str, Any] | str | bytes, *, source: str = "ph
     if reader.problems:
         raise CaseError(reader.problems, source=source)
     if age is not None and onset_age is not None and onset_age > age:
-        reader.skip(age_path, f"{age:.3g} years", f"earlier than the onset ({onset_path}, {onset_age:.3g} years): age not used")
+        reader.skip(
+            age_path, f"{age:.3g} years", f"earlier than the onset ({onset_path}, {onset_age:.3g} years): age not used"
+        )
         age = None
     if age_path:
         reader.origins["case.age"] = age_path
@@ -861,7 +973,9 @@ def load_phenopacket(path: str | Path) -> ImportedCase:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
     except (OSError, EOFError) as error:
-        raise CaseError([Problem("", f"cannot read the file: {getattr(error, 'strerror', None) or error}")], source=str(path)) from None
+        raise CaseError(
+            [Problem("", f"cannot read the file: {getattr(error, 'strerror', None) or error}")], source=str(path)
+        ) from None
     return read_phenopacket(raw, source=str(path))
 
 

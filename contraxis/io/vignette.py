@@ -18,7 +18,16 @@ from ..errors import CaseError, Problem
 
 __all__ = ["FIELDS", "Check", "Vignette", "check", "load_vignette", "load_vignettes"]
 
-SCALAR_FIELDS = ("phenomenology", "focal_type", "distribution", "onset_band", "associated", "etiology", "cause", "icd10cm")
+SCALAR_FIELDS = (
+    "phenomenology",
+    "focal_type",
+    "distribution",
+    "onset_band",
+    "associated",
+    "etiology",
+    "cause",
+    "icd10cm",
+)
 LIST_FIELDS = {
     "must_flag": ("alerts", True),
     "must_not_flag": ("alerts", False),
@@ -62,7 +71,9 @@ def load_vignette(path: str | Path) -> Vignette:
     expected = data.get("expected") or {}
     unknown = sorted(set(expected) - set(FIELDS))
     if unknown:
-        raise CaseError([Problem("expected", f"unknown fields {unknown} (allowed: {', '.join(FIELDS)})")], source=str(path))
+        raise CaseError(
+            [Problem("expected", f"unknown fields {unknown} (allowed: {', '.join(FIELDS)})")], source=str(path)
+        )
     case = read_case(data["case"], source=str(path))
     vid = str(data.get("id") or path.stem)
     if case.id is None:

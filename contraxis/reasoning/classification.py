@@ -35,11 +35,20 @@ def classify(facts: Facts, kb: KnowledgeBase) -> tuple[list[Conclusion], dict[st
         if band is not None:
             facts.set("onset_band", band[0])
             source = kb.onset_bands.source
-            conclusions.append(Conclusion(
-                field="onset_band", value=band[0], label=band[1],
-                why=Explanation(rule="onset-band." + band[0], facts=(f"onset_age: {onset:g}",), source=source,
-                                citation=kb.citation(source), rationale=f"Onset at {onset:g} years falls in {band[1]}."),
-            ))
+            conclusions.append(
+                Conclusion(
+                    field="onset_band",
+                    value=band[0],
+                    label=band[1],
+                    why=Explanation(
+                        rule="onset-band." + band[0],
+                        facts=(f"onset_age: {onset:g}",),
+                        source=source,
+                        citation=kb.citation(source),
+                        rationale=f"Onset at {onset:g} years falls in {band[1]}.",
+                    ),
+                )
+            )
     if facts.var("phenomenology") != "dystonia":
         return conclusions, detail
 
@@ -49,23 +58,36 @@ def classify(facts: Facts, kb: KnowledgeBase) -> tuple[list[Conclusion], dict[st
         rule = kb.distribution_rules[dist]
         source = kb.distribution_source
         segs = sorted(segments(facts.case.regions, layout=kb.regions))
-        conclusions.append(Conclusion(
-            field="distribution", value=dist, label=dist,
-            why=Explanation(rule=rule.id, facts=tuple(f"region: {r}" for r in facts.case.regions) + (f"segments: {', '.join(segs)}",),
-                            source=source, citation=kb.citation(source), rationale=rule.rationale),
-        ))
+        conclusions.append(
+            Conclusion(
+                field="distribution",
+                value=dist,
+                label=dist,
+                why=Explanation(
+                    rule=rule.id,
+                    facts=tuple(f"region: {r}" for r in facts.case.regions) + (f"segments: {', '.join(segs)}",),
+                    source=source,
+                    citation=kb.citation(source),
+                    rationale=rule.rationale,
+                ),
+            )
+        )
         detail["segments"] = segs
     if dist == "focal":
         hit = first_match(kb.focal_type, facts)
         if hit is not None:
             row, used = hit
             facts.set("focal_type", row.row.value)
-            conclusions.append(Conclusion(field="focal_type", value=row.row.value, label=row.row.value, why=explain(kb, row, used)))
+            conclusions.append(
+                Conclusion(field="focal_type", value=row.row.value, label=row.row.value, why=explain(kb, row, used))
+            )
     hit = first_match(kb.associated, facts)
     if hit is not None:
         row, used = hit
         facts.set("associated", row.row.value)
-        conclusions.append(Conclusion(field="associated", value=row.row.value, label=row.row.value, why=explain(kb, row, used)))
+        conclusions.append(
+            Conclusion(field="associated", value=row.row.value, label=row.row.value, why=explain(kb, row, used))
+        )
     variability = [row.row.value for row, _ in matches(kb.temporal_pattern, facts)] or ["persistent"]
     detail["temporal_pattern"] = {"course": facts.case.course, "variability": variability}
     detail["named_forms"] = [

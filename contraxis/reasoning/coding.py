@@ -30,15 +30,23 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
     out: list[CodeItem] = []
     if diagnosis is not None and diagnosis.value is not None:
         condition = kb.conditions[diagnosis.value]
-        out.append(CodeItem(system="ICD-10-CM", code=condition.icd10cm.code, display=condition.icd10cm.title, role="main diagnosis"))
-        out.append(CodeItem(system="ICD-11", code=condition.icd11.code, display=condition.icd11.title, role="main diagnosis"))
+        out.append(
+            CodeItem(
+                system="ICD-10-CM", code=condition.icd10cm.code, display=condition.icd10cm.title, role="main diagnosis"
+            )
+        )
+        out.append(
+            CodeItem(system="ICD-11", code=condition.icd11.code, display=condition.icd11.title, role="main diagnosis")
+        )
     for code in sorted(c for c in facts.present if c.startswith("HP:")):
         name = kb.label(code)
         out.append(CodeItem(system="HPO", code=code, display=name, role="finding"))
         if xrefs is not None:
             for system, values in xrefs(code).items():
                 for value in values:
-                    out.append(CodeItem(system=system, code=value, display=name, role=f"finding (cross-reference of {code})"))
+                    out.append(
+                        CodeItem(system=system, code=value, display=name, role=f"finding (cross-reference of {code})")
+                    )
     for code in sorted(c for c in facts.absent if c.startswith("HP:")):
         out.append(CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding"))
     for lab in facts.case.labs:

@@ -22,7 +22,14 @@ def etiology(facts: Facts, kb: KnowledgeBase) -> tuple[list[Conclusion], dict[st
         if hit is not None:
             row, used = hit
             facts.set("etiology", row.row.value)
-            conclusions.append(Conclusion(field="etiology", value=row.row.value, label=row.row.value or "undetermined", why=explain(kb, row, used)))
+            conclusions.append(
+                Conclusion(
+                    field="etiology",
+                    value=row.row.value,
+                    label=row.row.value or "undetermined",
+                    why=explain(kb, row, used),
+                )
+            )
         for name, rows in (("pathology", kb.pathology), ("inheritance", kb.inheritance)):
             hit = first_match(rows, facts)
             if hit is not None:
@@ -38,5 +45,7 @@ def etiology(facts: Facts, kb: KnowledgeBase) -> tuple[list[Conclusion], dict[st
         if hit is not None:
             row, used = hit
             facts.set("cause", row.row.value)
-            conclusions.append(Conclusion(field="cause", value=row.row.value, label=row.row.value, why=explain(kb, row, used)))
+            conclusions.append(
+                Conclusion(field="cause", value=row.row.value, label=row.row.value, why=explain(kb, row, used))
+            )
     return conclusions, axis2

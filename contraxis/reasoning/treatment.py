@@ -46,7 +46,9 @@ def treatments(facts: Facts, kb: KnowledgeBase) -> tuple[list[TreatmentItem], li
     return ranked, not_offered
 
 
-def _offered_with(option: TreatmentOption, offered: Mapping[str, TreatmentItem], kb: KnowledgeBase) -> TreatmentItem | None:
+def _offered_with(
+    option: TreatmentOption, offered: Mapping[str, TreatmentItem], kb: KnowledgeBase
+) -> TreatmentItem | None:
     """The option offered because options of its ``offered_with`` group are; None if none is."""
     rule = option.offered_with
     if rule is None:

@@ -61,23 +61,31 @@ def _theme_css() -> str:
     return ":root{" + "".join(f"--{k}:{v};" for k, v in THEME.items()) + "}"
 
 
-REPORT_CSS = _theme_css() + """
-.cx-report{color:var(--cx-text);background:var(--cx-surface);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem}
+REPORT_CSS = (
+    _theme_css()
+    + """
+.cx-report{color:var(--cx-text);background:var(--cx-surface);max-width:60rem;
+  font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .cx-report h2{font-size:1.25rem;margin:0 0 .25rem}
 .cx-report h3{font-size:1rem;margin:1rem 0 .35rem;border-bottom:1px solid var(--cx-rule);padding-bottom:.15rem}
 .cx-report .cx-meta,.cx-report .cx-muted{color:var(--cx-muted);font-size:.85em}
 .cx-report .cx-diagnosis{font-size:1.1rem;font-weight:600;margin:.25rem 0 .5rem}
 .cx-report table{border-collapse:collapse;width:100%;font-size:.92em}
-.cx-report th,.cx-report td{border-bottom:1px solid var(--cx-rule);text-align:left;vertical-align:top;padding:.2rem .4rem}
+.cx-report th,.cx-report td{border-bottom:1px solid var(--cx-rule);text-align:left;vertical-align:top;
+  padding:.2rem .4rem}
 .cx-report th{background:var(--cx-surface-alt)}
-.cx-report .cx-summary{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.25rem .75rem;margin:0}
+.cx-report .cx-summary{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));
+  gap:.25rem .75rem;margin:0}
 .cx-report .cx-summary div{display:flex;flex-direction:column}
 .cx-report .cx-summary dt{color:var(--cx-muted);font-size:.8em}
 .cx-report .cx-summary dd{margin:0;font-weight:600}
 .cx-report ol,.cx-report ul{margin:.2rem 0 .2rem 1.3rem;padding:0}
 .cx-alerts{list-style:none;margin:.25rem 0;padding:0}
-.cx-alert{border-left:.45rem solid var(--cx-alert-routine);background:var(--cx-alert-routine-panel);padding:.35rem .6rem;margin:.3rem 0}
-.cx-alert .cx-badge{display:inline-block;color:#fff;background:var(--cx-alert-routine);font-size:.75em;font-weight:700;padding:.05rem .4rem;border-radius:.2rem;margin-right:.4rem;text-transform:uppercase;letter-spacing:.03em}
+.cx-alert{border-left:.45rem solid var(--cx-alert-routine);background:var(--cx-alert-routine-panel);
+  padding:.35rem .6rem;margin:.3rem 0}
+.cx-alert .cx-badge{display:inline-block;color:#fff;background:var(--cx-alert-routine);font-size:.75em;
+  font-weight:700;padding:.05rem .4rem;border-radius:.2rem;margin-right:.4rem;text-transform:uppercase;
+  letter-spacing:.03em}
 .cx-alert.cx-alert-emergency{border-color:var(--cx-alert-emergency);background:var(--cx-alert-emergency-panel)}
 .cx-alert.cx-alert-emergency .cx-badge{background:var(--cx-alert-emergency)}
 .cx-alert.cx-alert-urgent{border-color:var(--cx-alert-urgent);background:var(--cx-alert-urgent-panel)}
@@ -109,6 +117,7 @@ REPORT_CSS = _theme_css() + """
   .cx-report th,.cx-report td{padding:.05rem .25rem}
 }
 """
+)
 """The report's stylesheet (theme first), also served to the intake page."""
 
 SUMMARY_FIELDS: tuple[tuple[str, str], ...] = (
@@ -141,7 +150,8 @@ def _alerts(assessment: Assessment) -> str:
     items = []
     for alert in sorted(assessment.alerts, key=lambda a: urgency_rank(a.urgency)):
         items.append(
-            f"<li class='cx-alert {urgency_class(alert.urgency)}' data-alert='{_e(alert.code)}' data-urgency='{_e(alert.urgency)}'>"
+            f"<li class='cx-alert {urgency_class(alert.urgency)}' data-alert='{_e(alert.code)}' "
+            f"data-urgency='{_e(alert.urgency)}'>"
             f"<span class='cx-badge'>{_e(URGENCY_LABEL.get(alert.urgency, alert.urgency))}</span>"
             f"<strong>{_e(alert.message)}</strong>{_why(alert.why)}</li>"
         )
@@ -154,7 +164,10 @@ def _summary(assessment: Assessment) -> str:
     for name, label in SUMMARY_FIELDS:
         value = getattr(summary, name)
         if value:
-            cells.append(f"<div><dt>{_e(label)}</dt><dd data-field='{name}'>{_e(_words(value) if name != 'icd10cm' else value)}</dd></div>")
+            cells.append(
+                f"<div><dt>{_e(label)}</dt>"
+                f"<dd data-field='{name}'>{_e(_words(value) if name != 'icd10cm' else value)}</dd></div>"
+            )
     return f"<dl class='cx-summary'>{''.join(cells)}</dl>"
 
 
@@ -162,7 +175,8 @@ def _workup(assessment: Assessment) -> str:
     if not assessment.workup:
         return "<p class='cx-none'>No further test advised.</p>"
     rows = "".join(
-        f"<li data-workup='{_e(w.code)}'><strong>{_e(w.label)}</strong> <span class='cx-muted'>({_e(w.priority)})</span>: {_e(w.reason)}</li>"
+        f"<li data-workup='{_e(w.code)}'><strong>{_e(w.label)}</strong> "
+        f"<span class='cx-muted'>({_e(w.priority)})</span>: {_e(w.reason)}</li>"
         for w in assessment.workup
     )
     return f"<ol>{rows}</ol>"
@@ -170,7 +184,8 @@ def _workup(assessment: Assessment) -> str:
 
 def _treatment_rows(items: Iterable[TreatmentItem], *, attr: str) -> str:
     return "".join(
-        f"<li {attr}='{_e(t.code)}'><strong>{_e(t.label)}</strong> <span class='cx-muted'>({_e(t.kind)}, line {t.line})</span>: {_e(t.reason)}</li>"
+        f"<li {attr}='{_e(t.code)}'><strong>{_e(t.label)}</strong> "
+        f"<span class='cx-muted'>({_e(t.kind)}, line {t.line})</span>: {_e(t.reason)}</li>"
         for t in sorted(items, key=lambda t: t.line)
     )
 
@@ -215,7 +230,8 @@ def _reasoning(assessment: Assessment) -> str:
         return ""
     items = "".join(
         f"<li><strong>{_e(_words(c.field))}: {_e(c.label or c.value or '—')}</strong>"
-        f"<span class='cx-print-brief'>{(' — ' + _e(c.why.rationale)) if c.why.rationale else ''}</span>{_why(c.why)}</li>"
+        f"<span class='cx-print-brief'>{(' — ' + _e(c.why.rationale)) if c.why.rationale else ''}</span>"
+        f"{_why(c.why)}</li>"
         for c in assessment.conclusions
     )
     return f"<section class='cx-reasoning'><h3>Reasoning and sources</h3><ul>{items}</ul></section>"
@@ -231,7 +247,8 @@ def _codes(assessment: Assessment) -> str:
         f"<td><code>{_e(c.code)}</code></td><td>{_e(c.display)}</td><td>{_e(c.role)}</td></tr>"
         for c in main + others
     )
-    return f"<section><h3>Codes</h3><table><thead><tr><th>System</th><th>Code</th><th>Name</th><th>Role</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    head = "<tr><th>System</th><th>Code</th><th>Name</th><th>Role</th></tr>"
+    return f"<section><h3>Codes</h3><table><thead>{head}</thead><tbody>{rows}</tbody></table></section>"
 
 
 def _missing(assessment: Assessment) -> str:
@@ -302,12 +319,13 @@ def render_report(assessment: Assessment, *, case: Case | None = None, standalon
     versions = (f"Knowledge base <span class='kb-version'>{_e(assessment.knowledge_base_version)}</span> · "
                 f"HPO release <span class='hpo-release'>{_e(assessment.hpo_release)}</span>")
     notes = "".join(f"<li>{_e(n)}</li>" for n in assessment.notes)
+    diagnosis = f'<p class="cx-diagnosis">{_e(assessment.diagnosis)}</p>'
     article = f"""<article class="cx-report" aria-labelledby="cx-report-title">
 <h2 id="cx-report-title">{_e(title)}</h2>
 {_case_line(case)}
 {_not_read(assessment)}
 <section aria-labelledby="cx-alerts-title"><h3 id="cx-alerts-title">Alerts</h3>{_alerts(assessment)}</section>
-<section><h3>Diagnosis and classification</h3><p class="cx-diagnosis">{_e(assessment.diagnosis)}</p>{_summary(assessment)}</section>
+<section><h3>Diagnosis and classification</h3>{diagnosis}{_summary(assessment)}</section>
 <div class="cx-columns">
 <section><h3>Work-up, in order</h3>{_workup(assessment)}</section>
 <section><h3>Treatment options, in order</h3>{_treatments(assessment)}</section>
@@ -317,7 +335,7 @@ def render_report(assessment: Assessment, *, case: Case | None = None, standalon
 {_codes(assessment)}
 </div>
 {_reasoning(assessment)}
-{f'<section><h3>Notes</h3><ul>{notes}</ul></section>' if notes else ''}
+{f"<section><h3>Notes</h3><ul>{notes}</ul></section>" if notes else ""}
 <footer class="cx-meta"><p>{versions}. {_e(assessment.disclaimer)}</p></footer>
 </article>"""
     if not standalone:

@@ -33,7 +33,16 @@ THEME = Theme(
     }
 )
 
-_SUMMARY_FIELDS = ("phenomenology", "focal_type", "distribution", "onset_band", "associated", "etiology", "cause", "icd10cm")
+_SUMMARY_FIELDS = (
+    "phenomenology",
+    "focal_type",
+    "distribution",
+    "onset_band",
+    "associated",
+    "etiology",
+    "cause",
+    "icd10cm",
+)
 
 
 def _alerts(a: Assessment) -> RenderableType:
@@ -168,7 +177,18 @@ def _differential(a: Assessment) -> RenderableType | None:
     return table
 
 
-_WEIGHTY = ("medication", "lab", "condition", "observation", "allergy", "rxnorm", "drug", "measurement", "finding", "diagnos")
+_WEIGHTY = (
+    "medication",
+    "lab",
+    "condition",
+    "observation",
+    "allergy",
+    "rxnorm",
+    "drug",
+    "measurement",
+    "finding",
+    "diagnos",
+)
 
 
 def weighty(path: str) -> bool:
@@ -218,11 +238,16 @@ def render(a: Assessment) -> RenderableType:
     """The whole report as one Rich renderable."""
     head = Text()
     head.append(a.diagnosis, style="cx.title")
-    head.append(f"\ncase {a.case_id or '(no id)'} | knowledge base {a.knowledge_base_version} | HPO {a.hpo_release}", style="cx.muted")
+    head.append(
+        f"\ncase {a.case_id or '(no id)'} | knowledge base {a.knowledge_base_version} | HPO {a.hpo_release}",
+        style="cx.muted",
+    )
     sections: list[RenderableType] = [head]
     top = _not_read(a, weighty_only=True)
     if top is not None:
-        sections.append(Panel(top, title="Not read as given: check these first", title_align="left", border_style="cx.alert.soon"))
+        sections.append(
+            Panel(top, title="Not read as given: check these first", title_align="left", border_style="cx.alert.soon")
+        )
     sections += [
         Panel(_alerts(a), title="Alerts", title_align="left"),
         Panel(_summary(a), title="Classification", title_align="left"),
@@ -232,7 +257,11 @@ def render(a: Assessment) -> RenderableType:
     ]
     diff = _differential(a)
     if diff is not None:
-        sections.append(Panel(diff, title=f"Differential diagnosis (HPO {a.differential.get('hpo_release', '')})", title_align="left"))
+        sections.append(
+            Panel(
+                diff, title=f"Differential diagnosis (HPO {a.differential.get('hpo_release', '')})", title_align="left"
+            )
+        )
     labs = _labs(a)
     if labs is not None:
         sections.append(Panel(labs, title="Laboratory results (the latest decides)", title_align="left"))

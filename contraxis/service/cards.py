@@ -168,7 +168,9 @@ def _summary_card(assessment: Assessment, *, case: Case, patient_id: str, base_u
         "detail": "\n".join(detail).strip(),
         "indicator": "info",
         "source": _source(version, base_url),
-        "links": [{"label": "Open the full assessment in Contraxis", "url": _case_link(case, base_url), "type": "absolute"}],
+        "links": [
+            {"label": "Open the full assessment in Contraxis", "url": _case_link(case, base_url), "type": "absolute"}
+        ],
     }
     if suggestions:
         card["suggestions"] = suggestions
@@ -262,7 +264,11 @@ def order_cards(
             "source": _source(version, base_url, path=f"/knowledge/drugs/{safety.drug_class}"),
             "links": links,
             "overrideReasons": [
-                {"system": OVERRIDE_SYSTEM, "code": "benefit-outweighs-risk", "display": "The benefit outweighs the risk for this patient"},
+                {
+                    "system": OVERRIDE_SYSTEM,
+                    "code": "benefit-outweighs-risk",
+                    "display": "The benefit outweighs the risk for this patient",
+                },
                 {"system": OVERRIDE_SYSTEM, "code": "risk-discussed", "display": "Risk discussed; patient monitored"},
             ],
         }
@@ -306,10 +312,14 @@ def not_read_card(
         if count:
             summary += f"; {count} item{'s' if count != 1 else ''} not read"
     else:
-        summary = f"Contraxis did not read {count} item{'s' if count != 1 else ''} of this record, or read them after a change"
+        summary = (f"Contraxis did not read {count} item{'s' if count != 1 else ''} of this record, "
+                   "or read them after a change")
     detail = []
     if incomplete:
-        detail += [f"**Results may be missing** from {', '.join(incomplete)}: the answer may leave out what they hold.", ""]
+        detail += [
+            f"**Results may be missing** from {', '.join(incomplete)}: the answer may leave out what they hold.",
+            "",
+        ]
     if count:
         detail.append("**Not read, or read after a change**")
         for item in not_read[:NOT_READ_LISTED]:

@@ -92,7 +92,9 @@ def _order_safety(request: Request, engine: Engine) -> OrderSafety:
 
 def _check_request(body: Any, *, hook: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(body, dict):
-        raise RequestError([Problem("body", f"expected a CDS Hooks request (a JSON object), got {type(body).__name__}")])
+        raise RequestError(
+            [Problem("body", f"expected a CDS Hooks request (a JSON object), got {type(body).__name__}")]
+        )
     problems = []
     if body.get("hook") != hook:
         problems.append(Problem("hook", f"{str(body.get('hook'))[:60]!r} is not {hook!r}, the hook of this service"))
@@ -138,16 +140,33 @@ def build_cds_router() -> APIRouter:
         return Response(discovery_bytes(), media_type="application/json")
 
     @router.post(
-        "/cds-services/{service_id}", summary="Call a CDS Hooks service",
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": CDS_REQUEST_SCHEMA}}}},
-        responses={200: {"description": "The cards", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"cards": {"type": "array", "items": {"type": "object"}}}}}}}},
+        "/cds-services/{service_id}",
+        summary="Call a CDS Hooks service",
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": CDS_REQUEST_SCHEMA}}}
+        },
+        responses={
+            200: {
+                "description": "The cards",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"cards": {"type": "array", "items": {"type": "object"}}},
+                        }
+                    }
+                },
+            }
+        },
     )
     async def call(request: Request, service_id: str) -> JSONResponse:
         services = _services()
         service = services.get(service_id)
         if service is None:
-            raise RequestError([Problem("service", f"{service_id[:80]!r} is not a service here (allowed: {', '.join(services)})")], status=404)
+            raise RequestError(
+                [Problem("service", f"{service_id[:80]!r} is not a service here (allowed: {', '.join(services)})")],
+                status=404,
+            )
         body = await read_document(request, yaml_allowed=False)
         context, prefetch = _check_request(body, hook=service["hook"])
         engine: Engine = request.app.state.engine
@@ -160,7 +179,9 @@ def build_cds_router() -> APIRouter:
             draft, draft_notes = _draft_orders(context)
             gathered = _prefetched(prefetch, service=service)
             safety = _order_safety(request, engine)
-            cards = await run_in_threadpool(_order_check, engine, safety, gathered, draft, draft_notes, context, today, base)
+            cards = await run_in_threadpool(
+                _order_check, engine, safety, gathered, draft, draft_notes, context, today, base
+            )
         return JSONResponse({"cards": cards})
 
     @router.post("/cds-services/{service_id}/feedback", summary="CDS Hooks feedback on cards (acknowledged)")
@@ -268,7 +289,9 @@ def _raw_drug(data: Mapping[str, Any], path: str) -> DrugGiven | None:
     rx = next((c for c in codings if isinstance(c, Mapping) and c.get("system") == RXNORM
                and str(c.get("code", "")).strip().isdigit()), None)
     text = concept.get("text") if isinstance(concept.get("text"), str) else None
-    display = next((c.get("display") for c in codings if isinstance(c, Mapping) and isinstance(c.get("display"), str)), None)
+    display = next(
+        (c.get("display") for c in codings if isinstance(c, Mapping) and isinstance(c.get("display"), str)), None
+    )
     name = text or display
     code = str(rx["code"]).strip() if rx else None
     if not name and not code:
@@ -319,8 +342,16 @@ def _drugs_ordered(orders: list[Located], draft: list[tuple[dict[str, Any], str,
     return drugs, notes
 
 
-def _order_check(engine: Engine, safety: OrderSafety, gathered: Prefetched, draft: list[tuple[dict[str, Any], str, str | None]],
-                 draft_notes: list[NotRead], context: Mapping[str, Any], today: date, base_url: str) -> list[dict[str, Any]]:
+def _order_check(
+    engine: Engine,
+    safety: OrderSafety,
+    gathered: Prefetched,
+    draft: list[tuple[dict[str, Any], str, str | None]],
+    draft_notes: list[NotRead],
+    context: Mapping[str, Any],
+    today: date,
+    base_url: str,
+) -> list[dict[str, Any]]:
     from ..terminology.drugs import resolve_drug
 
     patient_id = _patient_id(context)

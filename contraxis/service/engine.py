@@ -124,7 +124,9 @@ class Engine:
                         self._index = load_index()
                         self._rank = rank
                     except Exception as error:  # noqa: BLE001 - the service runs on without it
-                        self._index_problem = f"the differential index could not be loaded ({type(error).__name__}: {error})"
+                        self._index_problem = (
+                            f"the differential index could not be loaded ({type(error).__name__}: {error})"
+                        )
                         _log.warning("%s", self._index_problem)
         if self._index_problem is not None:
             raise DifferentialUnavailable(self._index_problem)

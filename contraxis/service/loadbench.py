@@ -65,7 +65,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(*, port: int, workers: int = 1, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_server(
+    *, port: int, workers: int = 1, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``contraxis serve`` on 127.0.0.1:port in a child process and wait until it answers.
 
     Parameters
@@ -167,7 +169,9 @@ def _run_wrk(*, url: str, method: str, body: bytes | None, connections: int, dur
 # --- the Python client -------------------------------------------------------------------
 
 
-async def _connection(host: str, port: int, request: bytes, stop_at: float, latencies: list[float], errors: list[int]) -> None:
+async def _connection(
+    host: str, port: int, request: bytes, stop_at: float, latencies: list[float], errors: list[int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < stop_at:
@@ -196,7 +200,9 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
-def _run_python(*, host: str, port: int, method: str, path: str, body: bytes | None, connections: int, duration: float) -> LoadResult:
+def _run_python(
+    *, host: str, port: int, method: str, path: str, body: bytes | None, connections: int, duration: float
+) -> LoadResult:
     headers = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
     if body is not None:
         headers += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
@@ -212,13 +218,23 @@ def _run_python(*, host: str, port: int, method: str, path: str, body: bytes | N
         except ImportError:
             pass
         start = time.perf_counter()
-        await asyncio.gather(*(_connection(host, port, request, start + duration, latencies, errors) for _ in range(connections)))
+        await asyncio.gather(
+            *(_connection(host, port, request, start + duration, latencies, errors) for _ in range(connections))
+        )
         return time.perf_counter() - start
 
     seconds = asyncio.run(main())
-    return LoadResult(endpoint=f"{method} {path}", tool="python", connections=connections, seconds=round(seconds, 2),
-                      requests=len(latencies), errors=len(errors), rps=round(len(latencies) / seconds, 1),
-                      p50_ms=round(_percentile(latencies, 50) * 1000, 2), p99_ms=round(_percentile(latencies, 99) * 1000, 2))
+    return LoadResult(
+        endpoint=f"{method} {path}",
+        tool="python",
+        connections=connections,
+        seconds=round(seconds, 2),
+        requests=len(latencies),
+        errors=len(errors),
+        rps=round(len(latencies) / seconds, 1),
+        p50_ms=round(_percentile(latencies, 50) * 1000, 2),
+        p99_ms=round(_percentile(latencies, 99) * 1000, 2),
+    )
 
 
 def run_load(*, port: int, method: str, path: str, body: bytes | None = None, connections: int = 32,
@@ -284,10 +300,22 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
     body = json.dumps(TYPICAL_CASE).encode()
     try:
         for _ in range(workers * 4):  # every worker loads its knowledge base before measuring
-            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess?differential=true", data=body,
-                                                          headers={"content-type": "application/json"}), timeout=30).read()
-        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/assess?differential=true", data=body,
-                                                           headers={"content-type": "application/json"}), timeout=30) as answer:
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{port}/assess?differential=true",
+                    data=body,
+                    headers={"content-type": "application/json"},
+                ),
+                timeout=30,
+            ).read()
+        with urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{port}/assess?differential=true",
+                data=body,
+                headers={"content-type": "application/json"},
+            ),
+            timeout=30,
+        ) as answer:
             has_differential = json.loads(answer.read()).get("differential") is not None
         runs = [("GET", "/health", None), ("POST", "/assess", body)]
         if has_differential:
@@ -295,7 +323,15 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
         results = []
         for method, path, payload in runs:
             if warmup > 0:
-                run_load(port=port, method=method, path=path, body=payload, connections=connections, duration=warmup, tool=tool)
+                run_load(
+                    port=port,
+                    method=method,
+                    path=path,
+                    body=payload,
+                    connections=connections,
+                    duration=warmup,
+                    tool=tool,
+                )
             results.append(run_load(port=port, method=method, path=path, body=payload, connections=connections,
                                     duration=duration, tool=tool))
         return results

@@ -150,9 +150,13 @@ def load_order_safety(kb: Any, *, text: str | None = None) -> OrderSafety:
     for i, row in enumerate(data.get("contraindications", [])):
         where = f"{_FILE}: {row.get('id', f'contraindications[{i}]')}"
         if row.get("source") not in sources:
-            problems.append(Problem(f"{where}.source", f"{row.get('source')!r} is not in the knowledge base's sources.yaml"))
+            problems.append(
+                Problem(f"{where}.source", f"{row.get('source')!r} is not in the knowledge base's sources.yaml")
+            )
         if row.get("indicator") not in INDICATORS:
-            problems.append(Problem(f"{where}.indicator", f"{row.get('indicator')!r} is not one of {', '.join(INDICATORS)}"))
+            problems.append(
+                Problem(f"{where}.indicator", f"{row.get('indicator')!r} is not one of {', '.join(INDICATORS)}")
+            )
         exempt = frozenset(row.get("exempt", []))
         match = row.get("match") or {}
         allergy = match.get("allergy_to_class")
@@ -302,7 +306,12 @@ def patient_record(located: Iterable[Located], *, codes: Any, reference_date: da
     for item in items:
         if item.kind == "Condition":
             _conditions(item, record, codes=codes, tables=tables)
-        elif item.kind in ("MedicationRequest", "MedicationStatement", "MedicationAdministration", "MedicationDispense"):
+        elif item.kind in (
+            "MedicationRequest",
+            "MedicationStatement",
+            "MedicationAdministration",
+            "MedicationDispense",
+        ):
             _medications(item, record, ctx, frozenset(relevant))
         elif item.kind == "AllergyIntolerance":
             allergy = read_allergy(item, codes=codes, tables=tables)

@@ -93,16 +93,23 @@ def intake_form(engine: Engine) -> dict[str, Any]:
     }
 
 
+_NAV = (
+    '<nav aria-label="Main"><a href="/">Intake</a> <a href="/knowledge">Knowledge base</a> '
+    '<a href="/docs">API</a></nav>'
+)
+_NOT_A_DIAGNOSIS = "Decision support for clinicians, not a diagnosis."
+
+
 def _page(title: str, body: str, *, kb: str, hpo: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · Contraxis</title><link rel="stylesheet" href="/static/app.css"></head>
 <body><a class="skip-link" href="#main">Skip to content</a>
 <header class="site-header"><a class="brand" href="/">Contraxis</a>
-<nav aria-label="Main"><a href="/">Intake</a> <a href="/knowledge">Knowledge base</a> <a href="/docs">API</a></nav></header>
+{_NAV}</header>
 <main id="main" tabindex="-1">{body}</main>
 <footer class="site-footer"><p>Knowledge base <span class="kb-version">{html.escape(kb)}</span> ·
-HPO release <span class="hpo-release">{html.escape(hpo)}</span> · Decision support for clinicians, not a diagnosis.</p></footer>
+HPO release <span class="hpo-release">{html.escape(hpo)}</span> · {_NOT_A_DIAGNOSIS}</p></footer>
 </body></html>"""
 
 
@@ -163,20 +170,27 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
 
         return Response(REPORT_CSS, media_type="text/css", headers={"cache-control": "max-age=3600"})
 
-    @router.get("/intake/form", tags=["page"], summary="The lists the intake form shows (from the knowledge base and HPO)")
+    @router.get(
+        "/intake/form", tags=["page"], summary="The lists the intake form shows (from the knowledge base and HPO)"
+    )
     async def form(request: Request) -> JSONResponse:
         engine = _engine(request)
         return JSONResponse(await run_in_threadpool(intake_form, engine))
 
     @router.post(
-        "/report", tags=["page"], summary="Assess a case for the page: the JSON and both reports",
+        "/report",
+        tags=["page"],
+        summary="Assess a case for the page: the JSON and both reports",
         description=(
             "Read the input as `POST /assess` does (a native case, a vignette, a FHIR R4 Bundle or "
             "resource, or a GA4GH phenopacket v2) and answer the assessment, whose `not_read` lists "
             "every item of the input not used or changed, with both reports."
         ),
         openapi_extra=body_of("CaseInput", yaml_allowed=True),
-        responses=json_answer({"type": "object"}, "assessment (with not_read and labs), report_html (clinician) and handout_html (patient)"),
+        responses=json_answer(
+            {"type": "object"},
+            "assessment (with not_read and labs), report_html (clinician) and handout_html (patient)",
+        ),
     )
     async def report(request: Request, differential: bool = Query(True)) -> JSONResponse:
         from ..assessment import Assessment
@@ -209,7 +223,10 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
         return HTMLResponse(render_report(Assessment.model_validate(data), case=reading.case))
 
     @router.post(
-        "/report/handout", response_class=HTMLResponse, tags=["page"], summary="The patient handout (HTML, plain language)",
+        "/report/handout",
+        response_class=HTMLResponse,
+        tags=["page"],
+        summary="The patient handout (HTML, plain language)",
         openapi_extra=body_of("CaseInput", yaml_allowed=True),
     )
     async def report_handout(request: Request) -> HTMLResponse:

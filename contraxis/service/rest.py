@@ -154,12 +154,16 @@ def build_router() -> APIRouter:
     )
     async def fhir_case(
         request: Request,
-        reference_date: date | None = Query(None, description="Count ages and drug days to this date (default: the Bundle's timestamp, else today)"),
+        reference_date: date | None = Query(
+            None, description="Count ages and drug days to this date (default: the Bundle's timestamp, else today)"
+        ),
     ) -> JSONResponse:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)
         reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
-        return JSONResponse({**reading.to_json(), **_versions(engine), "not_read": [n.to_json() for n in reading.not_read]})
+        return JSONResponse(
+            {**reading.to_json(), **_versions(engine), "not_read": [n.to_json() for n in reading.not_read]}
+        )
 
     @router.post(
         "/fhir/assess", tags=["fhir"], summary="Assess the patient of a FHIR R4 Bundle",
@@ -180,8 +184,12 @@ def build_router() -> APIRouter:
         bundle = await read_document(request, yaml_allowed=False)
         reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
         not_read = tuple(reading.not_read)
-        assessment = await run_in_threadpool(engine.assess_json, reading.case, differential=differential, not_read=not_read)
-        return JSONResponse({"assessment": assessment, **reading.to_json(), "not_read": [n.to_json() for n in not_read]})
+        assessment = await run_in_threadpool(
+            engine.assess_json, reading.case, differential=differential, not_read=not_read
+        )
+        return JSONResponse(
+            {"assessment": assessment, **reading.to_json(), "not_read": [n.to_json() for n in not_read]}
+        )
 
     @router.get("/knowledge", tags=["knowledge"], summary="The knowledge base: version and sections")
     async def knowledge(request: Request, format: str | None = Query(None, pattern="^(json|html)$")) -> Response:
@@ -262,4 +270,6 @@ def _read_fhir(engine: Engine, bundle: Any, reference_date: date | None) -> Any:
     except CaseError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise CaseError([Problem("bundle", f"cannot be read: {type(error).__name__}: {error}")], source="FHIR") from None
+        raise CaseError(
+            [Problem("bundle", f"cannot be read: {type(error).__name__}: {error}")], source="FHIR"
+        ) from None

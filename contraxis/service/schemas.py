@@ -87,7 +87,7 @@ def install_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             engine = getattr(app.state, "engine", None)
             if engine is not None:
                 info = document["info"]
-                info["description"] += (f"\n\nKnowledge base **{engine.version}**, HPO release **{engine.hpo_release}**.")
+                info["description"] += f"\n\nKnowledge base **{engine.version}**, HPO release **{engine.hpo_release}**."
                 info["x-knowledge-base-version"] = engine.version
                 info["x-hpo-release"] = engine.hpo_release
             app.openapi_schema = document

@@ -59,9 +59,15 @@ def _parameter(name: str, description: str, schema: dict[str, Any], *, required:
 
 
 DRUG_PARAMETERS = [
-    _parameter("q", "The start of a generic or brand name", {"type": "string", "minLength": 1, "maxLength": MAX_PREFIX},
-               required=True),
-    _parameter("limit", "At most this many names", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 10}),
+    _parameter(
+        "q",
+        "The start of a generic or brand name",
+        {"type": "string", "minLength": 1, "maxLength": MAX_PREFIX},
+        required=True,
+    ),
+    _parameter(
+        "limit", "At most this many names", {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 10}
+    ),
 ]
 RESOLVE_PARAMETERS = [
     _parameter("name", "The drug as written: generic, brand, salt or display string",
@@ -71,9 +77,15 @@ RESOLVE_PARAMETERS = [
 ]
 CHECK_PARAMETERS = [
     _parameter("loinc", "The LOINC code of the test", {"type": "string", "example": "17861-6"}, required=True),
-    _parameter("value", "The value as a number", {"type": "string", "maxLength": MAX_VALUE, "example": "2.35"}, required=True),
-    _parameter("unit", "The unit: UCUM, a common spelling or a Units Ontology id",
-               {"type": "string", "maxLength": MAX_UNIT, "example": "mg/dL"}, required=True),
+    _parameter(
+        "value", "The value as a number", {"type": "string", "maxLength": MAX_VALUE, "example": "2.35"}, required=True
+    ),
+    _parameter(
+        "unit",
+        "The unit: UCUM, a common spelling or a Units Ontology id",
+        {"type": "string", "maxLength": MAX_UNIT, "example": "mg/dL"},
+        required=True,
+    ),
     _parameter("comparator", "The value is a bound", {"type": "string", "enum": ["<", "<=", ">", ">="]}),
 ]
 
@@ -230,8 +242,15 @@ def _check_lab(request: Request) -> dict[str, Any]:
     try:
         value = float(text)
     except ValueError:
-        raise RequestError([Problem("query.value", f"{excerpt(text, 40)!r} is not a number "
-                                                   "(write it with digits and a decimal point: 2.35)")], status=422) from None
+        raise RequestError(
+            [
+                Problem(
+                    "query.value",
+                    f"{excerpt(text, 40)!r} is not a number (write it with digits and a decimal point: 2.35)",
+                )
+            ],
+            status=422,
+        ) from None
     try:
         reading = read_lab(loinc, value, unit, comparator=comparator)
     except LabProblem as problem:
@@ -268,12 +287,17 @@ def build_terminology_router() -> APIRouter:
         found = await run_in_threadpool(suggest_drugs, query or "", limit=limit)
         return JSONResponse({"query": query, "drugs": found})
 
-    @router.get("/drugs/resolve", summary="What a drug name or RxNorm code is read as, and whether it can cause the movement",
-                openapi_extra={"parameters": RESOLVE_PARAMETERS})
+    @router.get(
+        "/drugs/resolve",
+        summary="What a drug name or RxNorm code is read as, and whether it can cause the movement",
+        openapi_extra={"parameters": RESOLVE_PARAMETERS},
+    )
     async def resolve(request: Request) -> JSONResponse:
         name = _text(request, "name", limit=MAX_NAME, required=False,
                      allowed=f"a generic or brand drug name, at most {MAX_NAME} characters")
-        rxnorm = _text(request, "rxnorm", limit=MAX_RXNORM, required=False, allowed="an RxNorm code: digits, e.g. 311666")
+        rxnorm = _text(
+            request, "rxnorm", limit=MAX_RXNORM, required=False, allowed="an RxNorm code: digits, e.g. 311666"
+        )
         if rxnorm is not None and not rxnorm.isdigit():
             raise RequestError([Problem("query.rxnorm", f"{excerpt(rxnorm, 20)!r} is not an RxNorm code "
                                                         "(allowed: digits, e.g. 311666)")], status=422)
@@ -287,8 +311,11 @@ def build_terminology_router() -> APIRouter:
         engine = _engine(request)
         return JSONResponse({"knowledge_base_version": engine.version, "analytes": lab_catalogue(kb=engine.kb)})
 
-    @router.get("/labs/check", summary="The server's check of one laboratory value: accepted with its reading, or the problem",
-                openapi_extra={"parameters": CHECK_PARAMETERS})
+    @router.get(
+        "/labs/check",
+        summary="The server's check of one laboratory value: accepted with its reading, or the problem",
+        openapi_extra={"parameters": CHECK_PARAMETERS},
+    )
     async def check(request: Request) -> JSONResponse:
         # In a worker thread: a unit outside the unit table loads the UCUM library once (about 0.5 s).
         return JSONResponse(await run_in_threadpool(_check_lab, request))

@@ -222,7 +222,9 @@ def load_drug_table(path: str | Path | None = None, *, sources: Iterable[str] | 
         if code.source not in known:
             problems.append(Problem(f"{label}: rxnorm[{i}].source", f"source {code.source!r} is not in sources.yaml"))
         if code.code in seen_codes:
-            problems.append(Problem(f"{label}: rxnorm[{i}].code", f"{code.code!r} is also rxnorm[{seen_codes[code.code]}]"))
+            problems.append(
+                Problem(f"{label}: rxnorm[{i}].code", f"{code.code!r} is also rxnorm[{seen_codes[code.code]}]")
+            )
         seen_codes.setdefault(code.code, i)
     if problems:
         raise KnowledgeBaseError(problems, source=str(file.parent))
@@ -407,7 +409,9 @@ def _build_index() -> _Index:
         str(k): tuple(str(c) for c in v) for k, v in drugs_finder.drug_variant_to_canonical.items() if v
     }
     brands = frozenset(
-        str(k) for k, v in drugs_finder.drug_variant_to_variant_data.items() if isinstance(v, dict) and v.get("is_brand")
+        str(k)
+        for k, v in drugs_finder.drug_variant_to_variant_data.items()
+        if isinstance(v, dict) and v.get("is_brand")
     )
     spelling: dict[str, str] = {}
     for name in sorted(kb):
@@ -520,7 +524,9 @@ def _exact(norm: str, given: str, ix: _Index) -> _Read | None:
     if (row is not None and row.kind == "brand") or norm in ix.brands:
         return _Read(ingredients, "brand", f"brand name {_q(given)} read as {shown}")
     if row is not None and row.kind == "other-name":
-        return _Read(ingredients, "brand", f"other name {_q(given)} read as {shown}, its international non-proprietary name")
+        return _Read(
+            ingredients, "brand", f"other name {_q(given)} read as {shown}, its international non-proprietary name"
+        )
     if row is None and difflib.SequenceMatcher(None, norm, ingredients[0]).ratio() >= SPELLING_VARIANT:
         return _Read(ingredients, "misspelling", f"{_q(given)} read as {shown} (another spelling of the name)")
     return _Read(ingredients, "brand", f"brand or other name {_q(given)} read as {shown}")
@@ -538,7 +544,9 @@ def _salt(norm: str, given: str, ix: _Index) -> _Read | None:
         return None
     shown = _join(found.ingredients)
     if len(found.ingredients) > 1:
-        return _Read(found.ingredients, "combination", f"combination product {_q(given)} read as its ingredients {shown}")
+        return _Read(
+            found.ingredients, "combination", f"combination product {_q(given)} read as its ingredients {shown}"
+        )
     return _Read(found.ingredients, "salt", f"salt or ester form {_q(given)} read as its base {shown}")
 
 
@@ -556,7 +564,9 @@ def _combination(norm: str, given: str, ix: _Index) -> _Read | None:
             return None
         out.update(found)
     ingredients = tuple(sorted(out))
-    return _Read(ingredients, "combination", f"combination product {_q(given)} read as its ingredients {_join(ingredients)}")
+    return _Read(
+        ingredients, "combination", f"combination product {_q(given)} read as its ingredients {_join(ingredients)}"
+    )
 
 
 def _nearest(word: str, ix: _Index) -> str | None:
@@ -741,7 +751,10 @@ def _resolve(name: str | None, code: str | None) -> DrugReading:
             return DrugReading(given, (), "unresolved", f"{unknown}: not counted as a cause")
         if not by_name.ingredients:
             return DrugReading(
-                given, (), "unresolved", f"{unknown}, and {_q(given)} is not a drug name Contraxis knows: not counted as a cause" + cut
+                given,
+                (),
+                "unresolved",
+                f"{unknown}, and {_q(given)} is not a drug name Contraxis knows: not counted as a cause" + cut,
             )
         said = by_name.note or f"{_q(given)} read as {_join(by_name.ingredients)}"
         how: How = "display" if by_name.how == "generic" else by_name.how

@@ -332,7 +332,9 @@ def _xref_ok(system: str, code: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _xref_index(sha256: str, release: str, obo_path: Path | None, cache_dir: Path | None) -> Mapping[tuple[str, str], tuple[str, ...]]:
+def _xref_index(
+    sha256: str, release: str, obo_path: Path | None, cache_dir: Path | None
+) -> Mapping[tuple[str, str], tuple[str, ...]]:
     facts = _obo_facts(obo_path=obo_path, cache_dir=cache_dir)
     ontology = HpoOntology.load()
     index: dict[tuple[str, str], tuple[str, ...]] = {}

@@ -332,7 +332,9 @@ def load_lab_tables(path: Path | None = None) -> LabTables:
         if not 0 <= low <= high:
             problems.append(Problem(f"{at}.plausible", f"needs 0 <= low <= high (got {low}, {high})"))
         if row.reference is not None and not (0 <= row.reference[0] <= row.reference[1] <= high):
-            problems.append(Problem(f"{at}.reference", f"{row.reference} must lie between 0 and the plausible high {high}"))
+            problems.append(
+                Problem(f"{at}.reference", f"{row.reference} must lie between 0 and the plausible high {high}")
+            )
         real: list[str] = []
         legacy: list[str] = []
         names: dict[str, str] = {}
@@ -530,10 +532,14 @@ def _read_code(loinc: Any) -> tuple[str, AnalyteInfo, _CodeInfo]:
 
         shown = code[:40]
         if not loinc_check_digit_ok(code):
-            raise LabProblem("loinc", f"{shown!r} is not a LOINC code (they look like 17861-6, with a valid check digit)",
-                             loinc=code)
-        raise LabProblem("loinc", f"LOINC {code} is not a laboratory test Contraxis reads; it reads {_loinc_list(tables)}",
-                         loinc=code)
+            raise LabProblem(
+                "loinc", f"{shown!r} is not a LOINC code (they look like 17861-6, with a valid check digit)", loinc=code
+            )
+        raise LabProblem(
+            "loinc",
+            f"LOINC {code} is not a laboratory test Contraxis reads; it reads {_loinc_list(tables)}",
+            loinc=code,
+        )
     return code, tables.analytes[info.analyte], info
 
 

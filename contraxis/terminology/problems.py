@@ -162,8 +162,12 @@ class CodeRow(_Row):
 
     @model_validator(mode="after")
     def _by_system(self) -> CodeRow:
-        if self.system == "ICD-10-CM" and not (ICD10CM_CODE.fullmatch(self.code) and _icd10cm_form(self.code) == self.code):
-            raise ValueError(f"code {self.code!r} is not an ICD-10-CM code (a letter, two characters, a dot, up to four more: G24.3)")
+        if self.system == "ICD-10-CM" and not (
+            ICD10CM_CODE.fullmatch(self.code) and _icd10cm_form(self.code) == self.code
+        ):
+            raise ValueError(
+                f"code {self.code!r} is not an ICD-10-CM code (a letter, two characters, a dot, up to four more: G24.3)"
+            )
         if self.system == "ICD-11" and not (ICD11_CODE.fullmatch(self.code) and not self.code.startswith("X")):
             raise ValueError(f"code {self.code!r} is not an ICD-11 MMS stem code (8A02.00)")
         if self.system == "SNOMED CT":

@@ -60,16 +60,44 @@ MINI_TERMS = {
 }
 
 MINI_DISEASES = [
-    Disease("OMIM:100001", "Dystonia A", (Annotation("HP:0000473", 0.9), Annotation("HP:0002451", 0.5), Annotation("HP:0001337", 0.3)),
-            onsets=("HP:0003581",), genes=("GENEA",), release="mini-1"),
-    Disease("OMIM:100002", "Dystonia B", (Annotation("HP:0001332", 0.8), Annotation("HP:0001250", 0.8)),
-            onsets=("HP:0003593",), genes=("GENEB",), release="mini-1"),
-    Disease("OMIM:100003", "Copper disease", (Annotation("HP:0200032", cohort=(5, 10)), Annotation("HP:0001332", 0.6), Annotation("HP:0001337")),
-            genes=("GENEC",), release="mini-1"),
-    Disease("OMIM:100004", "Epilepsy", (Annotation("HP:0002197", cohort=(1, 1)), Annotation("HP:0001332", negated=True)),
-            onsets=("HP:0011463",), genes=("GENED", "GENEE"), release="mini-1"),
-    Disease("OMIM:100005", "Calcium disease", (Annotation("HP:0002901", 1.0), Annotation("HP:0001250", 0.17)),
-            genes=("GENEF",), release="mini-1"),
+    Disease(
+        "OMIM:100001",
+        "Dystonia A",
+        (Annotation("HP:0000473", 0.9), Annotation("HP:0002451", 0.5), Annotation("HP:0001337", 0.3)),
+        onsets=("HP:0003581",),
+        genes=("GENEA",),
+        release="mini-1",
+    ),
+    Disease(
+        "OMIM:100002",
+        "Dystonia B",
+        (Annotation("HP:0001332", 0.8), Annotation("HP:0001250", 0.8)),
+        onsets=("HP:0003593",),
+        genes=("GENEB",),
+        release="mini-1",
+    ),
+    Disease(
+        "OMIM:100003",
+        "Copper disease",
+        (Annotation("HP:0200032", cohort=(5, 10)), Annotation("HP:0001332", 0.6), Annotation("HP:0001337")),
+        genes=("GENEC",),
+        release="mini-1",
+    ),
+    Disease(
+        "OMIM:100004",
+        "Epilepsy",
+        (Annotation("HP:0002197", cohort=(1, 1)), Annotation("HP:0001332", negated=True)),
+        onsets=("HP:0011463",),
+        genes=("GENED", "GENEE"),
+        release="mini-1",
+    ),
+    Disease(
+        "OMIM:100005",
+        "Calcium disease",
+        (Annotation("HP:0002901", 1.0), Annotation("HP:0001250", 0.17)),
+        genes=("GENEF",),
+        release="mini-1",
+    ),
 ]
 
 
@@ -81,7 +109,12 @@ def mini_graph() -> TermGraph:
 
 def mini_index(graph: TermGraph, **parameters: float) -> DifferentialIndex:
     """Build the mini index, with some model constants changed."""
-    return build_index(graph, MINI_DISEASES, parameters=ModelParameters(**parameters), meta={"releases": {"ontology": "mini-1", "annotation": "mini-1"}})
+    return build_index(
+        graph,
+        MINI_DISEASES,
+        parameters=ModelParameters(**parameters),
+        meta={"releases": {"ontology": "mini-1", "annotation": "mini-1"}},
+    )
 
 
 @pytest.fixture(scope="session")

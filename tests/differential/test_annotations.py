@@ -18,15 +18,22 @@ from contraxis.differential.annotations import (
 )
 from contraxis.errors import KnowledgeBaseError
 
-HEADER = "database_id\tdisease_name\tqualifier\thpo_id\treference\tevidence\tonset\tfrequency\tsex\tmodifier\taspect\tbiocuration"
+HEADER = "\t".join((
+    "database_id", "disease_name", "qualifier", "hpo_id", "reference", "evidence", "onset", "frequency", "sex",
+    "modifier", "aspect", "biocuration",
+))
 
 
 def hpoa(*rows: str, version: str = "2025-01-16") -> list[str]:
     return ["#description: test\n", f"#version: {version}\n", HEADER + "\n", *[r + "\n" for r in rows]]
 
 
-def row(disease: str, term: str, *, frequency: str = "", aspect: str = "P", qualifier: str = "", name: str = "Test disease") -> str:
-    return "\t".join([disease, name, qualifier, term, "PMID:1", "PCS", "", frequency, "", "", aspect, "HPO:x[2025-01-01]"])
+def row(
+    disease: str, term: str, *, frequency: str = "", aspect: str = "P", qualifier: str = "", name: str = "Test disease"
+) -> str:
+    return "\t".join(
+        [disease, name, qualifier, term, "PMID:1", "PCS", "", frequency, "", "", aspect, "HPO:x[2025-01-01]"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,7 +132,13 @@ def test_gene_matched_orphanet_phenotypes_join_the_omim_entry():
     """Check that an OMIM entry takes the phenotypes of the Orphanet entry for its single gene,
     but not from a chromosomal syndrome nor when the gene has two OMIM entries."""
     omim = Disease("OMIM:1", "Disease one", (Annotation("HP:0001332", 0.5),), genes=("GENEA",))
-    orpha = Disease("ORPHA:1", "Disease one", (Annotation("HP:0001332", 0.9), Annotation("HP:0000473", 0.17)), onsets=("HP:0003593",), genes=("GENEA",))
+    orpha = Disease(
+        "ORPHA:1",
+        "Disease one",
+        (Annotation("HP:0001332", 0.9), Annotation("HP:0000473", 0.17)),
+        onsets=("HP:0003593",),
+        genes=("GENEA",),
+    )
     deletion = Disease("ORPHA:2", "1p36 microdeletion syndrome", (Annotation("HP:0001250", 0.9),), genes=("GENEA",))
     allelic_1 = Disease("OMIM:3", "Allelic one", (Annotation("HP:0001337"),), genes=("GENEB",))
     allelic_2 = Disease("OMIM:4", "Allelic two", (Annotation("HP:0001337"),), genes=("GENEB",))
@@ -147,15 +160,24 @@ def test_newer_release_adds_phenotypes_without_frequency_but_never_against_a_not
     """Check that a phenotype only the newer release links is added without frequency, that a
     NOT annotation keeps it out, that onsets are taken only when the annotation has none, and
     that a disease only the newer release knows comes whole from it."""
-    copper = Disease("OMIM:100003", "Copper disease", (Annotation("HP:0200032", cohort=(5, 10)), Annotation("HP:0001332", 0.6)))
-    epilepsy = Disease("OMIM:100004", "Epilepsy", (Annotation("HP:0002197", cohort=(1, 1)), Annotation("HP:0001332", negated=True)), onsets=("HP:0011463",))
+    copper = Disease(
+        "OMIM:100003", "Copper disease", (Annotation("HP:0200032", cohort=(5, 10)), Annotation("HP:0001332", 0.6))
+    )
+    epilepsy = Disease(
+        "OMIM:100004",
+        "Epilepsy",
+        (Annotation("HP:0002197", cohort=(1, 1)), Annotation("HP:0001332", negated=True)),
+        onsets=("HP:0011463",),
+    )
     untouched = Disease("OMIM:100009", "Not in the newer release", (Annotation("HP:0001337", 0.3),))
     newer = _hpo3_release(
         (100003, "Copper disease", {200032, 1332, 2451, 3593}),
         (100004, "Epilepsy", {2197, 1332, 3593}),
         (100007, "New disease", {1337, 3581}),
     )
-    (copper_now, epilepsy_now, untouched_now), added = add_newer_links([copper, epilepsy, untouched], newer, graph=mini_graph)
+    (copper_now, epilepsy_now, untouched_now), added = add_newer_links(
+        [copper, epilepsy, untouched], newer, graph=mini_graph
+    )
     assert copper_now.annotations == (*copper.annotations, Annotation("HP:0002451"))
     assert copper_now.onsets == ("HP:0003593",)
     assert epilepsy_now == epilepsy  # Dystonia is NOT annotated; the annotated childhood onset stays

@@ -10,12 +10,16 @@ from contraxis.reading import NotRead, Reading
 
 
 def _reading(data, **extra):
-    return Reading(case=read_case(data), not_read=extra.pop("not_read", ()), format=extra.pop("format", "native"), extra=extra)
+    return Reading(
+        case=read_case(data), not_read=extra.pop("not_read", ()), format=extra.pop("format", "native"), extra=extra
+    )
 
 
 def test_the_answer_carries_evidence_and_not_read(mini_kb):
     """Check that the answer keeps the evidence block and adds not_read at the top level."""
-    reading = _reading({"findings": ["HP:0000473", "HP:1234567"]}, not_read=(NotRead("case.medications[0].name", "x", "unknown drug"),))
+    reading = _reading(
+        {"findings": ["HP:0000473", "HP:1234567"]}, not_read=(NotRead("case.medications[0].name", "x", "unknown drug"),)
+    )
     answer = differential_answer(reading, rank(reading.case, index=mini_kb, top=3))
     assert answer["format"] == "native" and "evidence" in answer and len(answer["candidates"]) == 3
     assert [row["path"] for row in answer["not_read"]] == ["case.medications[0].name", "case.findings[1]"]

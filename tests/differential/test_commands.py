@@ -102,11 +102,19 @@ def test_benchmark_ranks_with_both_methods(real_index, few_packets):
 
 def test_bench_command_prints_the_comparison(real_index, few_packets):
     """Check that the bench command prints both methods and the comparison."""
-    result = runner.invoke(app, ["bench", "differential", str(few_packets), "--hpo3-sample", "2"], env={"COLUMNS": "80"})
+    result = runner.invoke(
+        app, ["bench", "differential", str(few_packets), "--hpo3-sample", "2"], env={"COLUMNS": "80"}
+    )
     assert result.exit_code == 0, result.output
     assert "hpo3: resnik, funSimAvg" in result.output and "times faster per case" in result.output
     rows = [line for line in result.output.splitlines() if line.startswith(("Contraxis, ", "hpo3, "))]
-    assert [r.split("  ")[0] for r in rows] == ["Contraxis, all cases", "Contraxis, sample", "hpo3, sample", "Contraxis, both know", "hpo3, both know"]
+    assert [r.split("  ")[0] for r in rows] == [
+        "Contraxis, all cases",
+        "Contraxis, sample",
+        "hpo3, sample",
+        "Contraxis, both know",
+        "hpo3, both know",
+    ]
     for row in rows:  # one line each, every figure whole
         assert len(row) <= 80 and "…" not in row
         assert all(float(figure) >= 0 for figure in row.split()[-8:])
@@ -172,7 +180,10 @@ def test_the_differential_sets_aside_what_its_release_does_not_hold(real_index, 
     result = _run(tmp_path, {"findings": ["HP:0001332", "HP:9999999"]}, "--json", "--top", "3")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["not_read"]
-    assert any(r["path"] == "case.findings[1]" and r["value"] == "HP:9999999" and "not used by the differential" in r["reason"] for r in rows)
+    assert any(
+        r["path"] == "case.findings[1]" and r["value"] == "HP:9999999" and "not used by the differential" in r["reason"]
+        for r in rows
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,11 +203,22 @@ def test_no_features_no_ranked_list(real_index, tmp_path, features):
 
 
 BUNDLE = {
-    "resourceType": "Bundle", "type": "collection",
+    "resourceType": "Bundle",
+    "type": "collection",
     "entry": [
         {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "2000-01-01"}},
-        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
-                      "code": {"coding": [{"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0001332", "display": "Dystonia"}]}}},
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "id": "c1",
+                "subject": {"reference": "Patient/p1"},
+                "code": {
+                    "coding": [
+                        {"system": "http://purl.obolibrary.org/obo/hp.owl", "code": "HP:0001332", "display": "Dystonia"}
+                    ]
+                },
+            }
+        },
     ],
 }
 

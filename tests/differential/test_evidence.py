@@ -38,7 +38,9 @@ def test_calcium_becomes_hpo_terms(value, unit, present, excluded, note):
 
 def test_unknown_test_is_reported_not_used():
     """Check that a test without an HPO mapping is listed with the reason."""
-    [reading] = read_labs([Lab(loinc="1668-3", name="17-OH progesterone", value=800, unit="ng/dL")], knowledge=mini_knowledge())
+    [reading] = read_labs(
+        [Lab(loinc="1668-3", name="17-OH progesterone", value=800, unit="ng/dL")], knowledge=mini_knowledge()
+    )
     assert reading.present == () and reading.excluded == ()
     assert reading.note == "no HPO mapping for this test"
 
@@ -54,7 +56,10 @@ def test_case_is_read_into_terms(mini_kb):
         "onset_age": 0.5,
     })
     read = case_evidence(case, index=mini_kb)
-    assert ids(mini_kb, read.present) == ["HP:0000473", "HP:0002901"]  # Dystonia (for HP:0000000) is implied by Torticollis
+    assert ids(mini_kb, read.present) == [
+        "HP:0000473",
+        "HP:0002901",
+    ]  # Dystonia (for HP:0000000) is implied by Torticollis
     assert read.replaced == {"HP:0000000": "HP:0001332"}
     assert set(read.set_aside) == {"HP:1234567", "HP:0003593"}
     assert ids(mini_kb, read.excluded) == ["HP:0001250"]

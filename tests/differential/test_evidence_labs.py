@@ -53,7 +53,12 @@ def test_bounds(comparator, value, present, excluded, note):
 
 @pytest.mark.parametrize(
     "interpretation, present, excluded",
-    [("low", ("HP:0002901",), ()), ("critical-low", ("HP:0002901",), ()), ("normal", (), ("HP:0002901",)), ("abnormal", (), ())],
+    [
+        ("low", ("HP:0002901",), ()),
+        ("critical-low", ("HP:0002901",), ()),
+        ("normal", (), ("HP:0002901",)),
+        ("abnormal", (), ()),
+    ],
 )
 def test_interpretation_only(interpretation, present, excluded):
     """Check that a result given only as low, normal or high is read as that side."""
@@ -67,7 +72,11 @@ def test_the_latest_result_decides():
     old = Lab(loinc="17861-6", value=9.4, unit="mg/dL", date=dt.date.today() - dt.timedelta(days=900))
     new = Lab(loinc="2000-8", value=1.6, unit="mmol/L", days_ago=1)
     readings = read_labs([old, new], knowledge=mini_knowledge())
-    assert readings[0].present == () and readings[0].excluded == () and "the latest (1 days ago) decides" in readings[0].note
+    assert (
+        readings[0].present == ()
+        and readings[0].excluded == ()
+        and "the latest (1 days ago) decides" in readings[0].note
+    )
     assert readings[1].present == ("HP:0002901",)
     assert [r.index for r in readings] == [0, 1]
 

@@ -36,7 +36,11 @@ def test_findings_are_grouped_by_organ_system(mini):
     """Check that findings fall under their organ system and the groups' sums add up."""
     e = run(mini, "OMIM:100003", ["HP:0200032", "HP:0001337", "HP:0002901"])
     names = {g.system_name for g in e.groups}
-    assert names == {"Abnormality of the eye", "Abnormality of the nervous system", "Abnormality of metabolism/homeostasis"}
+    assert names == {
+        "Abnormality of the eye",
+        "Abnormality of the nervous system",
+        "Abnormality of metabolism/homeostasis",
+    }
     assert sum(g.log10_lr for g in e.groups) == pytest.approx(e.parts["present"], abs=1e-4)
     assert e.matched_count == 2 and e.unexplained_count == 1
 

@@ -44,7 +44,11 @@ def test_check_terms_names_a_missing_term(hpo_graph):
         KNOWLEDGE.check_terms([t for t in hpo_graph.ids if t != "HP:0002901"], release=hpo_graph.release)
 
 
-@pytest.mark.parametrize("entry", sorted({e.gene: e for e in KNOWLEDGE.dystonias.values()}.values(), key=lambda e: e.gene), ids=lambda e: e.gene)
+@pytest.mark.parametrize(
+    "entry",
+    sorted({e.gene: e for e in KNOWLEDGE.dystonias.values()}.values(), key=lambda e: e.gene),
+    ids=lambda e: e.gene,
+)
 def test_genetic_dystonia_entry(entry, annotated):
     """Check that each genetic dystonia's OMIM ids are diseases of the annotation file and its
     source resolves."""

@@ -25,7 +25,9 @@ def d(index: DifferentialIndex, disease: str) -> int:
 
 
 def scored(index: DifferentialIndex, present=(), excluded=(), onset=()):
-    ev = Evidence(present=tuple(t(index, x) for x in present), excluded=tuple(t(index, x) for x in excluded), onset_bands=onset)
+    ev = Evidence(
+        present=tuple(t(index, x) for x in present), excluded=tuple(t(index, x) for x in excluded), onset_bands=onset
+    )
     return score(ev, index=index)
 
 
@@ -175,7 +177,9 @@ def test_a_longer_record_says_more_about_unmentioned_features(mini):
     terms = [t(mini, x) for x in ("HP:0000473", "HP:0002451", "HP:0001337")]
     for scores, findings in ((short, 1), (long, 3)):
         rate = mini.reporting_rate(findings)
-        expected = sum(unmentioned_log(f, mini.background[term], rate) for term, f in zip(terms, (0.9, 0.5, 0.3), strict=True))
+        expected = sum(
+            unmentioned_log(f, mini.background[term], rate) for term, f in zip(terms, (0.9, 0.5, 0.3), strict=True)
+        )
         assert scores.unmentioned[a] == pytest.approx(expected, abs=1e-5)
     assert long.unmentioned[a] < short.unmentioned[a] < 0
     assert scored(mini, []).unmentioned[a] == 0.0  # a record naming nothing says nothing

@@ -25,7 +25,9 @@ def candidate(result, disease):
 def test_acquired_cause_needs_its_exposure(mini_kb):
     """Check that the drug-induced cause leads with the drug and is 1:100 without it, naming the need."""
     findings = {"findings": ["HP:0000473", "CX:painful"], "onset_age": 30}
-    with_drug = rank(read_case({**findings, "medications": [{"name": "haloperidol", "days_since_start": 2}]}), index=mini_kb, top=10)
+    with_drug = rank(
+        read_case({**findings, "medications": [{"name": "haloperidol", "days_since_start": 2}]}), index=mini_kb, top=10
+    )
     without = rank(read_case(findings), index=mini_kb, top=10)
     assert with_drug.candidates[0].disease_id == CAUSE
     facts = candidate(with_drug, CAUSE).explanation.facts
@@ -39,7 +41,9 @@ def test_acquired_cause_needs_its_exposure(mini_kb):
 @pytest.mark.parametrize("days, met", [(0, True), (7, True), (8, False), (None, True)])
 def test_drug_timing_counts(mini_kb, days, met):
     """Check that the drug must have been started within the cause's window (no date: counts)."""
-    case = read_case({"findings": ["HP:0000473"], "medications": [{"name": "metoclopramide", "days_since_start": days}]})
+    case = read_case(
+        {"findings": ["HP:0000473"], "medications": [{"name": "metoclopramide", "days_since_start": days}]}
+    )
     kinds = [f.kind for f in candidate(rank(case, index=mini_kb, top=10), CAUSE).explanation.facts]
     assert ("requirement" in kinds) is met and ("needs" in kinds) is not met
 
@@ -58,7 +62,9 @@ def test_gene_tests_count_for_the_genes_diseases(mini_kb):
     """Check that a positive gene raises its disease and a negative test lowers it."""
     base = {"findings": ["HP:0001332"]}
     plain = rank(read_case(base), index=mini_kb, top=10)
-    positive = rank(read_case({**base, "genetics": {"tested": ["GENEC"], "positive": ["GENEC"]}}), index=mini_kb, top=10)
+    positive = rank(
+        read_case({**base, "genetics": {"tested": ["GENEC"], "positive": ["GENEC"]}}), index=mini_kb, top=10
+    )
     negative = rank(read_case({**base, "genetics": {"tested": ["GENEC"]}}), index=mini_kb, top=10)
     score = lambda r: candidate(r, "OMIM:100003").score  # noqa: E731
     assert score(positive) > score(plain) > score(negative)
@@ -86,7 +92,9 @@ def test_unmet_acquired_cause_is_not_moved_forward(mini_kb):
 
 def test_to_json_is_compact_json_ready_data(mini_kb):
     """Check that the differential serialises with the fields the engine and the CLI read."""
-    case = read_case({"id": "c1", "findings": ["HP:0000473"], "labs": [{"loinc": "17861-6", "value": 9.5, "unit": "mg/dL"}]})
+    case = read_case(
+        {"id": "c1", "findings": ["HP:0000473"], "labs": [{"loinc": "17861-6", "value": 9.5, "unit": "mg/dL"}]}
+    )
     data = rank(case, index=mini_kb, top=3).to_json()
     text = json.dumps(data)
     assert json.loads(text) == data
@@ -112,4 +120,7 @@ def test_top_limits_the_candidates_but_every_disease_is_scored(mini_kb):
 def test_gene_suggestions_share_probability_across_genes():
     """Check that each disease's probability is split among its genes and summed per gene."""
     genes = suggest_genes([("D1", 0.6, ("A",)), ("D2", 0.3, ("A", "B")), ("D3", 0.1, ())], already_tested=["C"])
-    assert [(g.gene, round(g.probability, 3), g.diseases) for g in genes] == [("A", 0.75, ("D1", "D2")), ("B", 0.15, ("D2",))]
+    assert [(g.gene, round(g.probability, 3), g.diseases) for g in genes] == [
+        ("A", 0.75, ("D1", "D2")),
+        ("B", 0.15, ("D2",)),
+    ]

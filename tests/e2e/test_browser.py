@@ -4,8 +4,8 @@ The app runs under uvicorn (httptools, uvloop) on a free loopback port, started 
 fixture (``conftest.py``). For each vignette, the form is filled as a clinician would (the
 body map clicked, findings marked present or absent, labs with their units, drugs,
 history...), the case the page sends is compared with the vignette's case block, and the
-result shown is compared with the vignette's expected fields. One vignette is entered with the keyboard alone. Screenshots go
-to ``tests/artifacts/`` (git-ignored).
+result shown is compared with the vignette's expected fields. One vignette is entered with the
+keyboard alone. Screenshots go to ``tests/artifacts/`` (git-ignored).
 
 Skipped, saying why, when ``/usr/bin/chromium`` is missing (``apt-get install -y chromium``).
 """
@@ -260,9 +260,11 @@ def test_page_is_usable_on_a_tablet_and_prints_the_report_alone(page):
 
 def test_unlabelled_controls_and_low_contrast_are_absent(page):
     """Check that every form control has a label and the theme's text colours reach 4.5:1."""
-    unlabelled = page.evaluate("""() => Array.from(document.querySelectorAll('input, select, textarea, button, [role=checkbox]'))
+    unlabelled = page.evaluate("""() => Array.from(
+            document.querySelectorAll('input, select, textarea, button, [role=checkbox]'))
         .filter(e => e.type !== 'hidden')
-        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
+        .filter(e => !(e.labels && e.labels.length)
+                     && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
                      && !(e.tagName === 'BUTTON' && e.textContent.trim()))
         .map(e => e.outerHTML.slice(0, 80))""")
     assert unlabelled == []
@@ -277,8 +279,15 @@ def test_unlabelled_controls_and_low_contrast_are_absent(page):
         high, low = sorted((luminance(a), luminance(b)), reverse=True)
         return (high + 0.05) / (low + 0.05)
 
-    pairs = [("cx-text", "cx-surface"), ("cx-muted", "cx-surface"), ("cx-muted", "cx-surface-alt"), ("cx-accent", "cx-surface"),
-             ("cx-text", "cx-alert-emergency-panel"), ("cx-text", "cx-alert-urgent-panel"), ("cx-text", "cx-alert-soon-panel")]
+    pairs = [
+        ("cx-text", "cx-surface"),
+        ("cx-muted", "cx-surface"),
+        ("cx-muted", "cx-surface-alt"),
+        ("cx-accent", "cx-surface"),
+        ("cx-text", "cx-alert-emergency-panel"),
+        ("cx-text", "cx-alert-urgent-panel"),
+        ("cx-text", "cx-alert-soon-panel"),
+    ]
     for foreground, background in pairs:
         assert contrast(THEME[foreground], THEME[background]) >= 4.5, (foreground, background)
     for badge in ("cx-alert-emergency", "cx-alert-urgent", "cx-alert-soon", "cx-alert-routine", "cx-accent",

@@ -152,7 +152,13 @@ def test_a_drug_that_can_cause_the_movement_prompts_for_its_start_and_says_why(p
     prompt = row.locator(".med-prompt")
     prompt.wait_for(state="visible", timeout=20000)
     text = prompt.inner_text()
-    for words in ("When was haloperidol started", "dose", "dopamine-blocking", "acute dystonic reaction", "leave them blank"):
+    for words in (
+        "When was haloperidol started",
+        "dose",
+        "dopamine-blocking",
+        "acute dystonic reaction",
+        "leave them blank",
+    ):
         assert words in text, text
     assert "med-prompt" in (row.locator(".med-days").get_attribute("aria-describedby") or "")
     shot(page, "intake-drug-start-prompt")

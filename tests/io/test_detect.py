@@ -52,7 +52,10 @@ def test_each_reader_fills_the_case():
     assert read_input(BUNDLE, source="x").case.sex == "female"
     packet = read_input(PACKET, source="x")
     assert packet.case.sex == "male" and packet.case.age == pytest.approx(20.0)
-    assert packet.extra["onset_term"] is None and packet.extra["origins"]["case.findings[0]"] == "phenotypicFeatures[0].type.id"
+    assert (
+        packet.extra["onset_term"] is None
+        and packet.extra["origins"]["case.findings[0]"] == "phenotypicFeatures[0].type.id"
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,12 +67,21 @@ def test_each_reader_fills_the_case():
         ("hello", ["a single string ('hello')", "accepted:"]),
         (42, ["a single number (42)"]),
         (None, ["an empty document"]),
-        ({"hook": "order-select", "hookInstance": "x", "context": {}}, ["a CDS Hooks request", "order-select", "/cds-services"]),
+        (
+            {"hook": "order-select", "hookInstance": "x", "context": {}},
+            ["a CDS Hooks request", "order-select", "/cds-services"],
+        ),
         ({"age": 3, "phenotypicFeatures": []}, ["mixes case fields (age)", "phenotypicFeatures"]),
         ([PACKET, PACKET], ["a list of 2 phenopackets", "JSON Lines", "contraxis differential"]),
-        ({"proband": {"id": "a"}, "relatives": [{"id": "b"}, {"id": "c"}]}, ["a phenopacket Family", "2 relatives", "proband"]),
+        (
+            {"proband": {"id": "a"}, "relatives": [{"id": "b"}, {"id": "c"}]},
+            ["a phenopacket Family", "2 relatives", "proband"],
+        ),
         ({"id": "c", "members": [PACKET]}, ["a phenopacket Cohort of 1 member", "JSON Lines"]),
-        ({**PACKET, "genes": [{"id": "HGNC:1", "symbol": "X"}]}, ["a phenopacket v1", "`genes`", "phenopacket-tools convert"]),
+        (
+            {**PACKET, "genes": [{"id": "HGNC:1", "symbol": "X"}]},
+            ["a phenopacket v1", "`genes`", "phenopacket-tools convert"],
+        ),
     ],
 )
 def test_other_shapes_say_what_they_are(data, words):

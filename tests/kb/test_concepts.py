@@ -26,10 +26,14 @@ def _guarding_neck(*findings: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("code", ["HP:0031189", "HP:0033201", "HP:0009027", "HP:0003484", "HP:6000684"],
-                         ids=["wrist-drop", "biceps-hyporeflexia", "foot-dorsiflexor-weakness", "arm-weakness", "radiating-pain"])
+@pytest.mark.parametrize(
+    "code",
+    ["HP:0031189", "HP:0033201", "HP:0009027", "HP:0003484", "HP:6000684"],
+    ids=["wrist-drop", "biceps-hyporeflexia", "foot-dorsiflexor-weakness", "arm-weakness", "radiating-pain"],
+)
 def test_a_descendant_nerve_root_sign_gets_spine_imaging(kb, code):
-    """Check that a nerve-root sign no list names (a descendant of limb weakness or of reduced reflexes) gets a guarding spasm spine imaging."""
+    """Check that a nerve-root sign no list names (a descendant of limb weakness or of reduced reflexes) gets a
+    guarding spasm spine imaging."""
     assert code in kb.concepts["nerve-root"]
     summary = assess(read_case(_guarding_neck(code)), kb=kb, xrefs=False).summary
     assert "spine-imaging" in summary.workup
@@ -74,7 +78,8 @@ def test_parkinsonism_is_bradykinesia_with_rigidity_or_rest_tremor(kb, findings,
 
 @pytest.mark.parametrize("history", ["CX:hx-toxin-exposure", "CX:hx-ischemic-stroke", "CX:hx-head-trauma"])
 def test_an_outside_cause_comes_before_the_parkinson_pattern(kb, history):
-    """Check that parkinsonism with a proven toxin, stroke or injury is secondary, not Parkinson disease, and gets no levodopa."""
+    """Check that parkinsonism with a proven toxin, stroke or injury is secondary, not Parkinson disease, and gets
+    no levodopa."""
     case = read_case(_dystonia("HP:0002067", "HP:0002063", history=[history]))
     states = rule_states(case, kb=kb)
     assert states["parkinsonism"] and not states["parkinson-pattern"]
@@ -85,8 +90,11 @@ def test_an_outside_cause_comes_before_the_parkinson_pattern(kb, history):
 
 
 def test_a_drug_comes_before_the_parkinson_pattern(kb):
-    """Check that dystonia with parkinsonism after a dopamine-blocking drug is secondary (tardive), not Parkinson disease."""
-    case = read_case(_dystonia("HP:0002067", "HP:0002063", medications=[{"name": "haloperidol", "days_since_start": 900}]))
+    """Check that dystonia with parkinsonism after a dopamine-blocking drug is secondary (tardive), not Parkinson
+    disease."""
+    case = read_case(
+        _dystonia("HP:0002067", "HP:0002063", medications=[{"name": "haloperidol", "days_since_start": 900}])
+    )
     summary = assess(case, kb=kb, xrefs=False).summary
     assert summary.etiology == "secondary"
     assert not summary.icd10cm.startswith("G20")
@@ -100,14 +108,16 @@ def test_a_proven_degenerative_disease_comes_before_an_outside_cause(kb):
 
 
 def test_pyramidal_signs_take_descendants_but_not_opisthotonus(kb):
-    """Check that ankle clonus and spastic hemiparesis are pyramidal signs and opisthotonus, filed under spasticity, is not."""
+    """Check that ankle clonus and spastic hemiparesis are pyramidal signs and opisthotonus, filed under spasticity,
+    is not."""
     pyramidal = kb.concepts["pyramidal"]
     assert {"HP:0011448", "HP:0011099", "HP:0006986"} <= pyramidal
     assert "HP:0002179" not in pyramidal
 
 
 def test_airway_takes_stridor_and_respiratory_failure_but_not_exertional_dyspnoea(kb):
-    """Check that inspiratory stridor and respiratory arrest threaten the airway and breathlessness on exertion does not."""
+    """Check that inspiratory stridor and respiratory arrest threaten the airway and breathlessness on exertion does
+    not."""
     airway = kb.concepts["airway"]
     assert {"HP:0005348", "HP:0005943", "HP:0030864"} <= airway
     assert not {"HP:0002875", "HP:0012764", "HP:0200073"} & airway
@@ -127,7 +137,8 @@ def test_action_tremor_leaves_out_head_and_voice(kb):
 
 
 def test_every_exception_removes_something_below_its_concept():
-    """Check that each `except` code of findings.yaml (with what lies below it) removes a descendant of its concept's roots; otherwise it excludes nothing."""
+    """Check that each `except` code of findings.yaml (with what lies below it) removes a descendant of its
+    concept's roots; otherwise it excludes nothing."""
     hpo = HpoOntology.load()
     findings = yaml.safe_load((DATA_DIR / "findings.yaml").read_text(encoding="utf-8"))
 

@@ -53,7 +53,16 @@ def test_laboratory_codes_are_valid_loinc(kb):
     """Check that every LOINC code of labs.yaml passes the LOINC check digit."""
     for lab in kb.labs.values():
         assert loinc_check_digit_ok(lab.loinc), lab.loinc
-    assert {lab.loinc for lab in kb.labs.values()} >= {"17861-6", "1994-3", "2951-2", "19123-9", "2064-4", "2157-6", "2731-8", "13967-5"}
+    assert {lab.loinc for lab in kb.labs.values()} >= {
+        "17861-6",
+        "1994-3",
+        "2951-2",
+        "19123-9",
+        "2064-4",
+        "2157-6",
+        "2731-8",
+        "13967-5",
+    }
 
 
 def test_every_row_cites_a_source(kb):
@@ -90,16 +99,38 @@ def _copy(tmp_path):
 @pytest.mark.parametrize(
     "file, old, new, message",
     [
-        ("rules/alerts.yaml", "{lt: {onset_age: 50}}", "{within: {onset_age: 50}}",
-         "rules/alerts.yaml: alert.wilson-screen.when.all[1]: unknown operator 'within' (allowed: absent, alert, all, any"),
-        ("rules/alerts.yaml", "source: allen-2014", "source: nobody-2020",
-         "rules/alerts.yaml: alert.status-dystonicus: source 'nobody-2020' is not in sources.yaml"),
-        ("findings.yaml", "codes: [HP:0010828]", "codes: [HP:9999999]",
-         "findings.yaml: hemifacial-spasm: HP:9999999 is not a current term"),
-        ("rules/cause.yaml", "{finding: hemifacial-spasm}", "{finding: hemifacial-spazm}",
-         "rules/cause.yaml: cause.nerve-irritation.when.finding: 'hemifacial-spazm' is neither a concept of findings.yaml"),
-        ("rules/alerts.yaml", "urgency: emergency\n    message: \"Severe, continuous", "urgency: whenever\n    message: \"Severe, continuous",
-         "rules/alerts.yaml: alert.status-dystonicus (rules["),
+        (
+            "rules/alerts.yaml",
+            "{lt: {onset_age: 50}}",
+            "{within: {onset_age: 50}}",
+            "rules/alerts.yaml: alert.wilson-screen.when.all[1]: "
+            "unknown operator 'within' (allowed: absent, alert, all, any",
+        ),
+        (
+            "rules/alerts.yaml",
+            "source: allen-2014",
+            "source: nobody-2020",
+            "rules/alerts.yaml: alert.status-dystonicus: source 'nobody-2020' is not in sources.yaml",
+        ),
+        (
+            "findings.yaml",
+            "codes: [HP:0010828]",
+            "codes: [HP:9999999]",
+            "findings.yaml: hemifacial-spasm: HP:9999999 is not a current term",
+        ),
+        (
+            "rules/cause.yaml",
+            "{finding: hemifacial-spasm}",
+            "{finding: hemifacial-spazm}",
+            "rules/cause.yaml: cause.nerve-irritation.when.finding: "
+            "'hemifacial-spazm' is neither a concept of findings.yaml",
+        ),
+        (
+            "rules/alerts.yaml",
+            'urgency: emergency\n    message: "Severe, continuous',
+            'urgency: whenever\n    message: "Severe, continuous',
+            "rules/alerts.yaml: alert.status-dystonicus (rules[",
+        ),
     ],
 )
 def test_malformed_knowledge_is_refused_with_a_clear_error(tmp_path, file, old, new, message):

@@ -47,7 +47,8 @@ def test_every_rule_fires_somewhere_and_is_silent_somewhere(kb, all_states):
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
 def test_hand_made_case(path, kb):
-    """Check that a hand-made case fires the rules it names, leaves the others silent and reaches its expected fields."""
+    """Check that a hand-made case fires the rules it names, leaves the others silent and reaches its expected
+    fields."""
     data = _load(path)
     case = read_case(data["case"])
     states = rule_states(case, kb=kb)
@@ -65,7 +66,9 @@ def test_phenomenology_guard_never_hides_a_rule_that_holds(kb):
     from contraxis.engine import _run
 
     cases = [v.case for v in load_vignettes(VIGNETTES)] + [read_case(_load(p)["case"]) for p in CASE_FILES]
-    guarded = [r for r in (*kb.alerts, *kb.workup, *kb.treatment_rules, *kb.diagnosis, *kb.etiology, *kb.questions) if r.guard]
+    guarded = [
+        r for r in (*kb.alerts, *kb.workup, *kb.treatment_rules, *kb.diagnosis, *kb.etiology, *kb.questions) if r.guard
+    ]
     assert len(guarded) > 50
     for case in cases:
         _, facts = _run(case, kb=kb, xrefs=None, differential=None)

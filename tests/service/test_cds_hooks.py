@@ -29,7 +29,13 @@ def condition(cid, system, code, display=None, **extra):
     coding = {"system": system, "code": code}
     if display:
         coding["display"] = display
-    return {"resourceType": "Condition", "id": cid, "subject": {"reference": "Patient/p1"}, "code": {"coding": [coding]}, **extra}
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [coding]},
+        **extra,
+    }
 
 
 def draft_order(oid, text, code=None):
@@ -69,7 +75,9 @@ def test_discovery_is_the_data_file_served_as_is(client, snapshot):
         assert {"hook", "id", "description", "prefetch"} <= set(service)
 
 
-@pytest.mark.parametrize("urgency, indicator", [("emergency", "critical"), ("urgent", "warning"), ("soon", "info"), ("routine", "info")])
+@pytest.mark.parametrize(
+    "urgency, indicator", [("emergency", "critical"), ("urgent", "warning"), ("soon", "info"), ("routine", "info")]
+)
 def test_indicator_follows_urgency(urgency, indicator):
     """Check that the card indicator is critical for an emergency, warning when urgent, else info."""
     assert indicator_for(urgency) == indicator
@@ -84,16 +92,34 @@ def test_patient_view_cards_for_an_acute_dystonic_reaction(client, snapshot):
             condition("c2", HPO, "HP:0031008", "Lingual dystonia", bodySite=[{"text": "tongue"}]),
         ),
         "observations": searchset(
-            {"resourceType": "Observation", "id": "o1", "status": "final",
-             "code": {"coding": [{"system": "urn:contraxis:finding", "code": "CX:sustained-contractions"}]}, "valueBoolean": True},
-            {"resourceType": "Observation", "id": "o2", "status": "final",
-             "code": {"coding": [{"system": HPO, "code": "HP:0010307", "display": "Stridor"}]}, "valueBoolean": False},
+            {
+                "resourceType": "Observation",
+                "id": "o1",
+                "status": "final",
+                "code": {"coding": [{"system": "urn:contraxis:finding", "code": "CX:sustained-contractions"}]},
+                "valueBoolean": True,
+            },
+            {
+                "resourceType": "Observation",
+                "id": "o2",
+                "status": "final",
+                "code": {"coding": [{"system": HPO, "code": "HP:0010307", "display": "Stridor"}]},
+                "valueBoolean": False,
+            },
         ),
-        "medicationRequests": searchset({
-            "resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order",
-            "subject": {"reference": "Patient/p1"}, "authoredOn": "2026-03-01",
-            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6915", "display": "metoclopramide"}]},
-        }),
+        "medicationRequests": searchset(
+            {
+                "resourceType": "MedicationRequest",
+                "id": "m1",
+                "status": "active",
+                "intent": "order",
+                "subject": {"reference": "Patient/p1"},
+                "authoredOn": "2026-03-01",
+                "medicationCodeableConcept": {
+                    "coding": [{"system": RXNORM, "code": "6915", "display": "metoclopramide"}]
+                },
+            }
+        ),
         "medicationStatements": None,
         "procedures": searchset(),
     }
@@ -108,7 +134,9 @@ def test_patient_view_cards_for_an_acute_dystonic_reaction(client, snapshot):
     assert cards[-2]["links"][0]["url"].startswith("http://testserver/#case=")
     assert cards[-1]["indicator"] == "info" and "RxNorm 6915" in cards[-1]["detail"]  # what was read after a change
     snapshot("cds-patient-view-acute-dystonic-reaction", cards)
-    again = client.post("/cds-services/contraxis-patient-view", json=hook_request("patient-view", prefetch=prefetch)).json()
+    again = client.post(
+        "/cds-services/contraxis-patient-view", json=hook_request("patient-view", prefetch=prefetch)
+    ).json()
     assert again["cards"] == cards
 
 
@@ -159,7 +187,10 @@ def test_order_sign_warns_on_haloperidol_in_parkinson_disease_and_spares_quetiap
     (card,) = client.post("/cds-services/contraxis-dopamine-blocker-check-sign", json=request).json()["cards"]
     assert card["indicator"] == "warning"
     assert card["summary"].startswith("Avoid haloperidol")
-    assert [s["label"] for s in card["suggestions"]][:2] == ["Replace haloperidol with quetiapine", "Replace haloperidol with clozapine"]
+    assert [s["label"] for s in card["suggestions"]][:2] == [
+        "Replace haloperidol with quetiapine",
+        "Replace haloperidol with clozapine",
+    ]
     snapshot("cds-order-sign-haloperidol-parkinson", card)
 
 
@@ -168,8 +199,13 @@ def test_order_check_reads_allergies_and_drugs_taken(client):
     reaction given is reported as what it is, not as a dystonic reaction."""
     allergy = {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
                "code": {"text": "prochlorperazine"}}
-    levodopa = {"resourceType": "MedicationStatement", "id": "s1", "status": "active", "subject": {"reference": "Patient/p1"},
-                "medicationCodeableConcept": {"text": "carbidopa-levodopa 25/100"}}
+    levodopa = {
+        "resourceType": "MedicationStatement",
+        "id": "s1",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "carbidopa-levodopa 25/100"},
+    }
     prefetch = {"patient": patient(), "conditions": searchset(), "allergies": searchset(allergy),
                 "medicationStatements": searchset(levodopa)}
     request = hook_request("order-select", prefetch=prefetch, selections=["MedicationRequest/x"],
@@ -193,11 +229,35 @@ def test_no_card_without_a_contraindication(client):
 @pytest.mark.parametrize(
     "service, body, status, field",
     [
-        ("contraxis-patient-view", {"hook": "order-select", "hookInstance": "x", "context": {"patientId": "p1"}}, 400, "hook"),
-        ("contraxis-patient-view", {"hook": "patient-view", "hookInstance": "x", "context": {}}, 400, "context.patientId"),
-        ("contraxis-patient-view", {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"}}, 412, "prefetch.patient"),
-        ("contraxis-dopamine-blocker-check", {"hook": "order-select", "hookInstance": "x", "context": {"patientId": "p1"},
-                                              "prefetch": {"patient": patient(), "conditions": None}}, 400, "context.draftOrders"),
+        (
+            "contraxis-patient-view",
+            {"hook": "order-select", "hookInstance": "x", "context": {"patientId": "p1"}},
+            400,
+            "hook",
+        ),
+        (
+            "contraxis-patient-view",
+            {"hook": "patient-view", "hookInstance": "x", "context": {}},
+            400,
+            "context.patientId",
+        ),
+        (
+            "contraxis-patient-view",
+            {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"}},
+            412,
+            "prefetch.patient",
+        ),
+        (
+            "contraxis-dopamine-blocker-check",
+            {
+                "hook": "order-select",
+                "hookInstance": "x",
+                "context": {"patientId": "p1"},
+                "prefetch": {"patient": patient(), "conditions": None},
+            },
+            400,
+            "context.draftOrders",
+        ),
         ("nope", {}, 404, "service"),
     ],
 )
@@ -228,7 +288,9 @@ def test_order_safety_file_is_checked_against_the_knowledge_base(kb):
     assert "order_safety.yaml: x.source: 'nope' is not in the knowledge base's sources.yaml" in messages
     assert "order_safety.yaml: x.indicator: 'red' is not one of info, warning, critical" in messages
     assert "order_safety.yaml: a.for: 'aspirin' is not a member of the class 'dopamine-blocking'" in messages
-    assert "order_safety.yaml: z.match.allergy_to_class: True is not one of dystonic-reaction, other-reaction" in messages
+    assert (
+        "order_safety.yaml: z.match.allergy_to_class: True is not one of dystonic-reaction, other-reaction" in messages
+    )
     json.dumps([s for s in safety.sources.values()])
 
 

@@ -50,7 +50,9 @@ def draft(oid="d1", concept=None, **extra):
 def order_request(*orders, conditions=(), allergies=(), hook="order-select", **prefetch):
     context = {"userId": "Practitioner/1", "patientId": "p1", "draftOrders": searchset(*orders)}
     if hook == "order-select":
-        context["selections"] = [f"MedicationRequest/{o['id']}" for o in orders if o.get("resourceType") == "MedicationRequest"]
+        context["selections"] = [
+            f"MedicationRequest/{o['id']}" for o in orders if o.get("resourceType") == "MedicationRequest"
+        ]
     return {"hook": hook, "hookInstance": "x", "context": context,
             "prefetch": {"patient": patient(), "conditions": searchset(*conditions), "allergies": searchset(*allergies),
                          **prefetch}}
@@ -69,17 +71,30 @@ def warning_about(cards, drug):
 @pytest.mark.parametrize(
     "order",
     [
-        draft(concept=HALOPERIDOL, category={"coding": [{"code": "community"}]},
-              dosageInstruction=[{"doseAndRate": {"doseQuantity": {"value": 2, "unit": "mg"}}}]),
+        draft(
+            concept=HALOPERIDOL,
+            category={"coding": [{"code": "community"}]},
+            dosageInstruction=[{"doseAndRate": {"doseQuantity": {"value": 2, "unit": "mg"}}}],
+        ),
         draft(concept=HALOPERIDOL, dosageInstruction=[{"text": "2 mg", "doseQuantity": {"value": 2, "unit": "mg"}}]),
         draft(concept={"coding": [{"system": RXNORM, "code": "310672"}]}),
         draft(concept={"text": "Haldol 5 mg"}),
-        draft(medicationReference={"reference": "#m"}, contained=[{"resourceType": "Medication", "id": "m", "code": HALOPERIDOL}]),
+        draft(
+            medicationReference={"reference": "#m"},
+            contained=[{"resourceType": "Medication", "id": "m", "code": HALOPERIDOL}],
+        ),
         draft(concept=HALOPERIDOL, authoredOn="today"),
         draft(concept={"coding": [{"system": RXNORM, "code": 310672, "display": "haloperidol 5 MG Oral Tablet"}]}),
     ],
-    ids=["category-object", "dose-under-dosage", "rxnorm-no-display", "brand", "contained-medication",
-         "invalid-element", "invalid-drug-coding"],
+    ids=[
+        "category-object",
+        "dose-under-dosage",
+        "rxnorm-no-display",
+        "brand",
+        "contained-medication",
+        "invalid-element",
+        "invalid-drug-coding",
+    ],
 )
 def test_haloperidol_in_parkinson_disease_warns_whatever_the_order_shape(client, order):
     """Check that the order is checked however it is shaped, and that what was coerced or left out is listed."""
@@ -135,7 +150,8 @@ def test_an_order_whose_drug_cannot_be_read_is_reported(client):
 
 
 def test_allergies_by_reaction(client):
-    """Check that a rash to prochlorperazine is reported as what it is, and an oculogyric crisis as a dystonic reaction."""
+    """Check that a rash to prochlorperazine is reported as what it is, and an oculogyric crisis as a dystonic
+    reaction."""
     rash = {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
             "code": {"text": "prochlorperazine"},
             "reaction": [{"manifestation": [{"coding": [{"system": SNOMED, "code": "271807003"}], "text": "rash"}]}]}
@@ -151,9 +167,12 @@ def test_allergies_by_reaction(client):
 
 
 def test_a_problem_list_dystonia_gives_the_order_warning_and_the_patient_view_cards(client):
-    """Check that dystonia coded only in ICD-10-CM and SNOMED CT warns on a dopamine blocker and gives patient-view cards."""
+    """Check that dystonia coded only in ICD-10-CM and SNOMED CT warns on a dopamine blocker and gives patient-view
+    cards."""
     dystonia = condition("c1", (ICD10CM, "G24.3"), (SNOMED, "15802004"))
-    (card, *_) = call(client, SELECT, order_request(draft(concept={"text": "metoclopramide 10 mg"}), conditions=[dystonia]))
+    (card, *_) = call(
+        client, SELECT, order_request(draft(concept={"text": "metoclopramide 10 mg"}), conditions=[dystonia])
+    )
     assert card["indicator"] == "warning" and "dystonia" in card["summary"]
     view = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"},
             "prefetch": {"patient": patient(), "conditions": searchset(dystonia)}}
@@ -170,7 +189,8 @@ def test_a_problem_list_dystonia_gives_the_order_warning_and_the_patient_view_ca
     ],
 )
 def test_another_patients_data_is_refused(client, prefetch, field):
-    """Check that a prefetched Patient, or a resource's subject, other than context.patientId is refused naming both ids."""
+    """Check that a prefetched Patient, or a resource's subject, other than context.patientId is refused naming both
+    ids."""
     answer = client.post(VIEW, json={"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"},
                                      "prefetch": prefetch})
     assert answer.status_code == 422, answer.text
@@ -222,7 +242,8 @@ def test_the_cds_body_limit_fits_real_records_and_other_routes_stay_small(client
 
 
 def test_prefetch_templates_ask_only_for_what_is_read():
-    """Check that the Observation template asks by code for exactly the LOINC codes read, the gene test and HPO codes."""
+    """Check that the Observation template asks by code for exactly the LOINC codes read, the gene test and HPO
+    codes."""
     services = {s["id"]: s for s in discovery_document()["services"]}
     template = services["contraxis-patient-view"]["prefetch"]["observations"]
     codes = dict(part.split("=", 1) for part in template.split("?", 1)[1].split("&"))["code"].split(",")
@@ -237,7 +258,11 @@ def test_prefetch_templates_ask_only_for_what_is_read():
 @pytest.mark.parametrize(
     "change, field, words",
     [
-        ({"draftOrders": "MedicationRequest/d1"}, "context.draftOrders", ["expected a FHIR Bundle", "'MedicationRequest/d1'"]),
+        (
+            {"draftOrders": "MedicationRequest/d1"},
+            "context.draftOrders",
+            ["expected a FHIR Bundle", "'MedicationRequest/d1'"],
+        ),
         ({"draftOrders": None}, "context.draftOrders", ["is required"]),
         ({"selections": [7]}, "context.selections", ["expected a list of references"]),
     ],

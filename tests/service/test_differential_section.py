@@ -40,7 +40,8 @@ def ranked_client(kb):
 
 
 def test_assess_includes_the_differential_when_asked(ranked_client, vignette):
-    """Check that POST /assess?differential=true adds the top of the differential, with `top` passed on, and plain POST /assess does not."""
+    """Check that POST /assess?differential=true adds the top of the differential, with `top` passed on, and plain
+    POST /assess does not."""
     data = ranked_client.post("/assess?differential=true&top=1", json=vignette("P26")).json()
     assert [c["disease_id"] for c in data["differential"]["candidates"]] == ["OMIM:277900"]
     assert data["differential"]["model"] == "stand-in"

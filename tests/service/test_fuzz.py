@@ -29,6 +29,10 @@ def test_no_operation_answers_5xx(case):
     names why (the differential is optional; the rest of the service works without it).
     """
     response = case.call()
-    unavailable = response.status_code == 503 and case.path == "/differential" and not APP.state.engine.differential_ready
-    assert response.status_code < 500 or unavailable, f"{case.method} {case.path}: {response.status_code} {response.text[:500]}"
+    unavailable = (
+        response.status_code == 503 and case.path == "/differential" and not APP.state.engine.differential_ready
+    )
+    assert response.status_code < 500 or unavailable, (
+        f"{case.method} {case.path}: {response.status_code} {response.text[:500]}"
+    )
     assert "Traceback" not in response.text

@@ -41,8 +41,11 @@ def test_a_short_python_load_run_against_a_real_server():
     port = free_port()
     server = start_server(port=port, workers=1)
     try:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/assess?differential=false",
-                                         data=json.dumps(TYPICAL_CASE).encode(), headers={"content-type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/assess?differential=false",
+            data=json.dumps(TYPICAL_CASE).encode(),
+            headers={"content-type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as answer:
             assert json.loads(answer.read())["summary"]["focal_type"] == "cervical"
         result = run_load(port=port, method="GET", path="/health", connections=4, duration=1.0, tool="python")

@@ -27,7 +27,8 @@ def _cli_json(client, case_data):
 
 @pytest.mark.parametrize("prefix", ["P01", "P21", "P26", "P33"])
 def test_assess_matches_the_cli_json(client, vignette, prefix):
-    """Check that POST /assess?differential=true answers the JSON of `contraxis assess --json`, for a case block or a whole vignette."""
+    """Check that POST /assess?differential=true answers the JSON of `contraxis assess --json`, for a case block or
+    a whole vignette."""
     data = vignette(prefix)
     expected = _cli_json(client, data["case"])
     assert client.post("/assess?differential=true", json=data["case"]).json() == expected
@@ -68,7 +69,7 @@ def test_every_answer_carries_the_versions(client, vignette):
     [
         (b"{bad", "application/json", 400, "body", "is not valid JSON"),
         (b"", "application/json", 400, "body", "is empty"),
-        (b"{\"id\": \"\xc3\x28\"}", "application/json", 400, "body", "not UTF-8"),
+        (b'{"id": "\xc3\x28"}', "application/json", 400, "body", "not UTF-8"),
         (b"[1, 2]", "application/json", 422, "case", "expected a mapping"),
         (b'{"course": "chronic"}', "application/json", 422, "case.course", "'chronic' is not one of acute, static"),
         (b'{"age": "old"}', "application/json", 422, "case.age", "'old'"),
@@ -76,7 +77,13 @@ def test_every_answer_carries_the_versions(client, vignette):
         (b'{"findings": ["HP:12"]}', "application/json", 422, "case.findings", "is not a finding code"),
         (b'{"colour": "red"}', "application/json", 422, "case.colour", "is not a case field"),
         (b'{"age": 10, "onset_age": 20}', "application/json", 422, "case.onset_age", "after the current age"),
-        (b'{"findings": ["HP:0000473"], "absent": ["HP:0000473"]}', "application/json", 422, "case.absent", "both in findings and absent"),
+        (
+            b'{"findings": ["HP:0000473"], "absent": ["HP:0000473"]}',
+            "application/json",
+            422,
+            "case.absent",
+            "both in findings and absent",
+        ),
         (b"age: [", "application/yaml", 400, "body", "is not valid YAML"),
         (b"<case/>", "application/xml", 415, "content-type", "is not accepted"),
         (b"[" * 100000 + b"]" * 100000, "application/json", 400, "body", "nested too deeply"),
@@ -203,9 +210,17 @@ def test_fhir_assess_reads_a_bundle(client, vignette):
     assert data["case"]["medications"] == [{"name": "Metoclopramide 10 mg tablet", "days_since_start": 1}]
     assert "acute-dystonic-reaction" in data["assessment"]["summary"]["alerts"]
     encounter = [n for n in data["not_read"] if n["path"] == "bundle.entry[3].resource"]
-    assert encounter == [{"path": "bundle.entry[3].resource", "value": "Encounter/e1: Encounter", "reason": encounter[0]["reason"]}]
-    bad = client.post("/fhir/assess", json={"resourceType": "Bundle", "type": "collection",
-                                             "entry": [{"resource": {"resourceType": "Observation", "code": {"text": "x"}}}]})
+    assert encounter == [
+        {"path": "bundle.entry[3].resource", "value": "Encounter/e1: Encounter", "reason": encounter[0]["reason"]}
+    ]
+    bad = client.post(
+        "/fhir/assess",
+        json={
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": {"resourceType": "Observation", "code": {"text": "x"}}}],
+        },
+    )
     assert bad.status_code == 422
     assert bad.json()["problems"] == [{"field": "bundle.entry[0].resource.status", "message": "is required"}]
 

@@ -177,7 +177,11 @@ def test_bad_check_queries_get_a_clear_422(client, params, field):
 def test_a_wrong_unit_or_code_is_a_refusal_naming_what_is_allowed(client):
     """Check that a unit of another kind and an unread LOINC code are refused by the check."""
     unit = client.get("/terminology/labs/check", params={"loinc": "17861-6", "value": "9.4", "unit": "U/L"}).json()
-    assert unit["accepted"] is False and unit["problems"][0]["field"] == "unit" and "mg/dL" in unit["problems"][0]["message"]
+    assert (
+        unit["accepted"] is False
+        and unit["problems"][0]["field"] == "unit"
+        and "mg/dL" in unit["problems"][0]["message"]
+    )
     code = client.get("/terminology/labs/check", params={"loinc": "12345-6", "value": "9.4", "unit": "mg/dL"}).json()
     assert code["accepted"] is False and code["problems"][0]["field"] == "loinc"
 

@@ -122,7 +122,9 @@ def test_display_gives_only_the_drug():
     assert "not read" not in reading.note
 
 
-@pytest.mark.parametrize("text", ["24 HR", "MG", "ML", "HR", "Oral Tablet", "Extended Release", "500 MG", "mg/ml", "tablets"])
+@pytest.mark.parametrize(
+    "text", ["24 HR", "MG", "ML", "HR", "Oral Tablet", "Extended Release", "500 MG", "mg/ml", "tablets"]
+)
 def test_dose_words_are_no_drug(text):
     """Check that a dose word, unit or form alone is unresolved, not a drug."""
     assert resolve_drug(text).how == "unresolved"
@@ -132,7 +134,10 @@ def test_unknown_name_is_unresolved_and_said():
     """Check that a name Contraxis cannot read gives no ingredient and a note saying so."""
     reading = resolve_drug("zorblatine")
     assert reading == DrugReading(
-        "zorblatine", (), "unresolved", "'zorblatine' is not a drug name or code Contraxis knows: not counted as a cause"
+        "zorblatine",
+        (),
+        "unresolved",
+        "'zorblatine' is not a drug name or code Contraxis knows: not counted as a cause",
     )
     assert not reading.resolved
 
@@ -202,14 +207,21 @@ def test_rxnorm_clinical_drug_without_display():
     """Check that the clinical drug 311666 alone is read as metoclopramide."""
     reading = resolve_drug(rxnorm="311666")
     assert reading == DrugReading(
-        "RxNorm 311666", ("metoclopramide",), "rxnorm", "RxNorm 311666 (metoclopramide 10 MG Oral Tablet) read as metoclopramide"
+        "RxNorm 311666",
+        ("metoclopramide",),
+        "rxnorm",
+        "RxNorm 311666 (metoclopramide 10 MG Oral Tablet) read as metoclopramide",
     )
 
 
 def test_rxnorm_clinical_drug_with_display():
     """Check that a known code with its display is read from the code."""
     reading = resolve_drug("metoclopramide 10 MG Oral Tablet", rxnorm="311666")
-    assert (reading.ingredients, reading.how, reading.given) == (("metoclopramide",), "rxnorm", "metoclopramide 10 MG Oral Tablet")
+    assert (reading.ingredients, reading.how, reading.given) == (
+        ("metoclopramide",),
+        "rxnorm",
+        "metoclopramide 10 MG Oral Tablet",
+    )
 
 
 def test_known_code_wins_over_the_name():
@@ -356,8 +368,16 @@ ROW_312087 = next(i for i, row in enumerate(TABLE.rxnorm) if row.code == "312087
     "old, new, where",
     [
         ('{code: "311666"', '{code: "31x666"', f"drugs.yaml: rxnorm[{ROW_311666}].code"),
-        ("ingredients: [prochlorperazine], kind: brand, country: UK", "ingredients: [Prochlorperazine], kind: brand, country: UK", "drugs.yaml: names[0].ingredients"),
-        ("kind: brand, country: UK, source: nhs-dmd", "kind: trade, country: UK, source: nhs-dmd", "drugs.yaml: names[0].kind"),
+        (
+            "ingredients: [prochlorperazine], kind: brand, country: UK",
+            "ingredients: [Prochlorperazine], kind: brand, country: UK",
+            "drugs.yaml: names[0].ingredients",
+        ),
+        (
+            "kind: brand, country: UK, source: nhs-dmd",
+            "kind: trade, country: UK, source: nhs-dmd",
+            "drugs.yaml: names[0].kind",
+        ),
         ("source: nhs-dmd,", "source: nobody-2020,", "drugs.yaml: names[0].source"),
         ('{code: "312087"', '{code: "311666"', f"drugs.yaml: rxnorm[{max(ROW_311666, ROW_312087)}].code"),
     ],

@@ -208,10 +208,17 @@ def test_the_reading_is_frozen() -> None:
 @pytest.mark.parametrize(
     "analyte, value, unit, expected",
     [
-        ("calcium", 9.41833, None, "9.4"), ("calcium", 2.3456, "mmol/L", "2.35"), ("sodium", 139.6, None, "140"),
-        ("magnesium", 2.0659, None, "2.1"), ("albumin", 4.04, None, "4.0"), ("creatine-kinase", 5234.7, None, "5235"),
-        ("parathyroid-hormone", 42.435, None, "42"), ("potassium", 3.94, None, "3.9"),
-        ("calcium", 94183.3, "ug/L", "94183"), ("calcium", 0.012345, "g/L", "0.0123"), ("calcium", math.nan, None, "nan"),
+        ("calcium", 9.41833, None, "9.4"),
+        ("calcium", 2.3456, "mmol/L", "2.35"),
+        ("sodium", 139.6, None, "140"),
+        ("magnesium", 2.0659, None, "2.1"),
+        ("albumin", 4.04, None, "4.0"),
+        ("creatine-kinase", 5234.7, None, "5235"),
+        ("parathyroid-hormone", 42.435, None, "42"),
+        ("potassium", 3.94, None, "3.9"),
+        ("calcium", 94183.3, "ug/L", "94183"),
+        ("calcium", 0.012345, "g/L", "0.0123"),
+        ("calcium", math.nan, None, "nan"),
     ],
 )
 def test_values_are_rounded_as_a_laboratory_would(analyte: str, value: float, unit: str | None, expected: str) -> None:
@@ -473,10 +480,16 @@ def test_an_unknown_interpretation_is_refused() -> None:
         ("    plausible: [80, 250]\n", "", "labs.yaml: analytes[2].plausible"),
         ("    plausible: [80, 250]\n", "    plausible: [250, 80]\n", "labs.yaml: analytes[2].plausible"),
         ("{loinc: 2951-2,", "{loinc: 2823-3,", "labs.yaml: analytes[3].codes[0].loinc"),
-        ("property: SCnc, source: loinc, evidence: \"OMOP concept 3019550\"",
-         "property: SCnc, source: nowhere, evidence: \"OMOP concept 3019550\"", "labs.yaml: analytes[2].codes[0].source"),
-        ("    units: {pg/mL: 0, pmol/L: 1, ng/L: 0}\n", "    units: {pg/mL: 0, pmol/L: 1, ng/L: 0, mmol/X: 1}\n",
-         "labs.yaml: analytes[8].units.mmol/X"),
+        (
+            'property: SCnc, source: loinc, evidence: "OMOP concept 3019550"',
+            'property: SCnc, source: nowhere, evidence: "OMOP concept 3019550"',
+            "labs.yaml: analytes[2].codes[0].source",
+        ),
+        (
+            "    units: {pg/mL: 0, pmol/L: 1, ng/L: 0}\n",
+            "    units: {pg/mL: 0, pmol/L: 1, ng/L: 0, mmol/X: 1}\n",
+            "labs.yaml: analytes[8].units.mmol/X",
+        ),
         ("    molar_mass: 24.305\n", "", "labs.yaml: analytes[4].units.mmol/L"),
         ("    L: low\n", "    L: lowish\n", "labs.yaml: interpretations.codes.L"),
     ],

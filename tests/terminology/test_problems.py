@@ -342,9 +342,16 @@ GOOD = {"id": "good", "label": "dystonia", "findings": ["HP:0001332"], "source":
      "entries[1] (bad).codes[0].display_matches", "regular expression"),
     ({"colour": "red"}, "entries[1] (bad).colour", "Extra inputs"),
 ])
-def test_bad_table_fails_naming_file_entry_and_field(tmp_path: Path, change: dict[str, object], where: str, says: str) -> None:
+def test_bad_table_fails_naming_file_entry_and_field(
+    tmp_path: Path, change: dict[str, object], where: str, says: str
+) -> None:
     """Check that a mistake in the table stops the load, naming the file, the entry and the field."""
-    bad = {**GOOD, "id": "bad", "codes": [{"system": "ICD-10-CM", "code": "G24.8", "title": "Other dystonia"}], **change}
+    bad = {
+        **GOOD,
+        "id": "bad",
+        "codes": [{"system": "ICD-10-CM", "code": "G24.8", "title": "Other dystonia"}],
+        **change,
+    }
     with pytest.raises(KnowledgeBaseError) as caught:
         load_problem_table(write_table(tmp_path, [GOOD, bad]))
     assert any(p.where.startswith(where) and says in p.message for p in caught.value.problems), str(caught.value)

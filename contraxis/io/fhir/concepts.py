@@ -157,7 +157,10 @@ def read_concept(concept: Any, *, codes: Any, tables: Any) -> ConceptReading:
     )
     if result.gives_anything:
         return result
-    why = "; ".join(dict.fromkeys(reasons)) or "no HPO, ICD-10-CM, ICD-11, SNOMED CT or Contraxis code that Contraxis reads"
+    why = (
+        "; ".join(dict.fromkeys(reasons))
+        or "no HPO, ICD-10-CM, ICD-11, SNOMED CT or Contraxis code that Contraxis reads"
+    )
     return ConceptReading(diagnoses=result.diagnoses, labels=result.labels, why_not=why)
 
 

@@ -178,7 +178,11 @@ def _read(located: Located, ctx: Context, *, statuses: Any, start: date | None, 
                                                f"left out as long past (more than {limit} days)", at="status")
             fields["days_since_stop"] = days
         else:
-            last = start or as_date(getattr(resource, "authoredOn", None)) or as_date(getattr(resource, "dateAsserted", None))
+            last = (
+                start
+                or as_date(getattr(resource, "authoredOn", None))
+                or as_date(getattr(resource, "dateAsserted", None))
+            )
             if last is None or (ctx.reference_date - last).days > limit:
                 dated = f"last dated {last.isoformat()}" if last else "no date"
                 return skipped(located, shown, f"status is {status!r} with no stop date and {dated}: left out as "
@@ -188,7 +192,9 @@ def _read(located: Located, ctx: Context, *, statuses: Any, start: date | None, 
                                                   f"latest on the reference date (last dated {last.isoformat()})",
                                   at="status"))
     elif status not in statuses.current:
-        notes.append(not_read(located, shown, f"status {status!r} is not a known status: read as taken now", at="status"))
+        notes.append(
+            not_read(located, shown, f"status {status!r} is not a known status: read as taken now", at="status")
+        )
     elif status != "active":
         notes.append(not_read(located, shown, f"status is {status!r}: read as taken now", at="status"))
     days = _days(start, ctx)

@@ -167,7 +167,9 @@ def _gene(located: Located, ctx: Context) -> Part:
         if first_code(component.code, LOINC) != table.gene_studied_loinc:
             continue
         concept = component.valueCodeableConcept
-        for candidate in [c.display for c in codings(concept)] + [c.code for c in codings(concept)] + [concept_text(concept)]:
+        for candidate in (
+            [c.display for c in codings(concept)] + [c.code for c in codings(concept)] + [concept_text(concept)]
+        ):
             text = str(candidate or "").strip()
             if text and GENE_SYMBOL.fullmatch(text):
                 gene = text
@@ -179,7 +181,9 @@ def _gene(located: Located, ctx: Context) -> Part:
                        f"no gene studied (component {table.gene_studied_loinc}) as an HGNC symbol")
     found = presence(observation, tables=ctx.tables)
     if found is None:
-        return skipped(located, f"gene test {gene}", "no result (valueCodeableConcept LA9633-4 present / LA9634-2 absent)")
+        return skipped(
+            located, f"gene test {gene}", "no result (valueCodeableConcept LA9633-4 present / LA9634-2 absent)"
+        )
     return Part(genes_tested=(gene,), genes_positive=(gene,) if found else ())
 
 
@@ -205,7 +209,9 @@ def read_observation(located: Located, ctx: Context) -> Part:
     if panel is not None:
         return panel
     if observation.dataAbsentReason is not None:
-        return skipped(located, describe(concept), f"no result: dataAbsentReason {concept_text(observation.dataAbsentReason)!r}")
+        return skipped(
+            located, describe(concept), f"no result: dataAbsentReason {concept_text(observation.dataAbsentReason)!r}"
+        )
     present = presence(observation, tables=ctx.tables)
     reading = read_concept(concept, codes=ctx.codes, tables=ctx.tables)
     notes = [not_read(located, describe(concept), note, at="code") for note in reading.notes]

@@ -89,7 +89,9 @@ def gather_prefetch(prefetch: Mapping[str, Any], *, asked: Mapping[str, str]) ->
         if value is None:
             continue
         if not isinstance(value, Mapping):
-            notes.append(NotRead.of(where, value, "expected a FHIR resource or Bundle: ignored, results may be missing"))
+            notes.append(
+                NotRead.of(where, value, "expected a FHIR resource or Bundle: ignored, results may be missing")
+            )
             incomplete.append(key)
             continue
         kind = value.get("resourceType")
@@ -127,8 +129,13 @@ def gather_prefetch(prefetch: Mapping[str, Any], *, asked: Mapping[str, str]) ->
         following = [link for link in links if isinstance(link, Mapping) and link.get("relation") == "next"]
         total = value.get("total")
         if following:
-            notes.append(NotRead.of(f"{where}.link", following[0].get("url", "next"),
-                                    "the search has more pages (Bundle.link next) that were not sent: results may be missing"))
+            notes.append(
+                NotRead.of(
+                    f"{where}.link",
+                    following[0].get("url", "next"),
+                    "the search has more pages (Bundle.link next) that were not sent: results may be missing",
+                )
+            )
             incomplete.append(key)
         elif isinstance(total, int) and not isinstance(total, bool) and total > matched:
             notes.append(NotRead.of(f"{where}.total", total, f"the search found {total} results but sent {matched}: "

@@ -56,16 +56,22 @@ def read_procedure(located: Located, ctx: Context) -> Part:
         outcome = [concept_text(procedure.outcome)] + [str(n.text or "") for n in listed(procedure.note)]
         result = _mri_result(outcome, ctx.tables)
         if result is None:
-            return skipped(located, shown, "a brain MRI was done but its result (outcome: normal or abnormal) is not given")
+            return skipped(
+                located, shown, "a brain MRI was done but its result (outcome: normal or abnormal) is not given"
+            )
         return Part(mri=Item(result, located.path))
-    treatment = next((t for word, t in tables.treatment_words.items() if re.search(rf"\b{re.escape(word)}", text)), None)
+    treatment = next(
+        (t for word, t in tables.treatment_words.items() if re.search(rf"\b{re.escape(word)}", text)), None
+    )
     if treatment:
         if status != "completed":
             return skipped(located, shown, f"status is {status!r}: not a treatment tried")
         outcome = concept_text(procedure.outcome).lower()
         response = next((r for r, words in tables.response_words.items() if any(w in outcome for w in words)), None)
         if response is None:
-            return skipped(located, shown, "a treatment tried, but its response (outcome: good, partial or none) is not given")
+            return skipped(
+                located, shown, "a treatment tried, but its response (outcome: good, partial or none) is not given"
+            )
         return Part(treatments=(Item({"treatment": treatment, "response": response}, located.path),))
     return skipped(located, shown, "not a brain MRI, a treatment of the case format or a past event Contraxis reads")
 
@@ -96,8 +102,12 @@ def read_diagnostic_report(located: Located, ctx: Context) -> Part:
         return Part(mri=Item("abnormal", located.path), mri_findings=tuple(findings), not_read=tuple(notes))
     if result:
         return Part(mri=Item(result, located.path), not_read=tuple(notes))
-    return Part(not_read=(*notes, not_read(located, shown, "the report gives no conclusion (normal or abnormal) nor HPO "
-                                                           "conclusionCode")))
+    return Part(
+        not_read=(
+            *notes,
+            not_read(located, shown, "the report gives no conclusion (normal or abnormal) nor HPO conclusionCode"),
+        )
+    )
 
 
 def read_family_member_history(located: Located, ctx: Context) -> Part:

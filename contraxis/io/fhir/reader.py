@@ -94,7 +94,9 @@ class FhirReading:
         return [item.to_json() for item in self.not_read]
 
 
-def check_all(resources: Iterable[tuple[Any, str]], *, strict: bool, source: str) -> tuple[list[Located], list[NotRead]]:
+def check_all(
+    resources: Iterable[tuple[Any, str]], *, strict: bool, source: str
+) -> tuple[list[Located], list[NotRead]]:
     """Coerce and validate resources given with their paths.
 
     Raises
@@ -206,8 +208,13 @@ def one_patient(located: Sequence[Located], *, expected: str | None = None, sour
     for patient in patients:
         if patient.resource.id and patient_id and str(patient.resource.id) != patient_id:
             expected_what = "context.patientId" if expected else "the first Patient"
-            problems.append(Problem(f"{patient.path}.id", f"Patient {str(patient.resource.id)[:64]!r} is not "
-                                                          f"{patient_id[:64]!r} ({expected_what}): give one patient's data"))
+            problems.append(
+                Problem(
+                    f"{patient.path}.id",
+                    f"Patient {str(patient.resource.id)[:64]!r} is not "
+                    f"{patient_id[:64]!r} ({expected_what}): give one patient's data",
+                )
+            )
     if patient_id and not problems:
         for item in located:
             for name, target in _subject_ids(item):
@@ -256,7 +263,9 @@ def read_located(
         elif item.kind in _NOT_INTO_CASE:
             parts.append(skipped(item, item.kind, _NOT_INTO_CASE[item.kind]))
         else:
-            parts.append(skipped(item, item.kind, f"{item.kind} resources are not read (read: {', '.join(READ_TYPES)})"))
+            parts.append(
+                skipped(item, item.kind, f"{item.kind} resources are not read (read: {', '.join(READ_TYPES)})")
+            )
     data, origins, merged_notes = assemble(parts, tables=tables)
     if case_id or pid:
         data["id"] = case_id or pid
@@ -313,9 +322,13 @@ def _series(rows: list[Item], *, keep: int) -> tuple[list[Item], list[NotRead]]:
         return rows, notes
     if dated:
         for row in undated:
-            notes.append(NotRead.of(row.path, f"LOINC {row.value['loinc']} {row.value.get('value', row.value.get('interpretation'))}",
-                                    "an undated result of a test given with dated results: left out (the latest dated "
-                                    "result decides)"))
+            notes.append(
+                NotRead.of(
+                    row.path,
+                    f"LOINC {row.value['loinc']} {row.value.get('value', row.value.get('interpretation'))}",
+                    "an undated result of a test given with dated results: left out (the latest dated result decides)",
+                )
+            )
         dated.sort(key=lambda r: r.value["date"], reverse=True)
         for row in dated[keep:]:
             notes.append(NotRead.of(row.path, f"LOINC {row.value['loinc']} of {row.value['date']}",
@@ -381,5 +394,8 @@ def assemble(parts: Sequence[Part], *, tables: FhirTables) -> tuple[dict[str, An
         data["imaging"] = imaging
     tested = list(dict.fromkeys(g for p in parts for g in p.genes_tested))
     if tested:
-        data["genetics"] = {"tested": tested, "positive": list(dict.fromkeys(g for p in parts for g in p.genes_positive))}
+        data["genetics"] = {
+            "tested": tested,
+            "positive": list(dict.fromkeys(g for p in parts for g in p.genes_positive)),
+        }
     return data, origins, notes

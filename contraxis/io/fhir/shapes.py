@@ -143,10 +143,18 @@ def _object(data: Mapping[str, Any], model: Any, path: str, notes: list[NotRead]
             continue
         where = f"{path}.{key}"
         if spec.is_list and value is not None and not isinstance(value, list):
-            notes.append(NotRead.of(where, value, "coerced: one item given where FHIR R4 has a list; read as a list of one"))
+            notes.append(
+                NotRead.of(where, value, "coerced: one item given where FHIR R4 has a list; read as a list of one")
+            )
             value = [value]
         elif not spec.is_list and isinstance(value, list) and len(value) == 1:
-            notes.append(NotRead.of(where, value, "coerced: a list of one given where FHIR R4 has a single element; read as that element"))
+            notes.append(
+                NotRead.of(
+                    where,
+                    value,
+                    "coerced: a list of one given where FHIR R4 has a single element; read as that element",
+                )
+            )
             value = value[0]
         if spec.is_list and isinstance(value, list):
             value = [_element(item, spec, f"{where}[{i}]", notes) for i, item in enumerate(value)]
@@ -162,7 +170,9 @@ def _element(value: Any, spec: _Field, where: str, notes: list[NotRead]) -> Any:
         name = spec.model.__name__
         if name in ("Reference", "CodeableConcept"):
             key = "reference" if name == "Reference" else "text"
-            notes.append(NotRead.of(where, value, f"coerced: a string given where FHIR R4 has a {name}; read as its {key}"))
+            notes.append(
+                NotRead.of(where, value, f"coerced: a string given where FHIR R4 has a {name}; read as its {key}")
+            )
             return {key: value.strip()}
     if isinstance(value, Mapping):
         if spec.resource:
@@ -172,7 +182,9 @@ def _element(value: Any, spec: _Field, where: str, notes: list[NotRead]) -> Any:
             return _object(value, spec.model, where, notes)
         return value
     if spec.text and isinstance(value, int) and not isinstance(value, bool):
-        notes.append(NotRead.of(where, value, f"coerced: a number given where FHIR R4 has a string; read as {str(value)!r}"))
+        notes.append(
+            NotRead.of(where, value, f"coerced: a number given where FHIR R4 has a string; read as {str(value)!r}")
+        )
         return str(value)
     if spec.codes and isinstance(value, str) and value not in spec.codes:
         match = [code for code in spec.codes if code.casefold() == value.strip().casefold()]
@@ -202,6 +214,11 @@ def _move_dose(dosage: dict[str, Any], path: str, notes: list[NotRead]) -> None:
         return  # given twice: left for validation to report
     for key in loose:
         target[key] = dosage.pop(key)
-        notes.append(NotRead.of(f"{path}.{key}", target[key],
-                                "coerced: FHIR R4 puts it in Dosage.doseAndRate (the STU3 shape); moved into doseAndRate[0]"))
+        notes.append(
+            NotRead.of(
+                f"{path}.{key}",
+                target[key],
+                "coerced: FHIR R4 puts it in Dosage.doseAndRate (the STU3 shape); moved into doseAndRate[0]",
+            )
+        )
     dosage["doseAndRate"] = [target, *rest]

@@ -30,7 +30,9 @@ def regions_of(sites: Iterable[Any], *, tables: Any) -> list[str]:
         if limb and side:
             found.append(f"{side}-{limb}")
             continue
-        region = next((region for word, region in tables.region_words if re.search(rf"\b{re.escape(word)}", text)), None)
+        region = next(
+            (region for word, region in tables.region_words if re.search(rf"\b{re.escape(word)}", text)), None
+        )
         if region:
             found.append(region)
     return found

@@ -149,7 +149,9 @@ def check_resource(data: Any, *, path: str, strict: bool = True) -> Checked:
         return _refuse(problem, data, path, strict)
     kind = data.get("resourceType")
     if not isinstance(kind, str) or not kind:
-        return _refuse(Problem(f"{path}.resourceType", "is required (e.g. Patient, Condition, Observation)"), data, path, strict)
+        return _refuse(
+            Problem(f"{path}.resourceType", "is required (e.g. Patient, Condition, Observation)"), data, path, strict
+        )
     model = model_class(kind)
     if model is None:
         return _refuse(Problem(f"{path}.resourceType", f"{excerpt(kind, 60)!r} is not a FHIR R4 resource type"),
@@ -199,7 +201,9 @@ def _remove(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     return True, value
 
 
-def _drop_invalid(data: dict[str, Any], errors: list[tuple[tuple[Any, ...], str]], path: str) -> tuple[dict[str, Any], list[NotRead]]:
+def _drop_invalid(
+    data: dict[str, Any], errors: list[tuple[tuple[Any, ...], str]], path: str
+) -> tuple[dict[str, Any], list[NotRead]]:
     """Leave out the elements that are not valid, the smallest first (lenient mode)."""
     import copy
 

@@ -29,10 +29,10 @@ def read(resource):
     "manifestation",
     [
         {"coding": [{"system": SNOMED, "code": "5332004", "display": "Oculogyric crisis"}]},  # through HPO's xref
-        {"coding": [{"system": SNOMED, "code": "15802004"}]},                                 # dystonia, the problem table
-        {"coding": [{"system": SNOMED, "code": "87866006"}]},                                 # trismus, HPO's xref
-        {"coding": [{"system": HPO, "code": "HP:0000473"}]},                                  # torticollis, below Dystonia
-        {"coding": [{"system": HPO, "code": "HP:0025425"}]},                                  # laryngospasm, a root
+        {"coding": [{"system": SNOMED, "code": "15802004"}]},  # dystonia, the problem table
+        {"coding": [{"system": SNOMED, "code": "87866006"}]},  # trismus, HPO's xref
+        {"coding": [{"system": HPO, "code": "HP:0000473"}]},  # torticollis, below Dystonia
+        {"coding": [{"system": HPO, "code": "HP:0025425"}]},  # laryngospasm, a root
         {"text": "jaw locked (lockjaw) after the injection"},
         {"text": "Acute dystonic reaction"},
     ],
@@ -64,7 +64,9 @@ def test_a_reaction_description_can_say_it_was_dystonic():
     resource = allergy(reaction=[{"description": "Eyes rolled up and neck twisted: oculogyric crisis after 10 mg"}])
     found = read(resource)
     assert found.dystonic and "oculogyric crisis" in found.describe()
-    coded = allergy(reaction=[{"manifestation": [{"text": "reaction"}], "description": "tongue protrusion and trismus"}])
+    coded = allergy(
+        reaction=[{"manifestation": [{"text": "reaction"}], "description": "tongue protrusion and trismus"}]
+    )
     assert read(coded).dystonic
     assert not read(allergy(reaction=[{"description": "itchy rash on the arms"}])).dystonic
 

@@ -30,7 +30,9 @@ def test_the_drug_is_given_as_written_and_resolved_by_the_case(read):
         ("Haldol", None, 3, None, ("haloperidol",)),
     ]
     paths = {n.path for n in reading.not_read}
-    assert "resources[3].medicationCodeableConcept (case.medications[2].name)" in paths  # the brand, read as haloperidol
+    assert (
+        "resources[3].medicationCodeableConcept (case.medications[2].name)" in paths
+    )  # the brand, read as haloperidol
 
 
 def test_a_drug_nobody_knows_is_kept_and_reported(read):
@@ -76,10 +78,15 @@ def test_status_and_dates_make_a_drug_current_past_or_ignored(read):
     ]
     why = reasons(reading)
     assert why["resources[1].status"] == "status is 'entered-in-error': not taken, not read"
-    assert why["resources[2].status"].startswith("status is 'stopped' with no stop date and last dated 2019-02-01: left out")
+    assert why["resources[2].status"].startswith(
+        "status is 'stopped' with no stop date and last dated 2019-02-01: left out"
+    )
     assert why["resources[3].status"].startswith("status is 'stopped' with no stop date: read as stopped at the latest")
     assert why["resources[5].status"] == "status is 'on-hold': read as taken now"
-    assert why["resources[6].status"] == "stopped 2019-01-01, 2617 days before the reference date: left out as long past (more than 365 days)"
+    assert (
+        why["resources[6].status"]
+        == "stopped 2019-01-01, 2617 days before the reference date: left out as long past (more than 365 days)"
+    )
     assert why["resources[7].status"] == "status is 'not-taken': not taken, not read"
 
 

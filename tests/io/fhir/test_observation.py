@@ -45,12 +45,28 @@ def test_comparator_unit_interpretation_and_date(read):
     """Check the comparator, the UCUM code preferred over unit text, unit words, a qualitative result and dates."""
     reading = read(
         patient(),
-        lab("o1", "2064-4", effectiveDateTime="2026-02-01T10:00:00Z",
-            valueQuantity={"value": 20, "comparator": "<", "unit": "milligram per deciliter", "system": UCUM, "code": "mg/dL"}),
-        lab("o2", "17861-6", issued="2026-02-02T08:00:00Z",
-            valueQuantity={"value": 6.9, "unit": "milligram per deciliter"}),
+        lab(
+            "o1",
+            "2064-4",
+            effectiveDateTime="2026-02-01T10:00:00Z",
+            valueQuantity={
+                "value": 20,
+                "comparator": "<",
+                "unit": "milligram per deciliter",
+                "system": UCUM,
+                "code": "mg/dL",
+            },
+        ),
+        lab(
+            "o2",
+            "17861-6",
+            issued="2026-02-02T08:00:00Z",
+            valueQuantity={"value": 6.9, "unit": "milligram per deciliter"},
+        ),
         lab("o3", "2601-3", valueCodeableConcept={"text": "Low"}, effectiveDateTime="2026-02-03"),
-        lab("o4", "2951-2", 128, "mmol/L", interpretation=[{"coding": [{"code": "L"}]}], effectiveDateTime="2026-02-04"),
+        lab(
+            "o4", "2951-2", 128, "mmol/L", interpretation=[{"coding": [{"code": "L"}]}], effectiveDateTime="2026-02-04"
+        ),
     )
     assert labs(reading) == [
         ("2064-4", 20.0, "mg/dL", "<", None, "2026-02-01"),
@@ -62,11 +78,25 @@ def test_comparator_unit_interpretation_and_date(read):
 
 def test_a_panel_given_as_components_gives_a_result_per_component(read):
     """Check that a panel Observation with a component per test gives each result read, with the panel's date."""
-    panel = lab("bmp", "51990-0", effectiveDateTime="2026-03-01", component=[
-        {"code": {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]}, "valueQuantity": {"value": 128, "unit": "mmol/L"}},
-        {"code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]}, "valueQuantity": {"value": 3, "unit": "furlongs"}},
-        {"code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]}, "valueQuantity": {"value": 90, "unit": "mg/dL"}},
-    ])
+    panel = lab(
+        "bmp",
+        "51990-0",
+        effectiveDateTime="2026-03-01",
+        component=[
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "2951-2"}]},
+                "valueQuantity": {"value": 128, "unit": "mmol/L"},
+            },
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+                "valueQuantity": {"value": 3, "unit": "furlongs"},
+            },
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
+                "valueQuantity": {"value": 90, "unit": "mg/dL"},
+            },
+        ],
+    )
     reading = read(patient(), panel)
     assert labs(reading) == [("2951-2", 128.0, "mmol/L", None, None, "2026-03-01")]
     assert "'furlongs' is not a unit" in reasons(reading)["resources[1].component[1].valueQuantity"]
@@ -87,8 +117,10 @@ def test_serial_results_are_all_kept_with_their_dates(read):
 def test_a_long_series_keeps_the_latest_results(read):
     """Check that only the latest results of a test are kept, and the older ones are reported."""
     keep = load_tables().elements.labs.latest_kept
-    results = [lab(f"o{i}", "2951-2", 130 + i % 10, "mmol/L", effectiveDateTime=f"20{10 + i // 12:02d}-{i % 12 + 1:02d}-01")
-               for i in range(keep + 3)]
+    results = [
+        lab(f"o{i}", "2951-2", 130 + i % 10, "mmol/L", effectiveDateTime=f"20{10 + i // 12:02d}-{i % 12 + 1:02d}-01")
+        for i in range(keep + 3)
+    ]
     reading = read(patient(), *results)
     assert len(reading.case.labs) == keep
     older = [n for n in reading.not_read if n.reason.startswith("an older result")]
@@ -115,7 +147,8 @@ def test_what_cannot_be_read_is_reported_not_refused(read):
 
 
 def test_an_impossible_value_is_refused_naming_where_it_is(read):
-    """Check that an implausible result (SI calcium typed as mg/dL) is refused, naming the Observation and the likely unit."""
+    """Check that an implausible result (SI calcium typed as mg/dL) is refused, naming the Observation and the
+    likely unit."""
     with pytest.raises(CaseError) as caught:
         read(patient(), lab("o1", "17861-6", 2.35, "mg/dL"))
     (problem,) = caught.value.problems

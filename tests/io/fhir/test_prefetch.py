@@ -33,7 +33,10 @@ def test_a_key_not_asked_for_is_ignored_and_reported():
 
 def test_failed_and_paginated_queries_may_miss_results():
     """Check that an OperationOutcome, a next page, and fewer entries than the total mark a key incomplete."""
-    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}]}
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
+    }
     paged = searchset({"resourceType": "Condition", "id": "c1"}, link=[{"relation": "next", "url": "https://ehr/fhir?page=2"}])
     short = searchset({"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"}}, total=40)
     got = gather_prefetch({"patient": outcome, "conditions": paged, "observations": short}, asked=ASKED)

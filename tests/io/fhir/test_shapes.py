@@ -24,7 +24,8 @@ HALOPERIDOL = {"coding": [{"system": RXNORM, "code": "310672", "display": "halop
     ],
 )
 def test_a_list_field_given_as_one_item_is_read_as_a_list(field, given, expected):
-    """Check that any field R4 types as a list, given as one object (or string), is read as a list of one, and reported."""
+    """Check that any field R4 types as a list, given as one object (or string), is read as a list of one, and
+    reported."""
     fixed, notes = conform(order("o", concept=HALOPERIDOL, **{field: given}), path="r")
     assert fixed[field] == expected
     assert notes[0].path == f"r.{field}" and notes[0].reason.startswith("coerced:")
@@ -43,7 +44,8 @@ def test_nested_list_fields_are_coerced_at_every_depth():
 
 @pytest.mark.parametrize("key", ["doseQuantity", "rateQuantity", "doseRange"])
 def test_dose_directly_under_dosage_moves_into_dose_and_rate(key):
-    """Check that the STU3 shape (doseQuantity under dosageInstruction, as the CDS Hooks order-sign example) is moved."""
+    """Check that the STU3 shape (doseQuantity under dosageInstruction, as the CDS Hooks order-sign example) is
+    moved."""
     value = {"low": {"value": 1}, "high": {"value": 2}} if key == "doseRange" else {"value": 2, "unit": "mg"}
     data = order("o", concept=HALOPERIDOL, dosageInstruction=[{"text": "2 mg", key: value}])
     fixed, notes = conform(data, path="r")

@@ -47,7 +47,9 @@ def test_a_mistake_stops_the_load_naming_file_row_and_field(tmp_path):
     regions = (tmp_path / "regions.yaml").read_text(encoding="utf-8")
     (tmp_path / "regions.yaml").write_text(regions.replace('"45048000": neck', '"45048000": nape'), encoding="utf-8")
     statuses = (tmp_path / "statuses.yaml").read_text(encoding="utf-8")
-    (tmp_path / "statuses.yaml").write_text(statuses.replace("source: hl7-fhir-r4", "source: folklore"), encoding="utf-8")
+    (tmp_path / "statuses.yaml").write_text(
+        statuses.replace("source: hl7-fhir-r4", "source: folklore"), encoding="utf-8"
+    )
     with pytest.raises(KnowledgeBaseError) as caught:
         load_tables(tmp_path)
     messages = [str(p) for p in caught.value.problems]
