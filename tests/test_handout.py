@@ -244,7 +244,8 @@ CONTRADICTIONS = [
     (r"rest of the brain and nerves work well", r"signs point to a cause|harms nerve cells|injury to the brain"),
     (r"not a sign of a serious illness|most often harmless",
      r"this is an emergency|needs care (?:in the hospital )?now|in the hospital now"),
-    (r"stretching the muscle makes it let go", r"come from the gut"),
+    (r"stretching the muscle makes it let go", r"come from the gut|signs of tetanus"),
+    (r"no single cause stands out", r"signs of|reaction to|may have lowered|may be the cause|brought on by"),
     (r"may come from an illness that slowly harms", r"comes from wilson disease"),
 ]
 
