@@ -472,12 +472,10 @@ class _Compiler:
                     continue
                 if not facts.started_before_onset(med):
                     continue
-                if days is None:
-                    when = ", start date not known"
-                else:
-                    when = f", started {days} day{'' if days == 1 else 's'} ago"
-                if within is not None and med.days_since_dose_increase is not None and med.days_since_dose_increase <= within:
-                    when += f", dose raised {med.days_since_dose_increase} day{'' if med.days_since_dose_increase == 1 else 's'} ago"
+                when = ", start date not known" if days is None else f", started {_days_ago(days)}"
+                raised = med.days_since_dose_increase
+                if within is not None and raised is not None and raised <= within:
+                    when += f", dose raised {_days_ago(raised)}"
                 return (f"drug: {med.display} ({cls}{when})",)
             return None
 
@@ -812,3 +810,8 @@ def compile_condition(node: Any, *, vocabulary: Vocabulary, where: str, problems
         never holds (the loader refuses the knowledge base anyway).
     """
     return _Compiler(vocabulary, where, problems).compile(node)
+
+
+def _days_ago(days: int) -> str:
+    """'today', '1 day ago', '9 days ago'."""
+    return "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
