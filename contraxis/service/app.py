@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from .access import AccessMiddleware, install_security_schemes
+from .admin import build_admin_router
+from .audit import AuditLog
+from .auth import Authenticator
 from .cds_hooks import build_cds_router
 from .engine import Engine
 from .errors import install_error_handlers
+from .headers import SecurityHeadersMiddleware
 from .middleware import ServiceMiddleware
 from .pages import build_page_router
 from .rest import build_router
@@ -40,6 +46,7 @@ TAGS = [
     {"name": "knowledge", "description": "Browse the knowledge base"},
     {"name": "page", "description": "The intake page, its form and the printable reports"},
     {"name": "service", "description": "Health and versions"},
+    {"name": "admin", "description": "The audit log and the settings (admin role)"},
 ]
 
 
@@ -57,7 +64,13 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     Returns
     -------
     fastapi.FastAPI
-        The app, wrapped in the body-limit and version middleware.
+        The app, wrapped (outermost first) in the security headers, the trusted-host check,
+        authentication and audit, and the body-limit and version middleware.
+
+    Raises
+    ------
+    OSError
+        When the audit log or its key cannot be opened or made.
     """
     settings = settings or ServiceSettings()
     engine = engine or Engine(differential=settings.differential)
@@ -84,18 +97,35 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.audit = AuditLog.from_settings(settings)
+    app.state.base_url = settings.base_url
     install_error_handlers(app)
     app.include_router(build_router())
     app.include_router(build_cds_router())
     app.include_router(build_page_router(docs=settings.docs))
     app.include_router(build_terminology_router())
+    app.include_router(build_admin_router())
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
     install_openapi(app)
     app.add_middleware(
         ServiceMiddleware, max_body_bytes=settings.max_body_bytes,
         versions=lambda: (engine.version, engine.hpo_release),
     )
+    _guard(app, settings, versions=lambda: (engine.version, engine.hpo_release))
     return app
+
+
+def _guard(app: FastAPI, settings: ServiceSettings, *, versions: Callable[[], tuple[str, str]]) -> None:
+    """Authentication and audit, trusted hosts, then the security headers around everything."""
+    if settings.authentication:
+        install_security_schemes(app)
+    app.add_middleware(
+        AccessMiddleware, authenticator=Authenticator(settings), audit=app.state.audit,
+        base_url=settings.base_url, versions=versions,
+    )
+    if "*" not in settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts), www_redirect=False)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
 
 
 def default_app() -> FastAPI:

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -37,6 +37,7 @@ from ..io.fhir.reader import check_all, one_patient, read_located
 from ..io.fhir.systems import RXNORM
 from ..io.fhir.tables import load_tables
 from ..reading import NotRead
+from .audit import feedback_items, read_events
 from .body import read_document
 from .cards import assessment_cards, not_read_card, order_cards
 from .engine import Engine
@@ -128,7 +129,8 @@ def _prefetched(prefetch: Mapping[str, Any], *, service: Mapping[str, Any]) -> P
 
 
 def _base_url(request: Request) -> str:
-    return str(request.base_url)
+    """The configured public base URL (``ServiceSettings.base_url``), never the request's Host."""
+    return request.app.state.base_url
 
 
 def build_cds_router() -> APIRouter:
@@ -184,16 +186,68 @@ def build_cds_router() -> APIRouter:
             )
         return JSONResponse({"cards": cards})
 
-    @router.post("/cds-services/{service_id}/feedback", summary="CDS Hooks feedback on cards (acknowledged)")
+    @router.post("/cds-services/{service_id}/feedback", summary="CDS Hooks feedback on cards (recorded)")
     async def feedback(request: Request, service_id: str) -> JSONResponse:
         if service_id not in _services():
             raise RequestError([Problem("service", f"{service_id[:80]!r} is not a service here")], status=404)
         body = await read_document(request, yaml_allowed=False)
-        if not isinstance(body, dict) or not isinstance(body.get("feedback"), list):
-            raise RequestError([Problem("feedback", "is required (a list of card outcomes)")])
+        request.state.audit_feedback = _check_feedback(body)
         return JSONResponse({})
 
+    @router.get("/cds-services/{service_id}/feedback", summary="The feedback recorded on a service's cards (admin)",
+                responses=FEEDBACK_ANSWER)
+    async def feedback_recorded(
+        request: Request, service_id: str, limit: int = Query(100, ge=1, le=5000, description="At most this many"),
+    ) -> JSONResponse:
+        if service_id not in _services():
+            raise RequestError([Problem("service", f"{service_id[:80]!r} is not a service here")], status=404)
+        log = request.app.state.audit
+        events = [] if log.path is None else await run_in_threadpool(
+            read_events, log.path, limit=limit, feedback_of=service_id)
+        return JSONResponse({"service": service_id, "feedback": [_feedback_row(e) for e in events]})
+
     return router
+
+
+FEEDBACK_OUTCOMES = ("accepted", "overridden")
+FEEDBACK_ANSWER: dict[int | str, dict[str, Any]] = {200: {
+    "description": "Each feedback call: when, who, the cards' outcomes",
+    "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "service": {"type": "string"}, "feedback": {"type": "array", "items": {"type": "object"}}}}}},
+}}
+
+
+def _check_feedback(body: Any) -> list[dict[str, Any]]:
+    """The feedback items as recorded (:func:`contraxis.service.audit.feedback_items`), after
+    checking each has a card id, an outcome and its time (CDS Hooks 2.0, Feedback)."""
+    items = body.get("feedback") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise RequestError([Problem("feedback", "is required (a list of card outcomes)")])
+    problems = []
+    for i, item in enumerate(items[:200]):
+        where = f"feedback[{i}]"
+        if not isinstance(item, dict):
+            problems.append(Problem(where, "expected an object with card, outcome and outcomeTimestamp"))
+            continue
+        if not isinstance(item.get("card"), str) or not item["card"]:
+            problems.append(Problem(f"{where}.card", "is required (the id of the card)"))
+        if item.get("outcome") not in FEEDBACK_OUTCOMES:
+            problems.append(Problem(f"{where}.outcome", f"{str(item.get('outcome'))[:30]!r} is not one of "
+                                                        f"{', '.join(FEEDBACK_OUTCOMES)}"))
+        if not isinstance(item.get("outcomeTimestamp"), str):
+            problems.append(Problem(f"{where}.outcomeTimestamp", "is required (when the user acted, ISO 8601)"))
+    if len(items) > 200:
+        problems.append(Problem("feedback", f"{len(items)} items: at most 200 in one call"))
+    if problems:
+        raise RequestError(problems)
+    return feedback_items(body)
+
+
+def _feedback_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    details = {d.get("type"): d.get("valueString") for e in event.get("entity", []) for d in e.get("detail", [])}
+    who = (event.get("agent") or [{}])[0].get("who", {}).get("identifier", {})
+    return {"recorded": event.get("recorded"), "client": who.get("value"), "issuer": who.get("system"),
+            "status": details.get("status"), "items": json.loads(details.get("cds-feedback") or "[]")}
 
 
 def _read_prefetch(gathered: Prefetched, *, patient_id: str) -> tuple[list[Located], list[NotRead]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import warnings
 from collections.abc import Callable
 from datetime import date
@@ -17,16 +18,23 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from contraxis.service import ServiceSettings, create_app
+# Every app a test builds writes its audit log, key and jti store in a folder of its own, never
+# in the user's state folder, and is reached at the test client's host.
+os.environ.setdefault("CONTRAXIS_STATE_DIR", tempfile.mkdtemp(prefix="contraxis-test-state-"))
+os.environ.setdefault("CONTRAXIS_PUBLIC_URL", "http://testserver")
+
+from contraxis.service import ServiceSettings, create_app  # noqa: E402
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 TODAY = date(2026, 3, 2)
 """The date the CDS Hooks services read FHIR data at, in these tests."""
+PUBLIC_URL = "http://testserver"
+"""The public base URL of the app under test (the test client's host): every link starts with it."""
 
 
 @pytest.fixture(scope="session")
 def app() -> Any:
-    return create_app(ServiceSettings(today=TODAY))
+    return create_app(ServiceSettings(today=TODAY, public_url=PUBLIC_URL))
 
 
 @pytest.fixture(scope="session")
