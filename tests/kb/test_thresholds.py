@@ -79,6 +79,7 @@ PINNED: dict[str, str] = {
     "drug-may-cause lab:potassium below 3.5": "a drug that lowered the potassium (below 3.5 mmol/L)",
     "treat.magnesium lab:magnesium below 1.7": "magnesium-repletion for a magnesium below 1.7 mg/dL",
     "treat.potassium lab:potassium below 3.5": "potassium-repletion for a potassium below 3.5 mmol/L with symptoms",
+    "workup.hypomagnesemia-calcium lab:magnesium below 1.7": "a low magnesium (below 1.7 mg/dL) lowers the calcium: measure it",
     "workup.hypokalemia-magnesium lab:potassium below 3.5": "a low potassium (below 3.5 mmol/L) is kept low by a low magnesium: measure it",
     "wilson-proven lab:urine-copper above 100": "Wilson disease proven: a 24-hour urine copper above 100 ug",
     "wilson-proven lab:ceruloplasmin below 10": "Wilson disease proven: a ceruloplasmin below 10 mg/dL",
