@@ -71,7 +71,8 @@ async def read_document(request: Request, *, yaml_allowed: bool = True) -> Any:
     Returns
     -------
     Any
-        The parsed document.
+        The parsed document, also kept as ``request.state.document`` (the audit log takes the
+        patient id from it, :mod:`contraxis.service.access`).
 
     Raises
     ------
@@ -79,6 +80,12 @@ async def read_document(request: Request, *, yaml_allowed: bool = True) -> Any:
         400 for an empty or malformed body, 415 for a content type not accepted, 413 (from
         the middleware) for a body over the limit.
     """
+    document = await _parse_document(request, yaml_allowed=yaml_allowed)
+    request.state.document = document
+    return document
+
+
+async def _parse_document(request: Request, *, yaml_allowed: bool) -> Any:
     media = _media_type(request)
     accepted = JSON_TYPES + (YAML_TYPES if yaml_allowed else ())
     if media and media not in accepted and not media.endswith("+json"):
