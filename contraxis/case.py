@@ -12,15 +12,15 @@ text; both raise :class:`~contraxis.errors.CaseError` naming every bad field at 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .codes.patterns import GENE_SYMBOL, HISTORY_ID, HPO_ID, LOCAL_ID, LOINC_CODE, RXNORM_ID
+from .documents import parse_document as _parse_document
+from .documents import shown
 from .errors import CaseError, ContradictionError, Problem
 from .reading import NotRead, Reading, excerpt
 from .vocabulary import Course, MriResult, Region, Response, Severity, Sex, Treatment
@@ -42,10 +42,6 @@ __all__ = [
 
 MAX_LIST = 500
 
-# libyaml's parser when PyYAML was built with it (about ten times faster), else the
-# pure-Python one; both are the safe loader.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -54,7 +50,7 @@ class _Model(BaseModel):
 def _finding_code(value: str) -> str:
     if not (HPO_ID.fullmatch(value) or LOCAL_ID.fullmatch(value)):
         raise ValueError(
-            f"{value!r} is not a finding code (allowed: an HPO id such as HP:0000473, "
+            f"{shown(value, 60)} is not a finding code (allowed: an HPO id such as HP:0000473, "
             "or a local code such as CX:sensory-trick)"
         )
     return value
@@ -66,7 +62,22 @@ Interpretation = Literal["low", "high", "normal", "abnormal", "critical-low", "c
 
 def _free_text(value: str, *, what: str) -> str:
     if any(not ch.isprintable() for ch in value):
-        raise ValueError(f"{excerpt(value, 60)!r}: {what} may not hold control characters")
+        raise ValueError(f"{shown(value, 60)}: {what} may not hold control characters")
+    return value
+
+
+def _number(value: Any, *, what: str = "a number") -> Any:
+    """Refuse a boolean where a number is asked for (``true`` is not 1), before pydantic's
+    lax mode reads it as one."""
+    if isinstance(value, bool):
+        raise ValueError(f"{shown(value)} is not {what} (a boolean is not read as a number)")
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    """Accept only true or false (and null) where a yes-or-no is asked for: no 1, "yes"..."""
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{shown(value)} is not true or false")
     return value
 
 
@@ -104,16 +115,19 @@ class Lab(_Model):
     def _loinc(cls, value: str) -> str:
         if not LOINC_CODE.fullmatch(value):
             raise ValueError(
-                f"{excerpt(value, 40)!r} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)"
+                f"{shown(value, 40)} is not a LOINC code (allowed: digits, a dash, a check digit: 17861-6)"
             )
         return value
 
-    @field_validator("value", mode="before")
+    @field_validator("value", "days_ago", mode="before")
     @classmethod
-    def _number(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        return value
+    def _numbers(cls, value: Any) -> Any:
+        return _number(value)
+
+    @field_validator("name", "unit")
+    @classmethod
+    def _texts(cls, value: str | None) -> str | None:
+        return None if value is None else _free_text(value, what="a laboratory name or unit")
 
     @model_validator(mode="after")
     def _read(self) -> Lab:
@@ -184,15 +198,13 @@ class Medication(_Model):
         if value is None:
             return None
         if not RXNORM_ID.fullmatch(value):
-            raise ValueError(f"{excerpt(value, 40)!r} is not an RxNorm code (allowed: digits, e.g. 311666)")
+            raise ValueError(f"{shown(value, 40)} is not an RxNorm code (allowed: digits, e.g. 311666)")
         return value
 
     @field_validator("days_since_start", "days_since_dose_increase", "days_since_stop", mode="before")
     @classmethod
     def _days(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number of days")
-        return value
+        return _number(value, what="a number of days")
 
     @model_validator(mode="after")
     def _given(self) -> Medication:
@@ -237,7 +249,7 @@ class Imaging(_Model):
     def _findings(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             if not HPO_ID.fullmatch(value):
-                raise ValueError(f"{value!r} is not an HPO id (HP: and seven digits)")
+                raise ValueError(f"{shown(value, 60)} is not an HPO id (HP: and seven digits)")
         return values
 
 
@@ -254,7 +266,7 @@ class Genetics(_Model):
     def _genes(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             if not GENE_SYMBOL.fullmatch(value):
-                raise ValueError(f"{value!r} is not an HGNC gene symbol (upper case, e.g. TOR1A)")
+                raise ValueError(f"{shown(value, 60)} is not an HGNC gene symbol (upper case, e.g. TOR1A)")
         return values
 
 
@@ -286,6 +298,21 @@ class Case(_Model):
     severity: Severity | None = None
     disabling: bool | None = None
 
+    @field_validator("age", "onset_age", mode="before")
+    @classmethod
+    def _ages(cls, value: Any) -> Any:
+        return _number(value, what="an age in years")
+
+    @field_validator("family_history", "disabling", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> Any:
+        return _boolean(value)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        return None if value is None else _free_text(value, what="an identifier")
+
     @field_validator("findings", "absent")
     @classmethod
     def _codes(cls, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -298,7 +325,9 @@ class Case(_Model):
     def _history(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             if not HISTORY_ID.fullmatch(value):
-                raise ValueError(f"{value!r} is not a history code (allowed: CX:hx-..., e.g. CX:hx-head-trauma)")
+                raise ValueError(
+                    f"{shown(value, 60)} is not a history code (allowed: CX:hx-..., e.g. CX:hx-head-trauma)"
+                )
         return values
 
     @property
@@ -340,34 +369,95 @@ def contradictions(case: Case) -> list[Problem]:
 def _field_path(loc: Iterable[Any]) -> str:
     path = "case"
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{excerpt(str(part), 40)}"
     return path
 
 
+_KINDS = {
+    "model_type": "is not an object of fields",
+    "model_attributes_type": "is not an object of fields",
+    "dict_type": "is not an object of fields",
+    "tuple_type": "is not a list",
+    "list_type": "is not a list",
+    "string_type": "is not text",
+    "float_type": "is not a number",
+    "float_parsing": "is not a number",
+    "int_type": "is not a whole number",
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "bool_type": "is not true or false",
+    "bool_parsing": "is not true or false",
+    "finite_number": "is not a finite number",
+    "date_type": "is not a date (allowed: YYYY-MM-DD)",
+    "date_parsing": "is not a date (allowed: YYYY-MM-DD)",
+    "date_from_datetime_parsing": "is not a date (allowed: YYYY-MM-DD)",
+    "date_from_datetime_inexact": "is not a date (allowed: YYYY-MM-DD, without a time)",
+}
+
+
 def _message(error: Mapping[str, Any]) -> str:
+    """One validation error as a short message: the value shown briefly, what is wrong and
+    what is allowed; never a Python type or class name."""
     kind = error["type"]
     value = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind == "literal_error":
-        expected = error["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
-        return f"{excerpt(value, 60)!r} is not one of {expected}"
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"{shown(value)} is not one of {expected}"
     if kind == "extra_forbidden":
         return "is not a case field (see the README's case format for the fields allowed)"
     if kind == "value_error":
-        return str(error["ctx"]["error"])
-    if kind in ("missing",):
+        return str(ctx.get("error", "is not valid"))[:300]
+    if kind == "missing":
         return "is required"
-    return f"{excerpt(value, 60)!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
+    if kind in _KINDS:
+        return f"{shown(value)} {_KINDS[kind]}"
+    if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
+        unit = "characters" if isinstance(value, str) else "items"
+        size = f"{len(value)} {unit}" if isinstance(value, (str, list, tuple)) else unit
+        if kind.endswith("too_long"):
+            return f"has {size} (allowed: at most {ctx.get('max_length')})"
+        return f"has {size} (allowed: at least {ctx.get('min_length')})"
+    return f"{shown(value)}: {str(error['msg'])[:1].lower()}{str(error['msg'])[1:200]}"
+
+
+MAX_PROBLEMS = 20
+"""The most problems one error names (then how many more there are)."""
+
+
+def _overlong_lists(data: Mapping[str, Any]) -> list[Problem]:
+    """Lists longer than any field allows, at the top of the case and one level down, found
+    before validation reads every item."""
+    problems = []
+    for key, value in data.items():
+        nested = value.items() if isinstance(value, Mapping) else ()
+        for where, items in ((f"case.{excerpt(str(key), 40)}", value),
+                             *((f"case.{excerpt(str(key), 40)}.{excerpt(str(k), 40)}", v) for k, v in nested)):
+            if isinstance(items, (list, tuple)) and len(items) > MAX_LIST:
+                problems.append(Problem(where, f"has {len(items)} items (allowed: at most {MAX_LIST})"))
+    return problems
+
+
+def _bounded(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], Problem("case", f"and {more} more problems (not shown)")]
 
 
 def case_problems(data: Any) -> tuple[Case | None, list[Problem]]:
-    """Validate ``data`` as a case; return the case (or None) and every problem found."""
+    """Validate ``data`` as a case; return the case (or None) and the problems found (at most
+    :data:`MAX_PROBLEMS`, then how many more)."""
     if not isinstance(data, Mapping):
-        return None, [Problem("case", f"expected a mapping of case fields, got {type(data).__name__}")]
+        return None, [Problem("case", f"expected a mapping of case fields, got {shown(data, 40)}")]
+    overlong = _overlong_lists(data)
+    if overlong:
+        return None, _bounded(overlong)
     try:
         case = Case.model_validate(dict(data))
     except ValidationError as error:
-        return None, [Problem(_field_path(e["loc"]), _message(e)) for e in error.errors()]
-    return case, contradictions(case)
+        return None, _bounded([Problem(_field_path(e["loc"]), _message(e)) for e in error.errors()])
+    return case, _bounded(contradictions(case))
 
 
 def read_case(data: Any, *, source: str | None = None) -> Case:
@@ -423,7 +513,8 @@ def read_case_reading(data: Any, *, source: str | None = None, origins: Mapping[
         fmt = "vignette"
         outer_id = data.get("id")
         data = data["case"]
-        if isinstance(data, Mapping) and "id" not in data and isinstance(outer_id, (str, int)):
+        named = isinstance(outer_id, (str, int)) and not isinstance(outer_id, bool)
+        if isinstance(data, Mapping) and "id" not in data and named:
             data = {"id": str(outer_id), **data}  # a vignette's id names its case
     not_read: list[NotRead] = []
     if isinstance(data, Mapping):
@@ -498,15 +589,18 @@ def _relocate(item: NotRead, origins: Mapping[str, str]) -> NotRead:
 
 
 def parse_document(text: str, *, source: str | None = None) -> Any:
-    """Parse YAML or JSON text (JSON is YAML, but JSON is tried first for its errors)."""
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith(("{", "[")):
-            return json.loads(text)
-        return yaml.load(text, Loader=_YamlLoader)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CaseError([Problem("", f"not valid YAML or JSON: {detail}")], source=source) from None
+    """Parse YAML or JSON text (JSON is YAML, but JSON is tried first for its errors).
+
+    Bounded as :func:`contraxis.documents.parse_document` says: nesting at most
+    :data:`~contraxis.documents.MAX_DEPTH` deep, YAML aliases repeating at most
+    :data:`~contraxis.documents.MAX_ALIAS_NODES` nodes, no key given twice.
+
+    Raises
+    ------
+    CaseError
+        Naming what is wrong and where (line and column).
+    """
+    return _parse_document(text, source=source, syntax="YAML or JSON")
 
 
 def load_case(path: str | Path, *, text: str | None = None) -> Case:

@@ -18,6 +18,8 @@ format           recognised by                        read by
 ===============  ===================================  ================================================
 
 and returns a :class:`~contraxis.reading.Reading`: the case, ``not_read`` and the format.
+Text is parsed by :mod:`contraxis.documents` (nesting, YAML aliases and duplicate keys
+bounded); one input read from a file or standard input is at most :data:`MAX_INPUT_BYTES`.
 Anything else is refused with a :class:`~contraxis.errors.CaseError` that names what the
 input looks like and what is accepted: a phenopacket v1, Family, Cohort or binary protobuf
 file (with what to do), a CDS Hooks request (with where to send it), or an unknown shape.
@@ -31,17 +33,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from ..documents import parse_json
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
 
 __all__ = [
     "ACCEPTED",
+    "MAX_INPUT_BYTES",
     "Format",
     "input_format",
     "iter_input_file",
@@ -61,6 +64,10 @@ ACCEPTED = (
 
 MAX_DECOMPRESSED = 256 * 1024 * 1024
 """The largest gzipped input read, once decompressed (bytes)."""
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+"""The largest single input read from a file or standard input (bytes): a patient's record
+with years of results is a few MB."""
 
 _JSON_LINES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _CDS_HOOKS_FIELDS = frozenset({"hook", "hookInstance"})
@@ -290,14 +297,7 @@ def _json_lines(lines: Iterable[str], *, source: str | None) -> Iterator[tuple[A
         if not line.strip():
             continue
         where = f"{source}:{number}" if source else f"line {number}"
-        try:
-            yield json.loads(line), where
-        except json.JSONDecodeError as error:
-            raise CaseError(
-                [Problem("", f"not valid JSON: {error.msg} (column {error.colno})")], source=where
-            ) from None
-        except RecursionError:
-            raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=where) from None
+        yield parse_json(line, source=where), where
 
 
 def _documents(data: bytes | str, *, source: str) -> Iterator[tuple[Any, str]]:
@@ -309,16 +309,13 @@ def _documents(data: bytes | str, *, source: str) -> Iterator[tuple[Any, str]]:
         raise CaseError([Problem("", f"is empty (accepted: {ACCEPTED})")], source=source)
     if text.lstrip().startswith("{"):
         try:
-            yield json.loads(text), source
+            document = parse_json(text, source=source)
+        except CaseError as error:
+            if not any("valid JSON: Extra data" in p.message for p in error.problems):
+                raise
+        else:
+            yield document, source
             return
-        except json.JSONDecodeError as error:
-            if error.msg != "Extra data":
-                raise CaseError(
-                    [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")],
-                    source=source,
-                ) from None
-        except RecursionError:
-            raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=source) from None
         yield from _json_lines(text.splitlines(), source=source)
         return
     yield parse_document(text, source=source), source
@@ -369,12 +366,33 @@ def iter_input_file(path: str | Path, *, today: dt.date | None = None) -> Iterat
                 for document, where in _json_lines(handle, source=source):
                     yield read_input(document, source=where, today=today)
             return
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_DECOMPRESSED, source=source)
     except OSError as error:
         raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=source) from None
     except (EOFError, UnicodeDecodeError, zlib.error) as error:
         raise CaseError([Problem("", f"cannot read the file: {error}")], source=source) from None
     yield from iter_inputs(raw, source=source, today=today)
+
+
+def _too_large(limit: int, *, source: str) -> CaseError:
+    return CaseError(
+        [Problem("", f"is larger than {limit // 2**20} MiB (allowed: one patient's input of at most that size)")],
+        source=source,
+    )
+
+
+def _read_bounded(path: str | Path, limit: int, *, source: str) -> bytes:
+    """The bytes of a file or of standard input (``-``), refusing more than ``limit``."""
+    if str(path) == "-":
+        import sys
+
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large(limit, source=source)
+    return raw
 
 
 def load_input(
@@ -383,22 +401,18 @@ def load_input(
     """Read the one input in a file (``-``: standard input), of any accepted format.
 
     The bytes go to :func:`read_input` as they are, so a gzipped file is read, and a binary
-    protobuf phenopacket or a JSON Lines file is named as such.
+    protobuf phenopacket or a JSON Lines file is named as such. At most
+    :data:`MAX_INPUT_BYTES` are read.
 
     Raises
     ------
     CaseError
-        When the file cannot be read, or as :func:`read_input`.
+        When the file cannot be read or is larger than :data:`MAX_INPUT_BYTES`, or as
+        :func:`read_input`.
     """
-    source = str(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
     try:
-        if source == "-":
-            import sys
-
-            source = "<stdin>"
-            raw = sys.stdin.buffer.read()
-        else:
-            raw = Path(path).read_bytes()
+        raw = _read_bounded(path, MAX_INPUT_BYTES, source=source)
     except OSError as error:
         raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=source) from None
     return read_input(raw, source=source, today=today, fhir_options=fhir_options)

@@ -136,7 +136,7 @@ def test_several_inputs_in_files(tmp_path):
     assert [r.case.id for r in iter_input_file(array)] == ["P1", "P2"]
     broken = tmp_path / "broken.jsonl"
     broken.write_text(json.dumps(PACKET) + "\n{oops\n", encoding="utf-8")
-    with pytest.raises(CaseError, match=r"broken.jsonl:2: not valid JSON"):
+    with pytest.raises(CaseError, match=r"broken.jsonl:2: is not valid JSON"):
         list(iter_input_file(broken))
     with pytest.raises(CaseError, match="cannot read the file"):
         list(iter_input_file(tmp_path / "missing.json"))
