@@ -143,11 +143,14 @@ def _register_optional() -> None:
             bench_differential_command
         )
     try:
-        from .serve import serve_command
+        from .serve import api_key_command, serve_command
     except ImportError:
         pass
     else:
         app.command("serve", help="Start the web service (REST, CDS Hooks, FHIR, web page).")(serve_command)
+        app.command("serve-key", help="Issue an API key for the web service: the key, and its settings line.")(
+            api_key_command
+        )
         try:
             from .serve import bench_load_command
         except ImportError:

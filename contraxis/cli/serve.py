@@ -1,35 +1,140 @@
-"""``contraxis serve`` and ``contraxis bench load``: plain functions the Typer app registers.
+"""``contraxis serve``, ``contraxis serve-key`` and ``contraxis bench load``: plain functions
+the Typer app registers.
 
 The service runs on uvicorn with httptools and uvloop (plain uvicorn adds tens of
-milliseconds to each keep-alive request on some kernels). Nothing else is installed or
-started: the app is built from the bundled knowledge base with the embedded defaults.
+milliseconds to each keep-alive request on some kernels). Its settings come from
+:class:`contraxis.service.settings.ServiceSettings`: a YAML file (``--settings``),
+``CONTRAXIS_*`` variables and the options below, which win. Options are passed on to the
+worker processes as ``CONTRAXIS_*`` variables, so that every worker reads the same settings.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+from pathlib import Path
 
-__all__ = ["bench_load_command", "serve_command"]
+__all__ = ["api_key_command", "bench_load_command", "serve_command"]
+
+_log = logging.getLogger("contraxis.serve")
 
 
-def serve_command(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def _export(name: str, value: object) -> None:
+    """Pass one option to this process's settings and its workers' (a ``CONTRAXIS_*`` variable)."""
+    if value is None:
+        return
+    text = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    os.environ[f"CONTRAXIS_{name.upper()}"] = text
+
+
+def serve_command(
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    settings: Path | None = None,
+    public_url: str | None = None,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+    forwarded_allow_ips: str | None = None,
+    insecure: bool = False,
+    access_log: bool | None = None,
+) -> None:
     """Start the web service: REST, CDS Hooks, FHIR input, the intake page and the API docs.
+
+    With no settings it listens on 127.0.0.1:8000 and asks no one for credentials. On any
+    other address it refuses to start without authentication configured, unless ``--insecure``
+    is given (and says so in its log).
 
     Parameters
     ----------
     host : str
-        The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).
+        The address to listen on (127.0.0.1 by default: this machine only).
     port : int
-        The TCP port.
+        The TCP port (8000).
     workers : int
         Worker processes (each loads its own knowledge base).
+    settings : pathlib.Path
+        A YAML settings file (see the README's production example).
+    public_url : str
+        The URL clients reach the service at; every link is built from it.
+    ssl_certfile, ssl_keyfile : pathlib.Path
+        Serve HTTPS with this certificate chain and private key (PEM).
+    forwarded_allow_ips : str
+        Comma-separated addresses of the proxies whose X-Forwarded-* headers are believed.
+    insecure : bool
+        Serve on an address other than loopback without authentication.
+    access_log : bool
+        Write uvicorn's access log (one line per request).
     """
     import uvicorn
+    from pydantic import ValidationError
 
+    from ..service.settings import SETTINGS_FILE_VARIABLE, ServiceSettings, SettingsFileError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    if settings is not None:
+        os.environ[SETTINGS_FILE_VARIABLE] = str(settings.resolve())
+    for name, value in (("host", host), ("port", port), ("workers", workers), ("public_url", public_url),
+                        ("ssl_certfile", ssl_certfile), ("ssl_keyfile", ssl_keyfile)):
+        _export(name, value)
+    if forwarded_allow_ips is not None:
+        _export("forwarded_allow_ips", json.dumps([a.strip() for a in forwarded_allow_ips.split(",") if a.strip()]))
+    if insecure:
+        _export("insecure", True)
+    if access_log is not None:
+        _export("audit__access_log", access_log)
+    try:
+        config = ServiceSettings()
+    except SettingsFileError as error:
+        _log.error("%s", error)
+        raise SystemExit(2) from None
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(p) for p in problem.get("loc", ())) or "settings"
+            _log.error("settings: %s: %s", where, problem.get("msg", "is not valid"))
+        raise SystemExit(2) from None
+    refusals, warnings = config.exposure()
+    for warning in warnings:
+        _log.warning("%s", warning)
+    if refusals:
+        for refusal in refusals:
+            _log.error("%s", refusal)
+        raise SystemExit(2)
+    _log.info("public URL %s; authentication %s; audit log %s", config.base_url,
+              "on" if config.authentication else "off",
+              config.audit_path if config.audit.enabled else "off")
     uvicorn.run(
-        "contraxis.service.app:default_app", factory=True, host=host, port=port, workers=workers,
-        loop="uvloop", http="httptools", access_log=False, log_level="info", timeout_keep_alive=30,
+        "contraxis.service.app:default_app", factory=True, host=config.host, port=config.port,
+        workers=config.workers, loop="uvloop", http="httptools", access_log=config.audit.access_log,
+        log_level="info", timeout_keep_alive=30, server_header=False,
+        ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
+        ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
+        proxy_headers=bool(config.forwarded_allow_ips),
+        forwarded_allow_ips=",".join(config.forwarded_allow_ips) or None,
     )
+
+
+def api_key_command(name: str, role: list[str] | None = None) -> None:
+    """Issue an API key: print it once, and the line of settings that lets it in (its SHA-256).
+
+    Parameters
+    ----------
+    name : str
+        Who holds the key (shown in the audit log).
+    role : list of str
+        ``clinician`` (the default) and/or ``admin``.
+    """
+    from ..service.auth import hash_api_key, new_api_key
+
+    roles = role or ["clinician"]
+    unknown = [r for r in roles if r not in ("clinician", "admin")]
+    if unknown:
+        raise SystemExit(f"--role: {unknown[0][:40]!r} is not one of clinician, admin")
+    key = new_api_key()
+    print(f"API key for {name} (shown once; give it to its holder, keep it nowhere else):\n  {key}\n")
+    print("Add to the settings file under api_keys:")
+    print(f"  - {{name: {json.dumps(name)}, roles: [{', '.join(roles)}], sha256: {hash_api_key(key)}}}")
 
 
 def bench_load_command(connections: int = 32, duration: float = 10.0, workers: int = 2, tool: str = "auto",

@@ -301,6 +301,41 @@ class ServiceSettings(BaseSettings):
         """The ``jti`` store shared by the workers."""
         return self.jti_store or self.state_dir / "jti.sqlite"
 
+    def exposure(self) -> tuple[list[str], list[str]]:
+        """What stops ``contraxis serve`` from starting, and what it warns of, for these settings.
+
+        Returns
+        -------
+        (list of str, list of str)
+            Refusals: serving on an address other than loopback with no authentication
+            configured (unless ``insecure``), or with no ``public_url`` to build links from.
+            Warnings: ``insecure`` in use, plain HTTP off loopback without a trusted proxy, a
+            door with no credential configured.
+        """
+        refusals: list[str] = []
+        warnings: list[str] = []
+        local = is_loopback(self.host)
+        if not local and not self.authentication:
+            message = (f"serving on {self.host} with no authentication configured (cds_clients, oidc_providers "
+                       "or api_keys)")
+            if self.insecure:
+                warnings.append(f"--insecure: {message}: anyone who reaches this address can read and send "
+                                "patient data")
+            else:
+                refusals.append(f"refusing to start: {message}; configure one, or pass --insecure to serve "
+                                "without it")
+        if not local and not self.public_url:
+            refusals.append(f"refusing to start: serving on {self.host} needs public_url (CONTRAXIS_PUBLIC_URL), "
+                            "the URL clients reach the service at, to build every link from")
+        if not local and not self.tls and not self.forwarded_allow_ips:
+            warnings.append(f"serving plain HTTP on {self.host}: give ssl_certfile and ssl_keyfile, or put a TLS proxy "
+                            "in front and list it in forwarded_allow_ips")
+        if self.authentication and not (self.oidc_providers or self.api_keys):
+            warnings.append("no OpenID Connect provider or API key: the REST API and the page refuse every request")
+        if self.authentication and not self.cds_clients:
+            warnings.append("no CDS client: the CDS Hooks services refuse every call")
+        return refusals, warnings
+
     def redacted(self) -> dict[str, Any]:
         """The settings as JSON data, secrets and key hashes left out (for ``GET /settings``)."""
         data = self.model_dump(mode="json")
