@@ -102,7 +102,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     install_error_handlers(app)
     app.include_router(build_router())
     app.include_router(build_cds_router())
-    app.include_router(build_page_router(docs=settings.docs))
+    app.include_router(build_page_router(docs=settings.docs, docs_try_it_out=settings.docs_try_it_out))
     app.include_router(build_terminology_router())
     app.include_router(build_admin_router())
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")

@@ -10,7 +10,6 @@ from typing import Any, get_args
 import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..io.detect import read_input
@@ -155,8 +154,21 @@ def _index_html(kb: str, hpo: str) -> str:
     return template.replace("{{kb_version}}", html.escape(kb)).replace("{{hpo_release}}", html.escape(hpo))
 
 
-def build_page_router(*, docs: bool = True) -> APIRouter:
-    """The page routes: ``/``, ``/intake/form``, ``/report*`` and ``/docs``."""
+def _docs_html(*, try_it_out: bool) -> str:
+    """The API docs page: Swagger UI from the local copy, started by a script file (no inline script)."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Contraxis API</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js" data-openapi="/openapi.json" data-try-it-out="{str(try_it_out).lower()}"></script>
+</body></html>"""
+
+
+def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> APIRouter:
+    """The page routes: ``/``, ``/intake/form``, ``/report*`` and ``/docs`` (its "Try it out"
+    only when ``docs_try_it_out``)."""
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse, tags=["page"], summary="The intake page")
@@ -240,12 +252,6 @@ def build_page_router(*, docs: bool = True) -> APIRouter:
     if docs:
         @router.get("/docs", include_in_schema=False)
         async def swagger() -> HTMLResponse:
-            return get_swagger_ui_html(
-                openapi_url="/openapi.json", title="Contraxis API",
-                swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-                swagger_css_url="/static/swagger-ui/swagger-ui.css",
-                swagger_favicon_url="/static/favicon.svg",
-                swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
-            )
+            return HTMLResponse(_docs_html(try_it_out=docs_try_it_out))
 
     return router
