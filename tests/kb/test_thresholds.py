@@ -106,6 +106,12 @@ PINNED: dict[str, str] = {
     "dx.chronic-tics years_since_onset ge 1": "chronic motor tic disorder: tics for more than a year (DSM-5)",
     "dx.chronic-phonic-tics years_since_onset ge 1": "chronic vocal tic disorder: tics for more than a year (DSM-5)",
     "dx.essential-tremor years_since_onset ge 3": "essential tremor: at least three years (MDS 2018 consensus)",
+    # Albumin-corrected calcium (spec: calcium judged on its total value; below an albumin of
+    # 4.0 g/dL, total + 0.8 x (4.0 - albumin)).
+    "labs.yaml calcium corrected by albumin below 4": "the corrected calcium is used with an albumin below 4.0 g/dL",
+    "labs.yaml calcium corrected by albumin reference 4": "total + 0.8 x (4.0 - albumin)",
+    "labs.yaml calcium corrected by albumin factor 0.8": "total + 0.8 x (4.0 - albumin)",
+    "labs.yaml calcium corrected by albumin within_days 1": "the albumin of the same sample (taken within a day of the calcium)",
     # Onset bands (spec: expected onset_band, 2013 consensus).
     "onset-band childhood onset_age from 3": "childhood (3-12)",
     "onset-band adolescence onset_age from 13": "adolescence (13-20)",
@@ -114,7 +120,12 @@ PINNED: dict[str, str] = {
 }
 
 #: Thresholds no move of their quantity alone can cross, with the reason.
-NOT_CROSSABLE: dict[str, str] = {}
+NOT_CROSSABLE: dict[str, str] = {
+    "labs.yaml calcium corrected by albumin below 4": (
+        "the correction is zero where it starts (its reference is its limit), so no answer changes at an albumin "
+        "of 4.0; the formula is crossed instead where the corrected calcium meets each calcium limit"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -272,9 +283,9 @@ def crossing_problems(
     keys = {t.key for t in found}
     for key in sorted(keys - set(PINNED)):
         problems.append(f"{key}: a threshold not pinned (add it to PINNED with the convention it follows)")
-    for key in sorted(k for k in PINNED if k not in keys and not k.startswith("onset-band ")):
+    for key in sorted(k for k in PINNED if k not in keys and not k.startswith(("onset-band ", "labs.yaml "))):
         problems.append(f"{key}: pinned, but no rule has it any longer (deleted or moved)")
-    for key in sorted(k for k in NOT_CROSSABLE if k not in keys):
+    for key in sorted(k for k in NOT_CROSSABLE if k not in keys and not k.startswith("labs.yaml ")):
         problems.append(f"{key}: listed as not crossable, but no rule has it")
     for threshold in found:
         if threshold.key in NOT_CROSSABLE or threshold.key in pinned_by or (rules is not None and threshold.rule not in rules):
@@ -292,6 +303,7 @@ def crossing_problems(
             )
     if rules is None:
         problems.extend(_band_problems(kb, base))
+        problems.extend(_correction_problems(kb, base, found))
     return problems, pinned_by
 
 
@@ -307,6 +319,70 @@ def _crosses(threshold: Threshold, case: dict[str, Any], kb: KnowledgeBase) -> b
         if sa is not None and sb is not None and sa[threshold.rule] != sb[threshold.rule]:
             return True
     return False
+
+
+def _correction_problems(kb: KnowledgeBase, base: list[tuple[str, dict[str, Any], dict[str, bool]]], found: list[Threshold]) -> list[str]:
+    """A correction of labs.yaml (calcium by albumin) is pinned by its parameters, and crossed
+    for each limit of the corrected test: the albumin that brings a base case's calcium to the
+    limit, just below and just above; and the day limit of the same sample, with the albumin
+    on the corrected side."""
+    problems: list[str] = []
+    derived: set[str] = set()
+    for test in kb.labs.values():
+        c = test.correction
+        if c is None:
+            continue
+        prefix = f"labs.yaml {test.id} corrected by {c.by}"
+        derived |= {f"{prefix} {name} {getattr(c, name):g}" for name in ("below", "reference", "factor", "within_days")}
+        for threshold in (t for t in found if t.quantity == f"lab:{test.id}"):
+            ranked = sorted(base, key=lambda b: not b[2].get(threshold.rule, False))
+            crossed = {"formula": False, "days": False}
+            for _, case, _ in ranked:
+                for what, ok in _correction_crosses(threshold, test.id, case, kb).items():
+                    crossed[what] = crossed[what] or ok
+                if all(crossed.values()):
+                    break
+            for what, ok in crossed.items():
+                if not ok:
+                    problems.append(f"{threshold.key} corrected by {c.by} ({what}): no case changes the rule's answer "
+                                    f"where the corrected {test.id} meets the limit")
+    pinned = {k for k in PINNED if k.startswith("labs.yaml ")}
+    problems += [f"{k}: a correction parameter not pinned" for k in sorted(derived - pinned)]
+    problems += [f"{k}: pinned, but labs.yaml has it no longer" for k in sorted(pinned - derived)]
+    return problems
+
+
+def _correction_crosses(threshold: Threshold, test: str, case: dict[str, Any], kb: KnowledgeBase) -> dict[str, bool]:
+    c = kb.labs[test].correction
+    assert c is not None
+    read = read_case(case)
+    index = next((i for i, lab in enumerate(read.labs)
+                  if lab.reading is not None and lab.reading.analyte == test and lab.reading.value is not None
+                  and lab.reading.comparator is None), None)
+    if index is None:
+        return {}
+    value = read.labs[index].reading.value
+    days = case["labs"][index].get("days_ago", 0) or 0
+    at = c.reference - (threshold.limit - value) / c.factor  # the albumin that brings it to the limit
+    step = 0.02
+    if not (step < at - step and at + step < c.below):
+        return {}
+    by = kb.labs[c.by]
+
+    def with_by(amount: float, by_days: float) -> dict[str, bool] | None:
+        new = copy.deepcopy(case)
+        new["labs"] = [lab for lab in new["labs"] if analyte_of(str(lab.get("loinc"))) != c.by]
+        new["labs"].append({"loinc": by.loinc, "value": round(amount, 4), "unit": by.unit, "days_ago": by_days})
+        new["labs"][index]["days_ago"] = days
+        return _states(new, kb)
+
+    rule = threshold.rule
+    below, above = with_by(at - step, days), with_by(at + step, days)
+    near, far = with_by(at - step, days + c.within_days), with_by(at - step, days + c.within_days + 1)
+    return {
+        "formula": below is not None and above is not None and below[rule] != above[rule],
+        "days": near is not None and far is not None and near[rule] != far[rule],
+    }
 
 
 def _band_problems(kb: KnowledgeBase, base: list[tuple[str, dict[str, Any], dict[str, bool]]]) -> list[str]:
