@@ -28,6 +28,18 @@ def _export(name: str, value: object) -> None:
     os.environ[f"CONTRAXIS_{name.upper()}"] = text
 
 
+def _raise_open_files_limit(wanted: int) -> None:
+    """Let each worker hold ``wanted`` open files (connections), within the hard limit."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def serve_command(
     host: str | None = None,
     port: int | None = None,
@@ -104,10 +116,13 @@ def serve_command(
     _log.info("public URL %s; authentication %s; audit log %s", config.base_url,
               "on" if config.authentication else "off",
               config.audit_path if config.audit.enabled else "off")
+    from ..service.protocol import GuardedHttpToolsProtocol
+
+    _raise_open_files_limit(config.limits.max_connections + 256)
     uvicorn.run(
         "contraxis.service.app:default_app", factory=True, host=config.host, port=config.port,
-        workers=config.workers, loop="uvloop", http="httptools", access_log=config.audit.access_log,
-        log_level="info", timeout_keep_alive=30, server_header=False,
+        workers=config.workers, loop="uvloop", http=GuardedHttpToolsProtocol, access_log=config.audit.access_log,
+        log_level="info", timeout_keep_alive=max(1, round(config.limits.keep_alive_timeout)), server_header=False,
         ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
         ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
         proxy_headers=bool(config.forwarded_allow_ips),
@@ -138,7 +153,7 @@ def api_key_command(name: str, role: list[str] | None = None) -> None:
 
 
 def bench_load_command(connections: int = 32, duration: float = 10.0, workers: int = 2, tool: str = "auto",
-                       json_output: bool = False) -> None:
+                       auth: str = "none", json_output: bool = False) -> None:
     """Measure requests per second and p50/p99 latency of POST /assess beside GET /health.
 
     POST /assess is measured as it answers by default (without the HPO differential) and, when
@@ -154,6 +169,9 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
         Uvicorn worker processes of the server started for the run.
     tool : str
         ``wrk`` (Debian's package), ``python`` (the built-in asyncio client) or ``auto``.
+    auth : str
+        ``none``; ``api-key`` (every request with an API key); ``jwt`` (every request with an
+        OpenID Connect bearer token, its RS256 signature verified each time). The audit log is on.
     json_output : bool
         Print the figures as JSON.
     """
@@ -161,11 +179,15 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
 
     if tool not in ("auto", "wrk", "python"):
         raise SystemExit(f"--tool: {tool!r} is not one of auto, wrk, python")
-    results = bench_load(connections=connections, duration=duration, workers=workers, tool=tool)  # type: ignore[arg-type]
+    if auth not in ("none", "api-key", "jwt"):
+        raise SystemExit(f"--auth: {auth[:40]!r} is not one of none, api-key, jwt")
+    results = bench_load(connections=connections, duration=duration, workers=workers, tool=tool,  # type: ignore[arg-type]
+                         auth=auth)  # type: ignore[arg-type]
     health = results[0]
     ratios = {r.endpoint: round(r.rps / health.rps, 3) if health.rps else 0.0 for r in results[1:]}
     if json_output:
-        print(json.dumps({"results": [r.to_dict() for r in results], "rate_to_health": ratios}, indent=2))
+        print(json.dumps({"results": [r.to_dict() for r in results], "rate_to_health": ratios, "auth": auth},
+                         indent=2))
         return
     print(
         f"{'endpoint':<34} {'tool':<6} {'conns':>5} {'seconds':>7} {'requests':>9} {'errors':>6} "
@@ -181,4 +203,5 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
             f"{r.endpoint}: {ratios[r.endpoint]:.2f} of the GET /health rate (target >= 0.25), "
             f"p99 {r.p99_ms:.2f} ms (target < 25 ms)"
         )
-    print(f"{workers} uvicorn worker(s), httptools + uvloop, {results[0].connections} connections, loopback.")
+    print(f"{workers} uvicorn worker(s), httptools + uvloop, {results[0].connections} connections, loopback; "
+          f"authentication: {auth}; audit log on.")

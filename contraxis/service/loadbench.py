@@ -27,9 +27,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["LoadResult", "TYPICAL_CASE", "bench_load", "free_port", "run_load", "start_server"]
+__all__ = ["LoadResult", "TYPICAL_CASE", "bench_load", "free_port", "run_load", "secured_server_env", "start_server"]
 
 Tool = Literal["auto", "wrk", "python"]
+Auth = Literal["none", "api-key", "jwt"]
 
 TYPICAL_CASE: dict[str, Any] = {
     "age": 55, "sex": "male", "onset_age": 53, "course": "static", "regions": ["neck"],
@@ -136,9 +137,12 @@ _WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+)
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def _run_wrk(*, url: str, method: str, body: bytes | None, connections: int, duration: float) -> LoadResult:
+def _run_wrk(*, url: str, method: str, body: bytes | None, connections: int, duration: float,
+             headers: dict[str, str] | None = None) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.method = "{method}"\n')
+        for name, value in (headers or {}).items():
+            script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
         if body is not None:
             script.write('wrk.headers["Content-Type"] = "application/json"\n')
             script.write(f"wrk.body = {json.dumps(body.decode())}\n")
@@ -201,9 +205,11 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def _run_python(
-    *, host: str, port: int, method: str, path: str, body: bytes | None, connections: int, duration: float
+    *, host: str, port: int, method: str, path: str, body: bytes | None, connections: int, duration: float,
+    extra_headers: dict[str, str] | None = None,
 ) -> LoadResult:
     headers = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
+    headers += [f"{name}: {value}" for name, value in (extra_headers or {}).items()]
     if body is not None:
         headers += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     request = ("\r\n".join(headers) + "\r\n\r\n").encode() + (body or b"")
@@ -238,7 +244,7 @@ def _run_python(
 
 
 def run_load(*, port: int, method: str, path: str, body: bytes | None = None, connections: int = 32,
-             duration: float = 10.0, tool: Tool = "auto") -> LoadResult:
+             duration: float = 10.0, tool: Tool = "auto", headers: dict[str, str] | None = None) -> LoadResult:
     """Load one endpoint of a server on 127.0.0.1:port for ``duration`` seconds.
 
     Parameters
@@ -255,6 +261,8 @@ def run_load(*, port: int, method: str, path: str, body: bytes | None = None, co
         Seconds of load (bounded: at most 120).
     tool : {"auto", "wrk", "python"}
         ``wrk`` if installed ("auto"), else the asyncio client.
+    headers : dict, optional
+        Headers sent with every request (``Authorization``).
 
     Returns
     -------
@@ -265,14 +273,50 @@ def run_load(*, port: int, method: str, path: str, body: bytes | None = None, co
     use_wrk = tool == "wrk" or (tool == "auto" and shutil.which("wrk"))
     if use_wrk:
         result = _run_wrk(url=f"http://127.0.0.1:{port}{path}", method=method, body=body, connections=connections,
-                          duration=duration)
+                          duration=duration, headers=headers)
         return LoadResult(**{**result.to_dict(), "endpoint": f"{method} {path}"})
     return _run_python(host="127.0.0.1", port=port, method=method, path=path, body=body, connections=connections,
-                       duration=duration)
+                       duration=duration, extra_headers=headers)
+
+
+def secured_server_env(folder: Path, *, auth: Auth) -> tuple[dict[str, str], dict[str, str]]:
+    """Settings for a benchmark server with authentication on, and the header every request sends.
+
+    ``api-key``: an API key with the clinician role (kept as its SHA-256). ``jwt``: an OpenID
+    Connect provider whose JWK Set is a file in ``folder`` (an RS256 key made for the run) and
+    one bearer token of it, verified on every request. ``none``: no authentication (the quick
+    start). The audit log is on, in ``folder``, in every case.
+
+    Returns
+    -------
+    (dict, dict)
+        The server's environment (``CONTRAXIS_*``) and the request headers.
+    """
+    env = {"CONTRAXIS_STATE_DIR": str(folder / "state")}
+    if auth == "none":
+        return env, {}
+    if auth == "api-key":
+        from .auth import hash_api_key, new_api_key
+
+        key = new_api_key()
+        keys = [{"name": "load benchmark", "roles": ["clinician"], "sha256": hash_api_key(key)}]
+        return {**env, "CONTRAXIS_API_KEYS": json.dumps(keys)}, {"Authorization": f"Bearer {key}"}
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    (folder / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "bench", "alg": "RS256", "use": "sig"}]}))
+    issuer = "https://login.example.org/realms/bench"
+    provider = {"issuer": issuer, "audience": "contraxis", "jwks_file": str(folder / "jwks.json")}
+    now = int(time.time())
+    token = jwt.encode({"iss": issuer, "aud": "contraxis", "sub": "load-benchmark", "iat": now, "exp": now + 3600,
+                        "roles": ["clinician"]}, private, algorithm="RS256", headers={"kid": "bench"})
+    return {**env, "CONTRAXIS_OIDC_PROVIDERS": json.dumps([provider])}, {"Authorization": f"Bearer {token}"}
 
 
 def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 2, tool: Tool = "auto",
-               warmup: float = 2.0) -> list[LoadResult]:
+               warmup: float = 2.0, auth: Auth = "none") -> list[LoadResult]:
     """Start the service; load ``GET /health``, then ``POST /assess`` with a typical case (the
     default answer, without the HPO differential) and ``POST /assess?differential=true``; stop it.
 
@@ -288,6 +332,9 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
         The load generator.
     warmup : float
         Seconds of load on each endpoint before measuring.
+    auth : {"none", "api-key", "jwt"}
+        Authentication on the server (:func:`secured_server_env`): every ``POST /assess``
+        carries the key or token; ``GET /health`` stays open. The audit log is on.
 
     Returns
     -------
@@ -296,7 +343,9 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
         (the last is left out when the service has no differential index).
     """
     port = free_port()
-    server = start_server(port=port, workers=workers)
+    folder = tempfile.TemporaryDirectory(prefix="contraxis-bench-")
+    env, headers = secured_server_env(Path(folder.name), auth=auth)
+    server = start_server(port=port, workers=workers, env=env)
     body = json.dumps(TYPICAL_CASE).encode()
     try:
         for _ in range(workers * 4):  # every worker loads its knowledge base before measuring
@@ -304,7 +353,7 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
                 urllib.request.Request(
                     f"http://127.0.0.1:{port}/assess?differential=true",
                     data=body,
-                    headers={"content-type": "application/json"},
+                    headers={"content-type": "application/json", **headers},
                 ),
                 timeout=30,
             ).read()
@@ -312,7 +361,7 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
             urllib.request.Request(
                 f"http://127.0.0.1:{port}/assess?differential=true",
                 data=body,
-                headers={"content-type": "application/json"},
+                headers={"content-type": "application/json", **headers},
             ),
             timeout=30,
         ) as answer:
@@ -331,9 +380,11 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
                     connections=connections,
                     duration=warmup,
                     tool=tool,
+                    headers=headers,
                 )
             results.append(run_load(port=port, method=method, path=path, body=payload, connections=connections,
-                                    duration=duration, tool=tool))
+                                    duration=duration, tool=tool, headers=headers))
         return results
     finally:
         stop_server(server)
+        folder.cleanup()
