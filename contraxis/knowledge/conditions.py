@@ -236,7 +236,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _never(facts: "Facts") -> Used | None:
+def _never(facts: Facts) -> Used | None:
     return None
 
 
@@ -256,7 +256,8 @@ class _Compiler:
         self.path.append(at)
         try:
             if not isinstance(node, Mapping) or len(node) != 1:
-                return self.fail(f"a condition must be a mapping with one operator, got {node!r} (allowed: {', '.join(OPERATORS)})")
+                ops = ", ".join(OPERATORS)
+                return self.fail(f"a condition must be a mapping with one operator, got {node!r} (allowed: {ops})")
             ((op, arg),) = node.items()
             method = getattr(self, "op_" + str(op), None)
             if op not in OPERATORS or method is None:
@@ -281,7 +282,7 @@ class _Compiler:
         if parts is None:
             return _never
 
-        def all_(facts: "Facts") -> Used | None:
+        def all_(facts: Facts) -> Used | None:
             used: list[str] = []
             for part in parts:
                 got = part(facts)
@@ -297,7 +298,7 @@ class _Compiler:
         if parts is None:
             return _never
 
-        def any_(facts: "Facts") -> Used | None:
+        def any_(facts: Facts) -> Used | None:
             for part in parts:
                 got = part(facts)
                 if got is not None:
@@ -310,7 +311,7 @@ class _Compiler:
         inner = self.compile(arg)
         text = "not: " + describe(arg)
 
-        def not_(facts: "Facts") -> Used | None:
+        def not_(facts: Facts) -> Used | None:
             return (text,) if inner(facts) is None else None
 
         return not_
@@ -335,7 +336,7 @@ class _Compiler:
         codes = got[0]
         word = "present" if pool == "present" else "absent"
 
-        def finding(facts: "Facts") -> Used | None:
+        def finding(facts: Facts) -> Used | None:
             hit = getattr(facts, pool) & codes
             if not hit:
                 return None
@@ -364,7 +365,7 @@ class _Compiler:
         if regions is None:
             return _never
 
-        def region(facts: "Facts") -> Used | None:
+        def region(facts: Facts) -> Used | None:
             hit = facts.regions & regions
             return tuple(f"region: {r}" for r in sorted(hit)) if hit else None
 
@@ -375,7 +376,7 @@ class _Compiler:
         if regions is None:
             return _never
 
-        def only_regions(facts: "Facts") -> Used | None:
+        def only_regions(facts: Facts) -> Used | None:
             if facts.regions and facts.regions <= regions:
                 return ("regions: " + ", ".join(sorted(facts.regions)),)
             return None
@@ -384,10 +385,11 @@ class _Compiler:
 
     def op_history(self, arg: Any) -> Condition:
         if not isinstance(arg, str) or arg not in self.v.history:
-            return self.fail(f"{arg!r} is not a history code or category of history.yaml ({allowed(arg, self.v.history, 'codes and categories')})")
+            options = allowed(arg, self.v.history, "codes and categories")
+            return self.fail(f"{arg!r} is not a history code or category of history.yaml ({options})")
         codes = self.v.history[arg]
 
-        def history(facts: "Facts") -> Used | None:
+        def history(facts: Facts) -> Used | None:
             hit = facts.history & codes
             return tuple(f"history: {c} {facts.label(c)}" for c in sorted(hit)) if hit else None
 
@@ -399,7 +401,8 @@ class _Compiler:
             return self.fail(f"expects {{test: T, below|above|at_least|known: ...}}, got {arg!r}")
         test = arg.get("test")
         if test not in self.v.labs:
-            return self.fail(f"{test!r} is not a laboratory test of labs.yaml ({allowed(test, self.v.labs, 'tests')})", ".test")
+            options = allowed(test, self.v.labs, "tests")
+            return self.fail(f"{test!r} is not a laboratory test of labs.yaml ({options})", ".test")
         unit = self.v.labs[test]
         tests = [k for k in arg if k not in ("test", "unit")]
         if len(tests) != 1 or tests[0] not in ("below", "above", "at_least", "known"):
@@ -407,12 +410,13 @@ class _Compiler:
         kind = tests[0]
         limit = arg[kind]
         if "unit" in arg and not (isinstance(arg["unit"], str) and self.v.same_unit(arg["unit"], unit)):
-            return self.fail(f"{arg['unit']!r} is not the unit of {test}: its limits are written in {unit} (labs.yaml)", ".unit")
+            return self.fail(f"{arg['unit']!r} is not the unit of {test}: its limits are written in {unit} (labs.yaml)",
+                             ".unit")
         if kind == "known":
             if not isinstance(limit, bool):
                 return self.fail(f"expects true or false, got {limit!r}", ".known")
 
-            def known(facts: "Facts") -> Used | None:
+            def known(facts: Facts) -> Used | None:
                 fact = facts.labs.get(test)
                 if (fact is not None) == limit:
                     return (f"{test}: {fact.shown}",) if fact is not None else (f"{test}: not measured",)
@@ -422,14 +426,15 @@ class _Compiler:
             return self.fail(f"{test}: expects a number in {unit}, got {limit!r}", f".{kind}")
         plausible = self.v.lab_plausible.get(test)
         if plausible is not None and not plausible[0] <= limit <= plausible[1]:
+            low, high = plausible
             return self.fail(
-                f"{limit:g} is not a possible {test} value in {unit} (plausible: {plausible[0]:g} to {plausible[1]:g} {unit}): "
+                f"{limit:g} is not a possible {test} value in {unit} (plausible: {low:g} to {high:g} {unit}): "
                 f"is the limit written in another unit?", f".{kind}",
             )
         word = {"below": "<", "above": ">", "at_least": ">="}[kind]
         shown_limit = f"{limit:f}".rstrip("0").rstrip(".")  # as written: 8.5, 15000, never 1.5e+04
 
-        def lab(facts: "Facts") -> Used | None:
+        def lab(facts: Facts) -> Used | None:
             fact = facts.labs.get(test)
             if fact is None or not getattr(fact, kind)(limit):
                 return None
@@ -443,7 +448,8 @@ class _Compiler:
             return self.fail(f"expects {{class: C, within_days?, at_least_days?, undated?}}, got {arg!r}")
         if arg.get("class") not in self.v.drug_classes:
             cls = arg.get("class")
-            return self.fail(f"{cls!r} is not a drug class of drugs.yaml ({allowed(cls, self.v.drug_classes, 'classes')})", ".class")
+            options = allowed(cls, self.v.drug_classes, "classes")
+            return self.fail(f"{cls!r} is not a drug class of drugs.yaml ({options})", ".class")
         unknown = set(map(str, arg)) - {"class", "within_days", "at_least_days", "undated"}
         if unknown:
             return self.fail(f"unknown keys {sorted(unknown)} (allowed: class, within_days, at_least_days, undated)")
@@ -458,7 +464,7 @@ class _Compiler:
         if undated is not None and (not isinstance(undated, bool) or within is not None or at_least is not None):
             return self.fail(f"undated: expects true or false, alone with class; got {arg!r}", ".undated")
 
-        def drug(facts: "Facts") -> Used | None:
+        def drug(facts: Facts) -> Used | None:
             for med in facts.drugs_in(cls):
                 days = med.days_since_start
                 if undated is not None and (days is None) != undated:
@@ -522,7 +528,7 @@ class _Compiler:
         if not self._word(var, value, f".{var}"):
             return _never
 
-        def is_(facts: "Facts") -> Used | None:
+        def is_(facts: Facts) -> Used | None:
             return (f"{var}: {value}",) if facts.var(var) == value else None
 
         return is_
@@ -538,7 +544,7 @@ class _Compiler:
             return _never
         allowed_values = tuple(values)
 
-        def in_(facts: "Facts") -> Used | None:
+        def in_(facts: Facts) -> Used | None:
             value = facts.var(var)
             return (f"{var}: {value}",) if value in allowed_values else None
 
@@ -554,7 +560,7 @@ class _Compiler:
         if not _number(limit):
             return self.fail(f"{var}: expects a number, got {limit!r}", f".{var}")
 
-        def compare(facts: "Facts") -> Used | None:
+        def compare(facts: Facts) -> Used | None:
             value = facts.var(var)
             if value is None or not test(value, limit):
                 return None
@@ -578,16 +584,17 @@ class _Compiler:
         if arg not in KNOWABLE:
             return self.fail(f"unknown field {arg!r} ({allowed(arg, KNOWABLE, 'fields')})")
 
-        def known(facts: "Facts") -> Used | None:
+        def known(facts: Facts) -> Used | None:
             return (f"{arg}: given",) if facts.known(arg) else None
 
         return known
 
     def op_fact(self, arg: Any) -> Condition:
         if arg not in self.v.definitions:
-            return self.fail(f"{arg!r} is not defined in definitions.yaml ({allowed(arg, self.v.definitions, 'definitions')})")
+            options = allowed(arg, self.v.definitions, "definitions")
+            return self.fail(f"{arg!r} is not defined in definitions.yaml ({options})")
 
-        def fact(facts: "Facts") -> Used | None:
+        def fact(facts: Facts) -> Used | None:
             return facts.definition(arg)
 
         return fact
@@ -596,20 +603,22 @@ class _Compiler:
         if arg not in self.v.alerts:
             return self.fail(f"{arg!r} is not an alert ({allowed(arg, self.v.alerts, 'alerts')})")
 
-        def alert(facts: "Facts") -> Used | None:
+        def alert(facts: Facts) -> Used | None:
             return (f"alert: {arg}",) if arg in facts.alerts else None
 
         return alert
 
     def op_gene(self, arg: Any) -> Condition:
         if not isinstance(arg, Mapping) or len(arg) != 1:
-            return self.fail(f"expects one of {{positive: GENE|any}}, {{positive_class: C}}, {{tested: GENE|any}}, got {arg!r}")
+            forms = "{positive: GENE|any}, {positive_class: C}, {tested: GENE|any}"
+            return self.fail(f"expects one of {forms}, got {arg!r}")
         ((kind, value),) = arg.items()
         if kind == "positive_class":
             if value not in self.v.gene_classes:
-                return self.fail(f"{value!r} is not a class of genes.yaml ({allowed(value, self.v.gene_classes, 'classes')})", ".positive_class")
+                options = allowed(value, self.v.gene_classes, "classes")
+                return self.fail(f"{value!r} is not a class of genes.yaml ({options})", ".positive_class")
 
-            def positive_class(facts: "Facts") -> Used | None:
+            def positive_class(facts: Facts) -> Used | None:
                 hit = [g for g in facts.gene_positive if facts.gene_class(g) == value]
                 return tuple(f"gene test positive: {g} ({value})" for g in sorted(hit)) if hit else None
 
@@ -617,9 +626,10 @@ class _Compiler:
         if kind not in ("positive", "tested"):
             return self.fail(f"unknown form {kind!r} (allowed: positive, positive_class, tested)", f".{kind}")
         if value != "any" and value not in self.v.genes:
-            return self.fail(f"{value!r} is not a gene of genes.yaml nor 'any' ({allowed(value, self.v.genes, 'genes')})", f".{kind}")
+            options = allowed(value, self.v.genes, "genes")
+            return self.fail(f"{value!r} is not a gene of genes.yaml nor 'any' ({options})", f".{kind}")
 
-        def gene(facts: "Facts") -> Used | None:
+        def gene(facts: Facts) -> Used | None:
             pool = facts.gene_positive if kind == "positive" else facts.gene_tested
             hit = sorted(pool) if value == "any" else ([value] if value in pool else [])
             word = "positive" if kind == "positive" else "tested"
@@ -640,13 +650,15 @@ class _Compiler:
             targets = frozenset([name])
         else:
             options = [*self.v.treatments, *self.v.treatment_kinds]
-            return self.fail(f"{name!r} is neither a treatment nor a treatment kind of treatments.yaml ({allowed(name, options, 'treatments')})", ".treatment")
+            return self.fail(f"{name!r} is neither a treatment nor a treatment kind of treatments.yaml "
+                             f"({allowed(name, options, 'treatments')})", ".treatment")
         responses = arg.get("response")
         words = get_args(Response)
-        if responses is not None and (not isinstance(responses, list) or not responses or not set(responses) <= set(words)):
+        good = isinstance(responses, list) and responses and set(responses) <= set(words)
+        if responses is not None and not good:
             return self.fail(f"expects a list of {', '.join(words)}; got {responses!r}", ".response")
 
-        def tried(facts: "Facts") -> Used | None:
+        def tried(facts: Facts) -> Used | None:
             for treatment, response in facts.tried:
                 if treatment in targets and (responses is None or response in responses):
                     return (f"tried: {treatment} (response: {response})",)
@@ -680,7 +692,7 @@ def dependencies(node: Any) -> tuple[frozenset[str], frozenset[str]]:
     """The derived variables (``alerts`` for any alert) and the definitions a condition reads, directly."""
     variables: set[str] = set()
     facts: set[str] = set()
-    for name, via in reads(node, {}).items():
+    for name in reads(node, {}):
         variables.add("alerts" if name.startswith("alert:") else name)
     for op, arg in _walk(node):
         if op == "fact" and isinstance(arg, str):

@@ -211,7 +211,9 @@ class _Reader:
             self.problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
         return None
 
-    def model(self, name: str, model: type[M], data: Any = None, *, at: tuple[Any, ...] = (), whole: Any = None) -> M | None:
+    def model(
+        self, name: str, model: type[M], data: Any = None, *, at: tuple[Any, ...] = (), whole: Any = None
+    ) -> M | None:
         data = self.raw(name) if data is None else data
         if data is None:
             return None
@@ -258,12 +260,8 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> str:
     node = data
     for key in loc:
         path += f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
-        if isinstance(node, Mapping) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            node = None
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        node = node[key] if isinstance(node, Mapping) and key in node or in_list else None
         if isinstance(node, Mapping):
             row = next((node[k] for k in _ROW_KEYS if isinstance(node.get(k), str)), None)
             if row is not None:
@@ -395,7 +393,8 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             if n not in segments:
                 p.append(Problem(f"regions.yaml: contiguous.{seg}", f"{n!r} is not a segment of any region"))
             elif n != seg and seg not in regions.contiguous.get(n, []):
-                p.append(Problem(f"regions.yaml: contiguous.{seg}", f"contiguity must be symmetric: {n} does not list {seg}"))
+                message = f"contiguity must be symmetric: {n} does not list {seg}"
+                p.append(Problem(f"regions.yaml: contiguous.{seg}", message))
     need_source("regions.yaml", regions.source)
     need_source("history.yaml", history.source)
     concept_rows = _unique(findings.concepts, "id", "findings.yaml", p)
@@ -412,7 +411,8 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         if lab.correction is not None:
             need_source(f"labs.yaml: {lab.id}.correction", lab.correction.source)
             if lab.correction.by not in labs:
-                p.append(Problem(f"labs.yaml: {lab.id}.correction.by", f"{lab.correction.by!r} is not a test of labs.yaml"))
+                message = f"{lab.correction.by!r} is not a test of labs.yaml"
+                p.append(Problem(f"labs.yaml: {lab.id}.correction.by", message))
     plausible = _check_labs(labs, p)
     labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
     drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)
@@ -502,10 +502,10 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
     stages = {
         "phenomenology": compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
-        "focal_type": compile_rows("rules/classification.yaml: focal_type", classification.focal_type.rows, "focal_type"),
-        "associated": compile_rows("rules/classification.yaml: associated", classification.associated.rows, "associated"),
-        "named_forms": compile_rows("rules/classification.yaml: named_forms", classification.named_forms.rows, "named_forms"),
-        "temporal_pattern": compile_rows("rules/classification.yaml: temporal_pattern", classification.temporal_pattern.rows, "temporal_pattern"),
+        **{
+            name: compile_rows(f"rules/classification.yaml: {name}", getattr(classification, name).rows, name)
+            for name in ("focal_type", "associated", "named_forms", "temporal_pattern")
+        },
         "etiology": compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows, "etiology"),
         "pathology": compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows, "pathology"),
         "inheritance": compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows, "inheritance"),
@@ -518,7 +518,9 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     }
     for c in stages["diagnosis"]:
         if c.row.value not in conditions:
-            p.append(Problem(f"rules/diagnosis.yaml: {c.id}.value", f"{c.row.value!r} is not a condition of conditions.yaml ({allowed(c.row.value, conditions, 'conditions')})"))
+            options = allowed(c.row.value, conditions, "conditions")
+            message = f"{c.row.value!r} is not a condition of conditions.yaml ({options})"
+            p.append(Problem(f"rules/diagnosis.yaml: {c.id}.value", message))
     _check_coverage(stages, p)
     if p:
         raise KnowledgeBaseError(p, source=str(directory))
@@ -582,12 +584,16 @@ def _check_labs(labs: Mapping[str, s.LabTest], p: list[Problem]) -> dict[str, tu
         where = f"labs.yaml: {lab.id}"
         info = known.get(lab.id)
         if info is None:
-            p.append(Problem(f"{where}.id", f"{lab.id!r} is not an analyte of terminology/data/labs.yaml ({allowed(lab.id, known, 'analytes')})"))
+            options = allowed(lab.id, known, "analytes")
+            p.append(Problem(f"{where}.id", f"{lab.id!r} is not an analyte of terminology/data/labs.yaml ({options})"))
             continue
         if lab.loinc not in (*info.loinc_codes, *info.case_format_codes):
-            p.append(Problem(f"{where}.loinc", f"{lab.loinc} is not a LOINC code read as {lab.id} (allowed: {', '.join(info.loinc_codes)})"))
+            codes = ", ".join(info.loinc_codes)
+            p.append(Problem(f"{where}.loinc", f"{lab.loinc} is not a LOINC code read as {lab.id} (allowed: {codes})"))
         if not _same_unit(lab.unit, info.unit):
-            p.append(Problem(f"{where}.unit", f"{lab.unit!r} is not the unit results of {lab.id} are read in ({info.unit}): limits would be compared in the wrong unit"))
+            message = (f"{lab.unit!r} is not the unit results of {lab.id} are read in ({info.unit}): "
+                       "limits would be compared in the wrong unit")
+            p.append(Problem(f"{where}.unit", message))
             continue
         plausible[lab.id] = info.plausible
     return plausible
@@ -599,11 +605,13 @@ def _check_bands(classification: s.Classification, p: list[Problem]) -> None:
     where = "rules/classification.yaml: onset_bands.bands"
     bands = classification.onset_bands.bands
     if [b.band for b in bands] != list(ONSET_BANDS):
-        p.append(Problem(where, f"the bands must be, in order: {', '.join(ONSET_BANDS)} (got {', '.join(b.band for b in bands)})"))
+        got = ", ".join(b.band for b in bands)
+        p.append(Problem(where, f"the bands must be, in order: {', '.join(ONSET_BANDS)} (got {got})"))
     start = 0.0
     for band in bands:
         if band.from_ != start:
-            p.append(Problem(f"{where}: {band.band}.from", f"{band.from_:g} leaves a gap or an overlap: the band before ends at {start:g}"))
+            message = f"{band.from_:g} leaves a gap or an overlap: the band before ends at {start:g}"
+            p.append(Problem(f"{where}: {band.band}.from", message))
         if band.below is None:
             if band is not bands[-1]:
                 p.append(Problem(f"{where}: {band.band}.below", "only the last band may be open (below: null)"))
@@ -615,7 +623,8 @@ def _check_bands(classification: s.Classification, p: list[Problem]) -> None:
         p.append(Problem(where, "the last band must be open (below: null)"))
     values = [d.value for d in classification.distribution.rules]
     if sorted(values) != sorted(DISTRIBUTIONS):
-        p.append(Problem("rules/classification.yaml: distribution.rules", f"need one rule for each of {', '.join(DISTRIBUTIONS)} (got {', '.join(values)})"))
+        message = f"need one rule for each of {', '.join(DISTRIBUTIONS)} (got {', '.join(values)})"
+        p.append(Problem("rules/classification.yaml: distribution.rules", message))
 
 
 def _check_definition_cycles(definitions: list[s.Definition], p: list[Problem]) -> None:
@@ -629,7 +638,8 @@ def _check_definition_cycles(definitions: list[s.Definition], p: list[Problem]) 
                 cycle = chain[chain.index(nxt):] + (nxt,)
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
-                    p.append(Problem(f"rules/definitions.yaml: {nxt}.when", "refers to itself: " + " -> ".join(f"fact: {c}" for c in cycle)))
+                    path = " -> ".join(f"fact: {c}" for c in cycle)
+                    p.append(Problem(f"rules/definitions.yaml: {nxt}.when", f"refers to itself: {path}"))
             elif nxt in edges:
                 visit(nxt, chain + (nxt,))
 
@@ -661,8 +671,9 @@ def _check_reads(
             if step == "alerts":
                 later = [alert_rows[i][0] for i in raisers if index is not None and i >= index]
                 if later:
-                    p.append(Problem(where, f"reads alert {code!r}{through}, which {', '.join(later)} raise(s) at or below this rule: "
-                                             "an alert rule may read only alerts raised by the rules above it"))
+                    p.append(Problem(where, f"reads alert {code!r}{through}, which {', '.join(later)} raise(s) at or "
+                                             "below this rule: an alert rule may read only alerts raised by the rules "
+                                             "above it"))
                 continue
             var = "alerts"
         else:
@@ -689,7 +700,9 @@ def _check_text(where: str, row: Any, provided: frozenset[str], p: list[Problem]
         at = f"{where}.{name}"
         if name not in templates:
             filled = " and ".join(templates) if templates else "no field"
-            p.append(Problem(at, f"{_excerpt(text)}: braces are shown as written here ({filled} of this kind of row is filled from the facts)"))
+            message = (f"{_excerpt(text)}: braces are shown as written here "
+                       f"({filled} of this kind of row is filled from the facts)")
+            p.append(Problem(at, message))
             continue
         try:
             parsed = [(f, spec, conv) for _, f, spec, conv in Formatter().parse(text) if f is not None]
@@ -699,13 +712,17 @@ def _check_text(where: str, row: Any, provided: frozenset[str], p: list[Problem]
         for field_name, spec, conv in parsed:
             if spec or conv or field_name not in VARIABLE_TYPES:
                 if field_name in VARIABLE_TYPES:
-                    message = f"{{{field_name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}}: write {{{field_name}}} alone (values are shown as the facts give them)"
+                    written = "{" + field_name + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}"
+                    message = f"{written}: write {{{field_name}}} alone (values are shown as the facts give them)"
                 else:
-                    message = f"{{{field_name}}} is not a variable of the facts ({allowed(field_name, VARIABLES, 'variables')})"
+                    options = allowed(field_name, VARIABLES, "variables")
+                    message = f"{{{field_name}}} is not a variable of the facts ({options})"
                 p.append(Problem(at, message))
             elif field_name not in provided:
-                p.append(Problem(at, f"{{{field_name}}} may be empty when the rule holds: its condition does not make {field_name} known "
-                                     f"(it makes known: {', '.join(sorted(provided))}); compare it, or add known: {field_name}"))
+                known = ", ".join(sorted(provided))
+                p.append(Problem(at, f"{{{field_name}}} may be empty when the rule holds: its condition does not "
+                                     f"make {field_name} known (it makes known: {known}); compare it, or add "
+                                     f"known: {field_name}"))
 
 
 def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]) -> None:
@@ -720,15 +737,17 @@ def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]
         "rules/alerts.yaml": ("alerts", "alert", ALERTS, "alert"),
         "rules/workup.yaml": ("workup", "test", WORKUPS, "work-up"),
     }
-    for where, (stage, field, words, kind) in concluded.items():
-        got = {getattr(c.row, field) for c in stages[stage]}
+    for where, (stage, attr, words, kind) in concluded.items():
+        got = {getattr(c.row, attr) for c in stages[stage]}
         missing = [w for w in words if w not in got]
         if missing:
-            p.append(Problem(where, f"no rule concludes the {kind} {', '.join(missing)} (every {kind} of the vocabulary needs one)"))
+            message = f"no rule concludes the {kind} {', '.join(missing)} (every {kind} of the vocabulary needs one)"
+            p.append(Problem(where, message))
     from ..case import Case
 
     fields = set(Case.model_fields)
     for c in stages["questions"]:
         head = c.row.field.split(".")[0]
         if head not in fields:
-            p.append(Problem(f"rules/questions.yaml: {c.id}.field", f"{c.row.field!r} is not a case field ({allowed(head, fields, 'fields')})"))
+            message = f"{c.row.field!r} is not a case field ({allowed(head, fields, 'fields')})"
+            p.append(Problem(f"rules/questions.yaml: {c.id}.field", message))

@@ -167,7 +167,8 @@ class Facts:
             raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} cannot be filled: {error}")]) from None
         empty = sorted({name for name in names if self.vars.get(name) is None})
         if empty:
-            raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} names {', '.join(empty)}, not known for this case")])
+            message = f"the text {template[:80]!r} names {', '.join(empty)}, not known for this case"
+            raise KnowledgeBaseError([Problem("", message)])
         values = {k: (_plain_number(v) if isinstance(v, float) else v) for k, v in self.vars.items()}
         return template.format_map(values)
 
