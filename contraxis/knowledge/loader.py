@@ -1,11 +1,27 @@
 """Read, validate and compile the knowledge base once.
 
 :func:`load_knowledge_base` reads every data file of ``contraxis/knowledge/data``,
-validates it against :mod:`contraxis.knowledge.schema`, checks what a schema cannot (every
-source resolves, every HPO id exists in the bundled ontology and is current, every concept,
-history category, drug class and definition a rule names is defined, every condition
-compiles) and raises one :class:`~contraxis.errors.KnowledgeBaseError` listing every
-problem found. The result is an immutable :class:`KnowledgeBase` that the engine takes as
+validates it against :mod:`contraxis.knowledge.schema` (a table's conclusion, an alert,
+work-up or treatment code is a word of :mod:`contraxis.vocabulary`) and checks what a
+schema cannot:
+
+* every source resolves, and every HPO id is a current term of the bundled ontology;
+* every word of every condition is known (:mod:`contraxis.knowledge.conditions`): the values
+  of ``is``/``in``, concepts and codes, regions, history codes, drug classes, genes and gene
+  classes, laboratory tests and the unit and plausibility of their limits, treatments,
+  alerts and definitions (which may not refer to themselves);
+* a rule reads only what the steps of the engine before its own conclude
+  (:func:`~contraxis.knowledge.conditions.readable`), an alert rule only the alerts raised
+  above it, and no rule an alert that no rule raises;
+* a text is filled only where its kind of row says (``message`` of an alert, ``question``),
+  and each ``{placeholder}`` names a variable its rule's condition makes known;
+* every laboratory test is an analyte the case reader reads, in its canonical unit; the onset
+  bands cover every age once; every phenomenology, focal type, cause, alert and work-up of
+  the vocabulary is concluded by some rule.
+
+It raises one :class:`~contraxis.errors.KnowledgeBaseError` listing every problem found, each
+naming the file, the rule, the field (with its path inside the condition), the value and
+what is allowed. The result is an immutable :class:`KnowledgeBase` that the engine takes as
 an argument.
 """
 
