@@ -691,7 +691,7 @@
     let response;
     try {
       response = await fetch("/report?differential=true", {
-        method: "POST", headers: { "content-type": "application/json", accept: "application/json" },
+        method: "POST", headers: { "content-type": "application/json", accept: "application/json", ...credential() },
         body: JSON.stringify(buildCase()),
       });
     } catch (error) {
@@ -700,6 +700,7 @@
       return;
     }
     const body = await response.json().catch(() => null);
+    if (response.status === 401 || response.status === 403) askCredential();
     if (!response.ok || !body) {
       status.textContent = "Not assessed.";
       clearResults();
@@ -717,6 +718,23 @@
     const unread = a.not_read && a.not_read.length ? `; ${a.not_read.length} item${a.not_read.length > 1 ? "s" : ""} not read as given` : "";
     status.textContent = `Assessed: ${a.diagnosis || a.summary.phenomenology || "see the report"}; ${alerts}${unread}.`;
     $("#results").dataset.assessed = "true";
+  }
+
+  // -- who is asking: where the service asks for it, an access token or API key, kept in this tab --
+
+  const CREDENTIAL_KEY = "contraxis.credential";
+
+  function credential() {
+    const given = $("#credential-input").value.trim() || sessionStorage.getItem(CREDENTIAL_KEY) || "";
+    if (given) sessionStorage.setItem(CREDENTIAL_KEY, given);
+    return given ? { authorization: `Bearer ${given}` } : {};
+  }
+
+  function askCredential() {
+    sessionStorage.removeItem(CREDENTIAL_KEY);
+    $("#credential-input").value = "";
+    $("#credential").hidden = false;
+    $("#credential-input").focus();
   }
 
   function printOne(which) {
