@@ -222,7 +222,7 @@ def parse_json(
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if json_depth_exceeds(raw, max_depth):
-        raise CaseError([Problem("", f"is nested more than {max_depth} levels deep (allowed: {max_depth})")],
+        raise CaseError([Problem("", f"is nested too deeply: more than {max_depth} levels (allowed: {max_depth})")],
                         source=source)
     try:
         return json.loads(data, object_pairs_hook=_unique_pairs)
@@ -322,7 +322,7 @@ class _GuardedComposer(Composer):
                     )
                 if self._depth + height + 1 > self.max_depth:
                     raise _Refused(
-                        f"is nested more than {self.max_depth} levels deep once its aliases are expanded "
+                        f"is nested too deeply once its aliases are expanded: more than {self.max_depth} levels "
                         f"(allowed: {self.max_depth})",
                         event.start_mark,
                     )
@@ -332,7 +332,7 @@ class _GuardedComposer(Composer):
         if collection:
             self._depth += 1
             if self._depth > self.max_depth:
-                raise _Refused(f"is nested more than {self.max_depth} levels deep (allowed: {self.max_depth})",
+                raise _Refused(f"is nested too deeply: more than {self.max_depth} levels (allowed: {self.max_depth})",
                                event.start_mark)
         try:
             return super().compose_node(parent, index)
@@ -418,7 +418,7 @@ def _yaml_problem(error: yaml.YAMLError, syntax: str, max_depth: int) -> str:
     problem = getattr(error, "problem", None)
     mark = getattr(error, "problem_mark", None)
     if problem and "maximum nesting depth" in str(problem):  # libyaml's own bound, met first
-        return f"is nested more than {max_depth} levels deep (allowed: {max_depth}){_at(mark)}"
+        return f"is nested too deeply: more than {max_depth} levels (allowed: {max_depth}){_at(mark)}"
     if problem:
         context = getattr(error, "context", None)
         text = f"{context}: {problem}" if context else str(problem)

@@ -77,7 +77,7 @@ def test_a_recursive_alias_is_refused():
 def test_aliases_count_towards_the_depth():
     """Check that nesting reached through aliases is counted."""
     deep = "a: &a " + "[" * 40 + "]" * 40 + "\nb: " + "[" * 30 + "*a" + "]" * 30 + "\n"
-    refused(parse_yaml, deep, "nested more than", "aliases")
+    refused(parse_yaml, deep, "nested too deeply", "aliases")
 
 
 def test_yaml_nested_ten_thousand_deep_is_refused_at_once():

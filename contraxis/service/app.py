@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -21,7 +22,8 @@ from .cds_hooks import build_cds_router
 from .engine import Engine
 from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
-from .middleware import ServiceMiddleware
+from .limits import THREAD_SWITCH_SECONDS
+from .middleware import GuardMiddleware, ServiceMiddleware
 from .pages import build_page_router
 from .rest import build_router
 from .schemas import install_openapi
@@ -77,6 +79,9 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Hand the interpreter to the event loop every millisecond (not 5) while a worker thread
+        # computes (a differential, a large record), so that other requests keep being answered.
+        sys.setswitchinterval(THREAD_SWITCH_SECONDS)
         if settings.preload:
             await run_in_threadpool(engine.preload)
             # What is loaded now lives as long as the process: keep it out of the garbage
@@ -109,7 +114,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     install_openapi(app)
     app.add_middleware(
         ServiceMiddleware, max_body_bytes=settings.max_body_bytes,
-        versions=lambda: (engine.version, engine.hpo_release),
+        versions=lambda: (engine.version, engine.hpo_release), cds_body_bytes=settings.limits.cds_body_bytes,
     )
     _guard(app, settings, versions=lambda: (engine.version, engine.hpo_release))
     return app
@@ -125,6 +130,7 @@ def _guard(app: FastAPI, settings: ServiceSettings, *, versions: Callable[[], tu
     )
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts), www_redirect=False)
+    app.add_middleware(GuardMiddleware, limits=settings.limits)  # rate, requests at once, time: before anything
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
 
 

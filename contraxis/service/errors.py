@@ -16,7 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..documents import shown
 from ..errors import ContraxisError, KnowledgeBaseError, Problem
+from ..reading import excerpt
 
 __all__ = ["RequestError", "error_body", "install_error_handlers", "problem_response"]
 
@@ -47,6 +49,12 @@ class RequestError(ContraxisError, ValueError):
         super().__init__(problems, source=source)
         self.status = status
 
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if body["error"].startswith("_"):  # a private kind is named as what it is
+            body["error"] = "RequestError"
+        return body
+
 
 def error_body(error: ContraxisError, *, status: int) -> dict[str, Any]:
     body = error.to_dict()
@@ -73,23 +81,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = []
-        for item in error.errors():
-            where = ".".join(str(p) for p in item.get("loc", ()))
+        for item in error.errors()[:20]:
+            where = ".".join(excerpt(str(p), 40) for p in item.get("loc", ()))
             value = item.get("input")
-            message = str(item.get("msg", "is not valid"))
+            message = str(item.get("msg", "is not valid"))[:200]
             if isinstance(value, (str, int, float)):
-                message = f"{value!r}: {message[:1].lower()}{message[1:]}"
+                message = f"{shown(value)}: {message[:1].lower()}{message[1:]}"
             problems.append(Problem(where, message))
         return problem_response(RequestError(problems, status=422))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        path = excerpt(request.url.path, 120)
         if error.status_code == 404:
-            message = f"no such page: {request.url.path} (see /docs for the routes)"
+            message = f"no such page: {path} (see /docs for the routes)"
         elif error.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}"
+            message = f"{excerpt(request.method, 20)} is not allowed on {path}"
         else:
-            message = str(error.detail)
+            message = excerpt(str(error.detail), 200)
         response = problem_response(RequestError(message, status=error.status_code))
         for key, value in (error.headers or {}).items():
             response.headers[key] = value
@@ -98,6 +107,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         _log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(
-            RequestError(f"an unexpected {type(error).__name__} occurred; it has been logged", status=500), status=500
-        )
+        unexpected = RequestError("an unexpected error occurred; it has been logged", status=500)
+        return problem_response(unexpected, status=500)

@@ -1,16 +1,26 @@
-"""ASGI middleware: a limit on the request body (413) and the versions on every answer."""
+"""ASGI middleware: a limit on the request body (413) and the versions on every answer
+(:class:`ServiceMiddleware`); a rate limit per client (429), a limit on requests at once and
+on the time of each (503) (:class:`GuardMiddleware`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import Problem
-from .body import body_limit
+from .body import CDS_BODY_BYTES, body_limit
 from .errors import RequestError
+from .limits import LimitSettings
 
-__all__ = ["ServiceMiddleware"]
+__all__ = ["EXEMPT_PATHS", "GuardMiddleware", "ServiceMiddleware"]
+
+_log = logging.getLogger("contraxis.service")
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -19,7 +29,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class _TooLarge(RequestError):
-    """Raised while reading a body past the limit; the error handlers answer it with 413."""
+    """Raised while reading a body past the limit; the error handlers answer it with 413
+    (as a ``RequestError``)."""
 
 
 CORS_PREFIX = "/cds-services"
@@ -45,11 +56,15 @@ class ServiceMiddleware:
         The largest body accepted.
     versions : callable
         Returns ``(knowledge-base version, HPO release)``; called once, on the first request.
+    cds_body_bytes : int
+        The largest body of a CDS Hooks service call (:func:`contraxis.service.body.body_limit`).
     """
 
-    def __init__(self, app: Any, *, max_body_bytes: int, versions: Callable[[], tuple[str, str]]) -> None:
+    def __init__(self, app: Any, *, max_body_bytes: int, versions: Callable[[], tuple[str, str]],
+                 cds_body_bytes: int = CDS_BODY_BYTES) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.cds_body_bytes = cds_body_bytes
         self._versions = versions
         self._headers: list[tuple[bytes, bytes]] | None = None
 
@@ -81,8 +96,8 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = body_limit(scope.get("path", ""), self.max_body_bytes)
-        too_large = f"the request body is larger than the limit of {limit} bytes"
+        limit = body_limit(scope.get("path", ""), self.max_body_bytes, cds=self.cds_body_bytes)
+        too_large = f"is larger than the limit of {limit} bytes on this route"
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -123,3 +138,132 @@ class ServiceMiddleware:
         except _TooLarge:
             if not started:
                 await self._refuse(send, too_large)
+
+
+EXEMPT_PATHS = frozenset({"/health"})
+"""Paths never refused by :class:`GuardMiddleware`, so that a busy service still says it is alive."""
+
+_MAX_CLIENTS = 10_000
+
+
+def _refusal(status: int, field: str, message: str, retry_after: int) -> tuple[Message, Message]:
+    body = json.dumps({
+        "error": "RequestError", "status": status, "source": None,
+        "problems": [{"field": field, "message": message}],
+    }).encode()
+    start = {
+        "type": "http.response.start", "status": status,
+        "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(retry_after).encode()), (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+class GuardMiddleware:
+    """Bound the work the service takes on: a rate limit per client, requests at once, and
+    the time of each request.
+
+    In this order, for every HTTP request but :data:`EXEMPT_PATHS`:
+
+    1. a client (its address) past ``rate_limit_per_minute`` (token bucket of
+       ``burst`` requests) gets 429 with ``Retry-After`` (the seconds until a request is
+       allowed again); off when the rate is 0;
+    2. past ``max_concurrent_requests`` requests in progress, 503 with ``Retry-After``;
+    3. a request not answered within ``request_timeout`` seconds gets 503 with ``Retry-After``
+       at that moment; work it started in a thread runs to its end (still counted as in
+       progress, so that abandoned work cannot pile up), and its answer is dropped.
+
+    Parameters
+    ----------
+    app : ASGI app
+        The app wrapped.
+    limits : LimitSettings
+        The limits.
+    """
+
+    def __init__(self, app: Any, *, limits: LimitSettings) -> None:
+        self.app = app
+        self.limits = limits
+        self.active = 0
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _wait(self, client: str) -> float:
+        """Seconds until ``client`` may send again (0: now, and one request is counted)."""
+        rate = self.limits.rate_limit_per_minute / 60.0
+        burst = float(self.limits.burst)
+        now = time.monotonic()
+        tokens, last = self._buckets.pop(client, (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / rate
+        self._buckets[client] = (tokens, now)
+        if len(self._buckets) > _MAX_CLIENTS:
+            self._buckets.popitem(last=False)
+        return wait
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self.active -= 1
+        if not task.cancelled() and task.exception() is not None and getattr(task, "_contraxis_abandoned", False):
+            _log.warning("a request abandoned after its time limit failed: %s", type(task.exception()).__name__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        limits = self.limits
+        if limits.rate_limit_per_minute:
+            client = (scope.get("client") or ("unknown",))[0]
+            wait = self._wait(str(client))
+            if wait > 0:
+                seconds = max(1, math.ceil(wait))
+                for message in _refusal(429, "request", (
+                    f"too many requests from this client (allowed: {limits.rate_limit_per_minute} a minute): "
+                    f"try again in {seconds} s"), seconds):
+                    await send(message)
+                return
+        if self.active >= limits.max_concurrent_requests:
+            _log.warning("%d requests in progress: one refused with 503", self.active)
+            for message in _refusal(503, "request", (
+                f"the service is busy ({self.active} requests in progress, allowed: "
+                f"{limits.max_concurrent_requests}): try again in {limits.retry_after_seconds} s"),
+                    limits.retry_after_seconds):
+                await send(message)
+            return
+        started = False
+        abandoned = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if abandoned:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        self.active += 1
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        task.add_done_callback(self._finished)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=limits.request_timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if done:
+            task.result()
+            return
+        abandoned = True
+        task._contraxis_abandoned = True  # type: ignore[attr-defined]
+        task.cancel()
+        _log.warning("%s %s took longer than %g s: answered 503", scope.get("method"), scope.get("path"),
+                     limits.request_timeout)
+        if not started:
+            for message in _refusal(503, "request", (
+                f"took longer than {limits.request_timeout:g} s (allowed: {limits.request_timeout:g} s): "
+                f"try again in {limits.retry_after_seconds} s"), limits.retry_after_seconds):
+                await send(message)

@@ -12,10 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..io.detect import read_input
 from ..vocabulary import REGIONS, TREATMENTS, Course, Severity, Sex
 from ..vocabulary import Response as TreatmentResponse
-from .body import read_document
+from .body import read_reading
 from .engine import Engine
 from .schemas import body_of, json_answer
 
@@ -210,7 +209,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
         from ..report.html import render_report
 
         engine = _engine(request)
-        reading = read_input(await read_document(request), source="request")
+        reading = await read_reading(request)
         data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
                                        not_read=reading.not_read)
         assessment = Assessment.model_validate(data)
@@ -229,7 +228,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
         from ..report.html import render_report
 
         engine = _engine(request)
-        reading = read_input(await read_document(request), source="request")
+        reading = await read_reading(request)
         data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
                                        not_read=reading.not_read)
         return HTMLResponse(render_report(Assessment.model_validate(data), case=reading.case))
@@ -245,7 +244,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
         from ..report.handout import render_handout
 
         engine = _engine(request)
-        reading = read_input(await read_document(request), source="request")
+        reading = await read_reading(request)
         assessment, _ = await run_in_threadpool(engine.assessment, reading.case, not_read=reading.not_read)
         return HTMLResponse(render_handout(assessment, case=reading.case, kb=engine.kb))
 

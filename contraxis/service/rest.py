@@ -11,9 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..errors import CaseError, Problem
-from ..io.detect import read_input
 from ..io.fhir import read_bundle
-from .body import read_document
+from .body import read_document, read_reading
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
 from .schemas import body_of, json_answer
@@ -116,7 +115,7 @@ def build_router() -> APIRouter:
     async def assess(request: Request) -> Response:
         differential = query_flag(request, "differential", default=False)
         top = query_int(request, "top", default=10, low=1, high=200)
-        reading = read_input(await read_document(request), source="request")
+        reading = await read_reading(request)
         engine = _engine(request)
         if differential and engine.differential_ready:
             body = await run_in_threadpool(engine.assess_bytes, reading.case, differential=True, top=top,
@@ -134,13 +133,12 @@ def build_router() -> APIRouter:
     async def differential(
         request: Request, top: int = Query(20, ge=1, le=200, description="How many diseases to list")
     ) -> JSONResponse:
-        reading = read_input(await read_document(request), source="request")
+        reading = await read_reading(request)
         engine = _engine(request)
-        try:
-            ranked = await run_in_threadpool(engine.rank, reading.case, top=top)
+        try:  # ranking and its explanation (tens of ms for many findings) off the event loop
+            data = await run_in_threadpool(lambda: engine.rank(reading.case, top=top).to_json())
         except DifferentialUnavailable as error:
             raise RequestError([Problem("differential", str(error))], status=503) from None
-        data = ranked.to_json()
         if isinstance(data, dict):
             data = {**data, **{k: v for k, v in _versions(engine).items() if k not in data},
                     "not_read": reading.not_read_json()}

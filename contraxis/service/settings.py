@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
+from .limits import LimitSettings
+
 __all__ = [
     "ApiKey",
     "AuditSettings",
@@ -30,6 +32,7 @@ __all__ = [
     "MiB",
     "OidcProvider",
     "Role",
+    "LimitSettings",
     "ServiceSettings",
     "SettingsFileError",
     "SETTINGS_FILE_VARIABLE",
@@ -207,6 +210,10 @@ class ServiceSettings(BaseSettings):
         The audit log.
     hsts_seconds : int
         ``Strict-Transport-Security`` max-age sent over HTTPS.
+    limits : LimitSettings
+        How much work a request, a connection and a client may cost: body sizes per route,
+        time per request, requests at once, a rate per client, header size and time, slow
+        bodies (``CONTRAXIS_LIMITS__REQUEST_TIMEOUT``...; :mod:`contraxis.service.limits`).
     """
 
     model_config = SettingsConfigDict(
@@ -242,6 +249,7 @@ class ServiceSettings(BaseSettings):
     jti_store: Path | None = None
     audit: AuditSettings = AuditSettings()
     hsts_seconds: int = Field(31_536_000, ge=0)
+    limits: LimitSettings = LimitSettings()
 
     @field_validator("public_url")
     @classmethod
@@ -330,6 +338,10 @@ class ServiceSettings(BaseSettings):
         if not local and not self.tls and not self.forwarded_allow_ips:
             warnings.append(f"serving plain HTTP on {self.host}: give ssl_certfile and ssl_keyfile, or put a TLS proxy "
                             "in front and list it in forwarded_allow_ips")
+        for source in (*self.cds_clients, *self.oidc_providers):
+            if source.jwks_file is not None and not source.jwks_file.is_file():
+                refusals.append(f"refusing to start: the JWK Set file {str(source.jwks_file)[:200]!r} of "
+                                f"{source.issuer[:80]!r} is not a file")
         if self.authentication and not (self.oidc_providers or self.api_keys):
             warnings.append("no OpenID Connect provider or API key: the REST API and the page refuse every request")
         if self.authentication and not self.cds_clients:
