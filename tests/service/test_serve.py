@@ -124,3 +124,13 @@ def test_serve_key_prints_a_key_and_its_hash_only(capsys):
     out = capsys.readouterr().out
     key = next(word for word in out.split() if word.startswith("cxk_"))
     assert hash_api_key(key) in out and "roles: [clinician, admin]" in out
+
+
+def test_a_missing_jwk_set_file_stops_the_start(started, tmp_path, caplog):
+    """Check that a CDS client whose JWK Set file does not exist stops the start, naming the file."""
+    (tmp_path / "contraxis.yaml").write_text(
+        f"cds_clients: [{{issuer: https://ehr.example.org, jwks_file: {tmp_path / 'gone.json'}}}]\n")
+    with caplog.at_level(logging.ERROR), pytest.raises(SystemExit):
+        serve.serve_command(settings=tmp_path / "contraxis.yaml")
+    assert started == []
+    assert any("gone.json" in r.getMessage() and "refusing to start" in r.getMessage() for r in caplog.records)
