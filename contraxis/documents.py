@@ -38,6 +38,7 @@ __all__ = [
     "MAX_ALIAS_NODES",
     "MAX_DEPTH",
     "MAX_KEY_SHOWN",
+    "kind_of",
     "parse_document",
     "parse_json",
     "parse_yaml",
@@ -131,6 +132,28 @@ def shown(value: Any, limit: int = SHOWN) -> str:
     """
     text = _render(value, limit)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def kind_of(value: Any) -> str:
+    """What a parsed value is, in the words of JSON: ``an object``, ``a list``, ``text``,
+    ``a number``, ``true or false``, ``null`` (a date, for a YAML date), never a Python type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (dt.date, dt.time)):
+        return "a date" if isinstance(value, dt.date) else "a time"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    return "a value of an unexpected kind"
 
 
 def _key(key: Any) -> str:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from ..documents import parse_json
+from ..documents import kind_of, parse_json, shown
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
 
@@ -105,7 +105,7 @@ def _looks_like(data: Any) -> str:
         return f"a single value ({data!r})"
     if isinstance(data, (int, float)):
         return f"a single number ({data!r})"
-    return f"a {type(data).__name__}"
+    return f"{kind_of(data)} ({shown(data, 40)})"
 
 
 def _unrecognised(data: Any, source: str | None) -> CaseError:

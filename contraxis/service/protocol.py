@@ -96,17 +96,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._timer = None
 
     def _close_with(self, status: int | None, field: str = "", message: str = "") -> None:
-        """Answer ``status`` (unless a response has begun) and close; the app, if running,
-        sees the client gone and its answer is dropped."""
+        """Answer ``status`` (None: nothing) and close; a request in progress sees its client
+        gone, and whatever it answers later is dropped."""
         self._disarm()
         if self.transport is None or self.transport.is_closing():
             return
         cycle = self.cycle
-        started = cycle is not None and not cycle.response_complete and cycle.response_started
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
-        if status is not None and not started:
+        if status is not None:
             self.transport.write(_answer(status, field, message))
         self.transport.close()
 
@@ -114,14 +113,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         begun = bool(self._head_bytes)
         if begun:
             _log.warning("request headers not received within %.0f s: connection closed", self.limits.header_timeout)
-        self._close_with(408 if begun else None, "headers",
+        idle = self.cycle is None or self.cycle.response_complete  # no answer of ours is being written
+        self._close_with(408 if begun and idle else None, "headers",
                          f"were not received within {self.limits.header_timeout:g} s")
 
     def _body_timed_out(self) -> None:
         _log.warning("request body not received within %.0f s: connection closed", self._body_seconds)
-        self._close_with(408, "body", f"was not received within {self._body_seconds:.0f} s (allowed: "
-                         f"{self.limits.body_timeout:g} s and one more for each "
-                         f"{self.limits.body_min_bytes_per_second} bytes)")
+        answered = self.cycle is not None and self.cycle.response_started
+        self._close_with(None if answered else 408, "body", f"was not received within {self._body_seconds:.0f} s "
+                         f"(allowed: {self.limits.body_timeout:g} s, and one more for each "
+                         f"{self.limits.body_min_bytes_per_second} bytes declared)")
 
     # -- the protocol --
 

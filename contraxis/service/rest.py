@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..errors import CaseError, Problem
 from ..io.fhir import read_bundle
+from ..reading import excerpt
 from .body import read_document, read_reading
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
@@ -269,5 +270,5 @@ def _read_fhir(engine: Engine, bundle: Any, reference_date: date | None) -> Any:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise CaseError(
-            [Problem("bundle", f"cannot be read: {type(error).__name__}: {error}")], source="FHIR"
+            [Problem("bundle", f"cannot be read ({excerpt(str(error), 120)})")], source="FHIR"
         ) from None
