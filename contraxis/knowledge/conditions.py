@@ -2,9 +2,10 @@
 
 A rule's ``when`` is a small tree written in YAML. Its vocabulary is declared here, in code;
 its sentences live in the data files. Every condition is compiled once, when the knowledge
-base loads, into a function of the patient's :class:`~contraxis.reasoning.facts.Facts` that
-returns the facts it used (a tuple of short sentences) when it holds, and ``None`` when it
-does not, so that every conclusion can show what it rests on.
+base loads, into a function of a frozen view of the patient's facts
+(:class:`~contraxis.knowledge.view.CaseView`) that returns the facts it used (a tuple of short
+sentences) when it holds, and ``None`` when it does not, so that every conclusion can show
+what it rests on.
 
 Compiling checks every word of the tree against its vocabulary (the Literals of
 :mod:`contraxis.vocabulary` and the names the data files define) and appends one
@@ -50,9 +51,10 @@ a rule of each step may read, from the order in which the engine runs its steps)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from difflib import get_close_matches
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, Generic, TypeVar, get_args
 
 from ..errors import Problem
 from ..vocabulary import (
@@ -69,25 +71,46 @@ from ..vocabulary import (
     Severity,
     Sex,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..reasoning.facts import Facts
+from .schema import Definition, Rule
+from .view import CaseView, Used
 
 __all__ = [
-    "Condition", "DERIVED", "KNOWABLE", "NUMERIC_VARS", "OPERATORS", "STEPS", "VARIABLES",
+    "Compiled", "Condition", "DERIVED", "KNOWABLE", "NUMERIC_VARS", "OPERATORS", "STEPS", "VARIABLES",
     "VARIABLE_TYPES", "Vocabulary", "compile_condition", "dependencies", "describe",
     "phenomenology_guard", "provides", "readable", "reads",
 ]
 
-Used = tuple[str, ...]
-Condition = Callable[["Facts"], Used | None]
+#: A compiled condition: the view of a case -> the facts it used when it holds, else None.
+Condition = Callable[[CaseView], Used | None]
+
+RowT = TypeVar("RowT", bound="Rule | Definition", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled(Generic[RowT]):
+    """A knowledge-base row with its compiled condition.
+
+    ``row`` is the validated row (an :class:`~contraxis.knowledge.schema.AlertRule`, a
+    :class:`~contraxis.knowledge.schema.PhenomenologyRow`...); ``test`` its condition;
+    ``guard`` the phenomenologies the condition can hold for (None: any); ``depends`` the
+    derived variables it reads (``alerts`` for any alert), through the definitions it uses too.
+    """
+
+    row: RowT
+    test: Condition
+    guard: frozenset[str] | None = None
+    depends: frozenset[str] = frozenset()
+
+    @property
+    def id(self) -> str:
+        return self.row.id
 
 OPERATORS = (
     "all", "any", "not", "finding", "absent", "region", "only_regions", "history", "lab",
     "drug", "is", "in", "lt", "le", "gt", "ge", "known", "fact", "alert", "gene", "tried",
 )
 
-#: Every variable of the facts (``Facts.vars``) a condition may read or a message may name,
+#: Every variable of the facts (:meth:`CaseView.var`) a condition may read or a message may name,
 #: with the type of its values: a Literal of :mod:`contraxis.vocabulary` (its words), ``bool``,
 #: a number, or ``str`` (free text, only for ``known`` and for messages).
 VARIABLE_TYPES: Mapping[str, Any] = MappingProxyType({
@@ -236,7 +259,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _never(facts: Facts) -> Used | None:
+def _never(facts: CaseView) -> Used | None:
     return None
 
 
@@ -259,7 +282,7 @@ class _Compiler:
                 ops = ", ".join(OPERATORS)
                 return self.fail(f"a condition must be a mapping with one operator, got {node!r} (allowed: {ops})")
             ((op, arg),) = node.items()
-            method = getattr(self, "op_" + str(op), None)
+            method: Callable[[Any], Condition] | None = getattr(self, "op_" + str(op), None)
             if op not in OPERATORS or method is None:
                 return self.fail(f"unknown operator {op!r} ({allowed(op, OPERATORS, 'operators')})")
             self.path.append("." + str(op))
@@ -282,7 +305,7 @@ class _Compiler:
         if parts is None:
             return _never
 
-        def all_(facts: Facts) -> Used | None:
+        def all_(facts: CaseView) -> Used | None:
             used: list[str] = []
             for part in parts:
                 got = part(facts)
@@ -298,7 +321,7 @@ class _Compiler:
         if parts is None:
             return _never
 
-        def any_(facts: Facts) -> Used | None:
+        def any_(facts: CaseView) -> Used | None:
             for part in parts:
                 got = part(facts)
                 if got is not None:
@@ -311,7 +334,7 @@ class _Compiler:
         inner = self.compile(arg)
         text = "not: " + describe(arg)
 
-        def not_(facts: Facts) -> Used | None:
+        def not_(facts: CaseView) -> Used | None:
             return (text,) if inner(facts) is None else None
 
         return not_
@@ -336,7 +359,7 @@ class _Compiler:
         codes = got[0]
         word = "present" if pool == "present" else "absent"
 
-        def finding(facts: Facts) -> Used | None:
+        def finding(facts: CaseView) -> Used | None:
             hit = getattr(facts, pool) & codes
             if not hit:
                 return None
@@ -365,7 +388,7 @@ class _Compiler:
         if regions is None:
             return _never
 
-        def region(facts: Facts) -> Used | None:
+        def region(facts: CaseView) -> Used | None:
             hit = facts.regions & regions
             return tuple(f"region: {r}" for r in sorted(hit)) if hit else None
 
@@ -376,7 +399,7 @@ class _Compiler:
         if regions is None:
             return _never
 
-        def only_regions(facts: Facts) -> Used | None:
+        def only_regions(facts: CaseView) -> Used | None:
             if facts.regions and facts.regions <= regions:
                 return ("regions: " + ", ".join(sorted(facts.regions)),)
             return None
@@ -389,7 +412,7 @@ class _Compiler:
             return self.fail(f"{arg!r} is not a history code or category of history.yaml ({options})")
         codes = self.v.history[arg]
 
-        def history(facts: Facts) -> Used | None:
+        def history(facts: CaseView) -> Used | None:
             hit = facts.history & codes
             return tuple(f"history: {c} {facts.label(c)}" for c in sorted(hit)) if hit else None
 
@@ -400,7 +423,7 @@ class _Compiler:
         if not isinstance(arg, Mapping):
             return self.fail(f"expects {{test: T, below|above|at_least|known: ...}}, got {arg!r}")
         test = arg.get("test")
-        if test not in self.v.labs:
+        if not isinstance(test, str) or test not in self.v.labs:
             options = allowed(test, self.v.labs, "tests")
             return self.fail(f"{test!r} is not a laboratory test of labs.yaml ({options})", ".test")
         unit = self.v.labs[test]
@@ -416,7 +439,7 @@ class _Compiler:
             if not isinstance(limit, bool):
                 return self.fail(f"expects true or false, got {limit!r}", ".known")
 
-            def known(facts: Facts) -> Used | None:
+            def known(facts: CaseView) -> Used | None:
                 fact = facts.labs.get(test)
                 if (fact is not None) == limit:
                     return (f"{test}: {fact.shown}",) if fact is not None else (f"{test}: not measured",)
@@ -434,7 +457,7 @@ class _Compiler:
         word = {"below": "<", "above": ">", "at_least": ">="}[kind]
         shown_limit = f"{limit:f}".rstrip("0").rstrip(".")  # as written: 8.5, 15000, never 1.5e+04
 
-        def lab(facts: Facts) -> Used | None:
+        def lab(facts: CaseView) -> Used | None:
             fact = facts.labs.get(test)
             if fact is None or not getattr(fact, kind)(limit):
                 return None
@@ -464,7 +487,7 @@ class _Compiler:
         if undated is not None and (not isinstance(undated, bool) or within is not None or at_least is not None):
             return self.fail(f"undated: expects true or false, alone with class; got {arg!r}", ".undated")
 
-        def drug(facts: Facts) -> Used | None:
+        def drug(facts: CaseView) -> Used | None:
             for med in facts.drugs_in(cls):
                 days = med.days_since_start
                 if undated is not None and (days is None) != undated:
@@ -528,7 +551,7 @@ class _Compiler:
         if not self._word(var, value, f".{var}"):
             return _never
 
-        def is_(facts: Facts) -> Used | None:
+        def is_(facts: CaseView) -> Used | None:
             return (f"{var}: {value}",) if facts.var(var) == value else None
 
         return is_
@@ -544,7 +567,7 @@ class _Compiler:
             return _never
         allowed_values = tuple(values)
 
-        def in_(facts: Facts) -> Used | None:
+        def in_(facts: CaseView) -> Used | None:
             value = facts.var(var)
             return (f"{var}: {value}",) if value in allowed_values else None
 
@@ -560,9 +583,9 @@ class _Compiler:
         if not _number(limit):
             return self.fail(f"{var}: expects a number, got {limit!r}", f".{var}")
 
-        def compare(facts: Facts) -> Used | None:
+        def compare(facts: CaseView) -> Used | None:
             value = facts.var(var)
-            if value is None or not test(value, limit):
+            if not isinstance(value, (int, float)) or not test(value, limit):
                 return None
             return (f"{var}: {value:g} ({word} {limit:g})",)
 
@@ -584,7 +607,7 @@ class _Compiler:
         if arg not in KNOWABLE:
             return self.fail(f"unknown field {arg!r} ({allowed(arg, KNOWABLE, 'fields')})")
 
-        def known(facts: Facts) -> Used | None:
+        def known(facts: CaseView) -> Used | None:
             return (f"{arg}: given",) if facts.known(arg) else None
 
         return known
@@ -594,7 +617,7 @@ class _Compiler:
             options = allowed(arg, self.v.definitions, "definitions")
             return self.fail(f"{arg!r} is not defined in definitions.yaml ({options})")
 
-        def fact(facts: Facts) -> Used | None:
+        def fact(facts: CaseView) -> Used | None:
             return facts.definition(arg)
 
         return fact
@@ -603,7 +626,7 @@ class _Compiler:
         if arg not in self.v.alerts:
             return self.fail(f"{arg!r} is not an alert ({allowed(arg, self.v.alerts, 'alerts')})")
 
-        def alert(facts: Facts) -> Used | None:
+        def alert(facts: CaseView) -> Used | None:
             return (f"alert: {arg}",) if arg in facts.alerts else None
 
         return alert
@@ -618,7 +641,7 @@ class _Compiler:
                 options = allowed(value, self.v.gene_classes, "classes")
                 return self.fail(f"{value!r} is not a class of genes.yaml ({options})", ".positive_class")
 
-            def positive_class(facts: Facts) -> Used | None:
+            def positive_class(facts: CaseView) -> Used | None:
                 hit = [g for g in facts.gene_positive if facts.gene_class(g) == value]
                 return tuple(f"gene test positive: {g} ({value})" for g in sorted(hit)) if hit else None
 
@@ -629,7 +652,7 @@ class _Compiler:
             options = allowed(value, self.v.genes, "genes")
             return self.fail(f"{value!r} is not a gene of genes.yaml nor 'any' ({options})", f".{kind}")
 
-        def gene(facts: Facts) -> Used | None:
+        def gene(facts: CaseView) -> Used | None:
             pool = facts.gene_positive if kind == "positive" else facts.gene_tested
             hit = sorted(pool) if value == "any" else ([value] if value in pool else [])
             word = "positive" if kind == "positive" else "tested"
@@ -658,7 +681,7 @@ class _Compiler:
         if responses is not None and not good:
             return self.fail(f"expects a list of {', '.join(words)}; got {responses!r}", ".response")
 
-        def tried(facts: Facts) -> Used | None:
+        def tried(facts: CaseView) -> Used | None:
             for treatment, response in facts.tried:
                 if treatment in targets and (responses is None or response in responses):
                     return (f"tried: {treatment} (response: {response})",)
@@ -818,7 +841,7 @@ def compile_condition(node: Any, *, vocabulary: Vocabulary, where: str, problems
     Returns
     -------
     Condition
-        Facts -> the facts used when the condition holds, else None. A part with a mistake
+        CaseView -> the facts used when the condition holds, else None. A part with a mistake
         never holds (the loader refuses the knowledge base anyway).
     """
     return _Compiler(vocabulary, where, problems).compile(node)

@@ -28,7 +28,7 @@ an argument.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
@@ -58,7 +58,9 @@ from .conditions import (
     STEPS,
     VARIABLE_TYPES,
     VARIABLES,
+    Compiled,
     Condition,
+    RowT,
     Vocabulary,
     allowed,
     compile_condition,
@@ -75,24 +77,6 @@ __all__ = ["Compiled", "KnowledgeBase", "load_knowledge_base", "DATA_DIR"]
 DATA_DIR = Path(__file__).parent / "data"
 M = TypeVar("M", bound=BaseModel)
 ASSOCIATEDS: tuple[str, ...] = get_args(Associated)
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """A knowledge-base row with its compiled condition.
-
-    ``guard``: the phenomenologies the condition can hold for (None: any); ``depends``: the
-    derived variables it reads, through the definitions it uses too.
-    """
-
-    row: Any
-    test: Condition
-    guard: frozenset[str] | None = None
-    depends: frozenset[str] = frozenset()
-
-    @property
-    def id(self) -> str:
-        return self.row.id
 
 
 @dataclass(frozen=True)
@@ -121,24 +105,24 @@ class KnowledgeBase:
     tests_done: Mapping[str, Condition]
     treatments: Mapping[str, s.TreatmentOption]
     treatment_groups: Mapping[str, frozenset[str]]
-    definitions: Mapping[str, Compiled]
-    phenomenology: tuple[Compiled, ...]
+    definitions: Mapping[str, Compiled[s.Definition]]
+    phenomenology: tuple[Compiled[s.PhenomenologyRow], ...]
     onset_bands: s.OnsetBands
     distribution_rules: Mapping[str, s.DistributionRule]
     distribution_source: str
-    focal_type: tuple[Compiled, ...]
-    associated: tuple[Compiled, ...]
-    named_forms: tuple[Compiled, ...]
-    temporal_pattern: tuple[Compiled, ...]
-    etiology: tuple[Compiled, ...]
-    pathology: tuple[Compiled, ...]
-    inheritance: tuple[Compiled, ...]
-    cause: tuple[Compiled, ...]
-    alerts: tuple[Compiled, ...]
-    workup: tuple[Compiled, ...]
-    treatment_rules: tuple[Compiled, ...]
-    diagnosis: tuple[Compiled, ...]
-    questions: tuple[Compiled, ...]
+    focal_type: tuple[Compiled[s.FocalTypeRow], ...]
+    associated: tuple[Compiled[s.AssociatedRow], ...]
+    named_forms: tuple[Compiled[s.LabelRow], ...]
+    temporal_pattern: tuple[Compiled[s.LabelRow], ...]
+    etiology: tuple[Compiled[s.EtiologyRow], ...]
+    pathology: tuple[Compiled[s.LabelRow], ...]
+    inheritance: tuple[Compiled[s.LabelRow], ...]
+    cause: tuple[Compiled[s.CauseRow], ...]
+    alerts: tuple[Compiled[s.AlertRule], ...]
+    workup: tuple[Compiled[s.WorkupRule], ...]
+    treatment_rules: tuple[Compiled[s.TreatmentRule], ...]
+    diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
+    questions: tuple[Compiled[s.QuestionRule], ...]
     hpo_names: Callable[[str], str | None] = field(repr=False)
 
     def label(self, code: str) -> str:
@@ -162,7 +146,7 @@ class KnowledgeBase:
 
     def rules(self) -> list[dict[str, Any]]:
         """Every rule of every stage, as plain data (for browsing and review)."""
-        stages = {
+        stages: dict[str, Sequence[Compiled[s.Rule | s.Definition]]] = {
             "definitions": tuple(self.definitions.values()),
             "phenomenology": self.phenomenology,
             "focal_type": self.focal_type,
@@ -189,7 +173,9 @@ class KnowledgeBase:
 
     def sections(self) -> dict[str, Any]:
         """The knowledge base as plain data, one section per kind of row."""
-        dump = lambda rows: [r.model_dump(mode="json", by_alias=True) for r in rows]  # noqa: E731
+        def dump(rows: Iterable[BaseModel]) -> list[dict[str, Any]]:
+            return [r.model_dump(mode="json", by_alias=True) for r in rows]
+
         return {
             "version": {"version": self.version, "released": self.released, "hpo_release": self.hpo_release},
             "sources": dump(self.sources.values()),
@@ -208,6 +194,26 @@ class KnowledgeBase:
             "treatments": dump(self.treatments.values()),
             "regions": self.regions.model_dump(mode="json"),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Stages:
+    """The compiled rule families, while the knowledge base is being checked."""
+
+    phenomenology: tuple[Compiled[s.PhenomenologyRow], ...]
+    focal_type: tuple[Compiled[s.FocalTypeRow], ...]
+    associated: tuple[Compiled[s.AssociatedRow], ...]
+    named_forms: tuple[Compiled[s.LabelRow], ...]
+    temporal_pattern: tuple[Compiled[s.LabelRow], ...]
+    etiology: tuple[Compiled[s.EtiologyRow], ...]
+    pathology: tuple[Compiled[s.LabelRow], ...]
+    inheritance: tuple[Compiled[s.LabelRow], ...]
+    cause: tuple[Compiled[s.CauseRow], ...]
+    alerts: tuple[Compiled[s.AlertRule], ...]
+    workup: tuple[Compiled[s.WorkupRule], ...]
+    treatment_rules: tuple[Compiled[s.TreatmentRule], ...]
+    diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
+    questions: tuple[Compiled[s.QuestionRule], ...]
 
 
 class _Reader:
@@ -484,9 +490,9 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     _check_definition_cycles(definitions, p)
     alert_rows = [(a.id, a.alert) for a in alerts.rules]
 
-    def compile_rows(file: str, rows: list[Any], step: str | None) -> tuple[Compiled, ...]:
+    def compile_rows(file: str, rows: Sequence[RowT], step: str | None) -> tuple[Compiled[RowT], ...]:
         seen: set[str] = set()
-        out = []
+        out: list[Compiled[RowT]] = []
         for index, row in enumerate(rows):
             where = f"{file}: {row.id}"
             if row.id in seen:
@@ -510,33 +516,35 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         return frozenset(out)
 
     compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions, None)}
-    tests_done = {}
+    tests_done: dict[str, Condition] = {}
     for test in tests.values():
         if test.done_when is not None:
             where = f"tests.yaml: {test.id}.done_when"
             tests_done[test.id] = compile_condition(test.done_when, vocabulary=vocabulary, where=where, problems=p)
             _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
-    stages = {
-        "phenomenology": compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
-        **{
-            name: compile_rows(f"rules/classification.yaml: {name}", getattr(classification, name).rows, name)
-            for name in ("focal_type", "associated", "named_forms", "temporal_pattern")
-        },
-        "etiology": compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows, "etiology"),
-        "pathology": compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows, "pathology"),
-        "inheritance": compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows, "inheritance"),
-        "cause": compile_rows("rules/cause.yaml", cause.rows, "cause"),
-        "alerts": compile_rows("rules/alerts.yaml", alerts.rules, "alerts"),
-        "workup": compile_rows("rules/workup.yaml", workup.rules, "workup"),
-        "treatment_rules": compile_rows("rules/treatment.yaml", treatment_rules.rules, "treatment"),
-        "diagnosis": compile_rows("rules/diagnosis.yaml", diagnosis.rows, "diagnosis"),
-        "questions": compile_rows("rules/questions.yaml", questions.rules, "questions"),
-    }
-    for c in stages["diagnosis"]:
-        if c.row.value not in conditions:
-            options = allowed(c.row.value, conditions, "conditions")
-            message = f"{c.row.value!r} is not a condition of conditions.yaml ({options})"
-            p.append(Problem(f"rules/diagnosis.yaml: {c.id}.value", message))
+    cls_file = "rules/classification.yaml: "
+    stages = _Stages(
+        phenomenology=compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
+        focal_type=compile_rows(cls_file + "focal_type", classification.focal_type.rows, "focal_type"),
+        associated=compile_rows(cls_file + "associated", classification.associated.rows, "associated"),
+        named_forms=compile_rows(cls_file + "named_forms", classification.named_forms.rows, "named_forms"),
+        temporal_pattern=compile_rows(cls_file + "temporal_pattern", classification.temporal_pattern.rows,
+                                      "temporal_pattern"),
+        etiology=compile_rows("rules/etiology.yaml: etiology", etiology.etiology.rows, "etiology"),
+        pathology=compile_rows("rules/etiology.yaml: pathology", etiology.pathology.rows, "pathology"),
+        inheritance=compile_rows("rules/etiology.yaml: inheritance", etiology.inheritance.rows, "inheritance"),
+        cause=compile_rows("rules/cause.yaml", cause.rows, "cause"),
+        alerts=compile_rows("rules/alerts.yaml", alerts.rules, "alerts"),
+        workup=compile_rows("rules/workup.yaml", workup.rules, "workup"),
+        treatment_rules=compile_rows("rules/treatment.yaml", treatment_rules.rules, "treatment"),
+        diagnosis=compile_rows("rules/diagnosis.yaml", diagnosis.rows, "diagnosis"),
+        questions=compile_rows("rules/questions.yaml", questions.rules, "questions"),
+    )
+    for d in stages.diagnosis:
+        if d.row.value not in conditions:
+            known_conditions = allowed(d.row.value, conditions, "conditions")
+            message = f"{d.row.value!r} is not a condition of conditions.yaml ({known_conditions})"
+            p.append(Problem(f"rules/diagnosis.yaml: {d.id}.value", message))
     _check_coverage(stages, p)
     if p:
         raise KnowledgeBaseError(p, source=str(directory))
@@ -566,7 +574,20 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         onset_bands=classification.onset_bands,
         distribution_rules=MappingProxyType({d.value: d for d in classification.distribution.rules}),
         distribution_source=classification.distribution.source,
-        **stages,
+        phenomenology=stages.phenomenology,
+        focal_type=stages.focal_type,
+        associated=stages.associated,
+        named_forms=stages.named_forms,
+        temporal_pattern=stages.temporal_pattern,
+        etiology=stages.etiology,
+        pathology=stages.pathology,
+        inheritance=stages.inheritance,
+        cause=stages.cause,
+        alerts=stages.alerts,
+        workup=stages.workup,
+        treatment_rules=stages.treatment_rules,
+        diagnosis=stages.diagnosis,
+        questions=stages.questions,
         hpo_names=functools.lru_cache(maxsize=None)(lambda code: _hpo_name(hpo, code)),
     )
     return result
@@ -668,7 +689,7 @@ def _check_reads(
     when: Any,
     step: str | None,
     definitions: Mapping[str, Any],
-    alert_rows: list[tuple[str, str]],
+    alert_rows: Sequence[tuple[str, str]],
     index: int | None,
     p: list[Problem],
 ) -> None:
@@ -741,7 +762,7 @@ def _check_text(where: str, row: Any, provided: frozenset[str], p: list[Problem]
                                      f"known: {field_name}"))
 
 
-def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]) -> None:
+def _check_coverage(stages: _Stages, p: list[Problem]) -> None:
     """Every word of the vocabulary a rule family concludes is concluded by some rule (a word
     with no rule would never be reached), and every question names a case field."""
     concluded = {
@@ -754,7 +775,8 @@ def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]
         "rules/workup.yaml": ("workup", "test", WORKUPS, "work-up"),
     }
     for where, (stage, attr, words, kind) in concluded.items():
-        got = {getattr(c.row, attr) for c in stages[stage]}
+        rows: tuple[Compiled[s.Rule], ...] = getattr(stages, stage)
+        got = {getattr(c.row, attr) for c in rows}
         missing = [w for w in words if w not in got]
         if missing:
             message = f"no rule concludes the {kind} {', '.join(missing)} (every {kind} of the vocabulary needs one)"
@@ -762,7 +784,7 @@ def _check_coverage(stages: Mapping[str, tuple[Compiled, ...]], p: list[Problem]
     from ..case import Case
 
     fields = set(Case.model_fields)
-    for c in stages["questions"]:
+    for c in stages.questions:
         head = c.row.field.split(".")[0]
         if head not in fields:
             message = f"{c.row.field!r} is not a case field ({allowed(head, fields, 'fields')})"
