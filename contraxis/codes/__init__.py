@@ -45,19 +45,22 @@ digit) are dropped too.
 Loading
 -------
 ``import contraxis.codes`` is cheap: every table is loaded on first use. ICD-10-CM takes
-about 1.6 s to import (``simple_icd_10_cm`` parses its XML at import), HPO about 1 s
-(``hpo3`` builds the ontology), ICD-11 about 0.4 s the first time (parsing the 11 MB XML)
-and about 0.04 s from the cache, the cross-references about 0.2 s (read from hp.obo each
-time; not worth a disk cache). After loading, every lookup is a dictionary lookup. There is
-no module-level table: get the shared, cached :class:`CodeTables` from
-:func:`load_code_tables` and hand it to the code that needs it.
+about 1.6 s to import (``simple_icd_10_cm`` parses its XML at import); ICD-11 about 0.4 s
+the first time (parsing the 11 MB XML) and about 0.04 s from the cache. HPO terms and the
+cross-references come from snapshots cached on disk (:class:`HpoTerms`,
+:meth:`~contraxis.codes.xrefs.XrefTable.cached`: a few milliseconds each), keyed by the
+installed ``hpo3`` files and the bytes of hp.obo; only a missing or stale snapshot builds
+the ``hpo3`` ontology (one to two seconds) and reads hp.obo (about 0.3 s). The ontology's
+graph (:attr:`CodeTables.hpo_ontology`) is built only when asked for. After loading, every
+lookup is a dictionary lookup. There is no module-level table: get the shared, cached
+:class:`CodeTables` from :func:`load_code_tables` and hand it to the code that needs it.
 """
 
 from __future__ import annotations
 
 from .cache import default_cache_dir
 from .code import FHIR_SYSTEMS, SYSTEMS, Code, System
-from .hpo import HpoOntology
+from .hpo import HpoOntology, HpoTerms
 from .icd11 import ICD11_INSTALL
 from .loinc import loinc_check_digit_ok
 from .tables import CodeTables, load_code_tables
@@ -70,6 +73,7 @@ __all__ = [
     "Code",
     "CodeTables",
     "HpoOntology",
+    "HpoTerms",
     "System",
     "default_cache_dir",
     "load_code_tables",

@@ -12,7 +12,7 @@ from contraxis.errors import ContraxisError, KnowledgeBaseError, Problem, allowe
 
 from .cache import default_cache_dir
 from .code import SYSTEMS, Code
-from .hpo import HpoOntology
+from .hpo import HpoOntology, HpoTerms
 from .icd10cm import Icd10cmTable, icd10cm_release
 from .icd11 import ICD11_PACKAGE, Icd11Table
 from .loinc import loinc_problem
@@ -36,7 +36,9 @@ class CodeTables:
         The (gzipped or plain) hp.obo to read cross-references from; the shipped
         ``contraxis/data/hpo/hp.obo.gz`` if omitted.
     hpo_ontology : HpoOntology, optional
-        The HPO ontology to use; built from ``hpo3`` on first use if omitted.
+        The HPO ontology to use. If omitted, HPO terms and cross-references come from the
+        cached snapshot of ``hpo3``'s term table (:class:`~contraxis.codes.hpo.HpoTerms`) and
+        the ontology itself is built only when :attr:`hpo_ontology` is asked for.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class CodeTables:
         self._icd10cm: Icd10cmTable | None = None
         self._icd11: Icd11Table | None = None
         self._hpo: HpoOntology | None = hpo_ontology
+        self._terms: HpoOntology | HpoTerms | None = hpo_ontology
         self._xrefs: XrefTable | None = None
 
     # -- lazy parts --
@@ -79,11 +82,24 @@ class CodeTables:
                     self._hpo = HpoOntology.load()
         return self._hpo
 
+    @property
+    def hpo_terms(self) -> HpoOntology | HpoTerms:
+        """The HPO terms: the ontology given, else the cached snapshot of ``hpo3``'s term table."""
+        if self._terms is None:
+            with self._lock:
+                if self._terms is None:
+                    self._terms = HpoTerms.load(cache_dir=self.cache_dir)
+        return self._terms
+
     def _xref_table(self) -> XrefTable:
         if self._xrefs is None:
             with self._lock:
                 if self._xrefs is None:
-                    self._xrefs = XrefTable(self.hpo_ontology, obo_path=self.obo_path)
+                    terms = self.hpo_terms
+                    if isinstance(terms, HpoTerms):
+                        self._xrefs = XrefTable.cached(terms, cache_dir=self.cache_dir, obo_path=self.obo_path)
+                    else:
+                        self._xrefs = XrefTable(terms, obo_path=self.obo_path)
         return self._xrefs
 
     # -- lookups --
@@ -150,7 +166,7 @@ class CodeTables:
             ``replaced_by`` set when the release names a replacement. None if the release
             does not hold the id.
         """
-        term = self.hpo_ontology.term(term_id.strip() if isinstance(term_id, str) else term_id)
+        term = self.hpo_terms.term(term_id.strip() if isinstance(term_id, str) else term_id)
         if term is None:
             return None
         return Code(
@@ -160,7 +176,7 @@ class CodeTables:
 
     def hpo_release(self) -> str:
         """Return the release of the HPO ontology in ``hpo3``, e.g. ``"2025-11-24"``."""
-        return self.hpo_ontology.release
+        return self.hpo_terms.release
 
     def xrefs(self, hpo_id: str) -> dict[str, list[str]]:
         """Return the SNOMED CT and UMLS codes HPO cross-references a term to.

@@ -5,21 +5,41 @@ unmodified ``hp.obo`` shipped in ``contraxis/data/hpo/hp.obo.gz``. Contraxis has
 or UMLS table of its own, so these codes carry no display text. A cross-reference is kept
 only when its HPO term is current in the ``hpo3`` release and the code is well formed (a
 SNOMED CT id passes its Verhoeff check digit, a UMLS CUI starts with ``C``).
+
+Reading hp.obo and checking every cross-reference takes about 0.3 s; :meth:`XrefTable.cached`
+reads the finished table from ``<cache>/codes/hpo-xrefs-<key>.bin`` instead (a few
+milliseconds), keyed by the sha256 of the hp.obo bytes and the ``hpo3`` snapshot
+(:class:`~contraxis.codes.hpo.HpoTerms`) that decides which terms are current.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import logging
+import marshal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, Protocol
 
-from .hpo import HpoOntology
+from .cache import read_keyed, write_keyed
 from .patterns import SCTID, UMLS_CUI
 
-__all__ = ["HP_OBO", "XrefTable", "read_hp_obo_xrefs", "snomed_check_digit_ok"]
+__all__ = ["HP_OBO", "XrefTable", "hp_obo_bytes", "read_hp_obo_xrefs", "snomed_check_digit_ok"]
 
 HP_OBO: Final = ("contraxis.data.hpo", "hp.obo.gz")
 """The package and file name of the shipped hp.obo."""
+
+_log = logging.getLogger(__name__)
+
+_TABLE_FORMAT: Final = 1
+"""Bump when :class:`XrefTable` is computed or stored differently, so that cached tables are rebuilt."""
+
+
+class _Release(Protocol):
+    """What decides which HPO terms are current (:class:`~contraxis.codes.hpo.HpoOntology` or
+    :class:`~contraxis.codes.hpo.HpoTerms`)."""
+
+    def is_current(self, hpo_id: str) -> bool: ...
 
 _SNOMED_PREFIXES: Final = ("SNOMEDCT_US", "SNOMED_CT", "SNOMEDCT")
 
@@ -76,12 +96,19 @@ def read_hp_obo_xrefs(path: Path | None = None) -> tuple[dict[str, list[tuple[st
         HPO id -> ``[(system, code), ...]`` in file order, unchecked; and the release
         (the last part of ``data-version``).
     """
+    return _parse_xrefs(hp_obo_bytes(path))
+
+
+def hp_obo_bytes(path: Path | None = None) -> bytes:
+    """The bytes of an hp.obo file (gzipped or plain) as stored; the shipped one if omitted."""
     import importlib.resources
 
     if path is None:
-        raw = importlib.resources.files(HP_OBO[0]).joinpath(HP_OBO[1]).read_bytes()
-    else:
-        raw = Path(path).read_bytes()
+        return importlib.resources.files(HP_OBO[0]).joinpath(HP_OBO[1]).read_bytes()
+    return Path(path).read_bytes()
+
+
+def _parse_xrefs(raw: bytes) -> tuple[dict[str, list[tuple[str, str]]], str]:
     text = gzip.decompress(raw).decode("utf-8") if raw[:2] == b"\x1f\x8b" else raw.decode("utf-8")
     release = ""
     found: dict[str, list[tuple[str, str]]] = {}
@@ -110,10 +137,12 @@ class XrefTable:
 
     Parameters
     ----------
-    ontology : HpoOntology
+    ontology : HpoOntology or HpoTerms
         The release that decides which terms are current.
     obo_path : pathlib.Path, optional
         The hp.obo to read; the shipped one if omitted.
+    raw : bytes, optional
+        The bytes of that hp.obo, when the caller has read them already.
 
     Attributes
     ----------
@@ -129,13 +158,13 @@ class XrefTable:
 
     __slots__ = ("forward", "snomed", "umls", "dropped", "release")
 
-    def __init__(self, ontology: HpoOntology, *, obo_path: Path | None = None) -> None:
-        raw, self.release = read_hp_obo_xrefs(obo_path)
+    def __init__(self, ontology: _Release, *, obo_path: Path | None = None, raw: bytes | None = None) -> None:
+        found, self.release = _parse_xrefs(raw if raw is not None else hp_obo_bytes(obo_path))
         forward: dict[str, dict[str, tuple[str, ...]]] = {}
         snomed: dict[str, list[str]] = {}
         umls: dict[str, list[str]] = {}
         dropped: list[tuple[str, str, str, str]] = []
-        for hpo_id, refs in raw.items():
+        for hpo_id, refs in found.items():
             current = ontology.is_current(hpo_id)
             by_system: dict[str, list[str]] = {"SNOMED CT": [], "UMLS": []}
             for system, value in refs:
@@ -157,3 +186,42 @@ class XrefTable:
         self.snomed = {k: tuple(sorted(v)) for k, v in snomed.items()}
         self.umls = {k: tuple(sorted(v)) for k, v in umls.items()}
         self.dropped = tuple(dropped)
+
+    @classmethod
+    def cached(cls, terms: Any, *, cache_dir: Path, obo_path: Path | None = None) -> XrefTable:
+        """The table for an hp.obo and an ``hpo3`` snapshot, from the disk cache when it holds it.
+
+        Parameters
+        ----------
+        terms : HpoTerms
+            The snapshot that decides which terms are current (its ``key`` is part of the
+            cache key).
+        cache_dir : pathlib.Path
+            The cache folder.
+        obo_path : pathlib.Path, optional
+            The hp.obo to read; the shipped one if omitted.
+
+        Returns
+        -------
+        XrefTable
+            The table, equal to ``XrefTable(terms, obo_path=obo_path)``; a missing, damaged or
+            stale cache file is rebuilt and written back (an unwritable folder only costs time).
+        """
+        raw = hp_obo_bytes(obo_path)
+        text = f"hpo-xrefs format {_TABLE_FORMAT}\n{hashlib.sha256(raw).hexdigest()}\n{terms.key}\n"
+        key = hashlib.sha256(text.encode()).hexdigest()
+        path = cache_dir / "codes" / f"hpo-xrefs-{key[:24]}.bin"
+        payload = read_keyed(path, key)
+        if payload is not None:
+            try:
+                release, forward, snomed, umls, dropped = marshal.loads(payload)
+                table = cls.__new__(cls)
+                table.release, table.forward, table.snomed, table.umls = release, forward, snomed, umls
+                table.dropped = dropped
+                return table
+            except (ValueError, EOFError, TypeError) as error:
+                _log.warning("rebuilding the unreadable cross-reference cache %s: %s", path, error)
+        table = cls(terms, raw=raw)
+        data = (table.release, table.forward, table.snomed, table.umls, table.dropped)
+        write_keyed(path, key, marshal.dumps(data), keep=4)
+        return table

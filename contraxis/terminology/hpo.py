@@ -1,7 +1,8 @@
 """HPO ids as clinicians and tools send them: alt_ids and obsolete ids read as the current term.
 
 The knowledge base reasons over the HPO release bundled in ``hpo3`` (see
-:class:`contraxis.codes.HpoOntology`). Inputs often carry ids that release does not hold as
+:class:`contraxis.codes.HpoOntology`, and :class:`contraxis.codes.HpoTerms` for its cached term
+table). Inputs often carry ids that release does not hold as
 current terms: an ``alt_id`` (an id merged into another term, such as HP:0002328 for Dystonia
 HP:0001332) or an obsolete id. :func:`hpo_replacement` says which current term such an id is
 read as, and why; :func:`hpo_xref_index` gives the cross-references (SNOMED CT, UMLS, ...) that
@@ -22,7 +23,9 @@ as unknown. The ids of the two releases agree wherever both hold a term.
 
 Cost
 ----
-A current id is answered from ``hpo3`` alone: hp.obo is not opened. The first id that is not
+A current id is answered from the cached snapshot of ``hpo3``'s term table
+(:class:`contraxis.codes.HpoTerms`, a few milliseconds; the ontology is not built) alone:
+hp.obo is not opened. The first id that is not
 current reads hp.obo's small maps from a JSON cache,
 ``<cache>/terminology/hpo-obo-<sha256>.json`` (``<cache>`` as in
 :func:`contraxis.codes.default_cache_dir`), keyed by the sha256 of the shipped file; a missing,
@@ -45,7 +48,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal
 
-from contraxis.codes import HpoOntology, default_cache_dir, snomed_check_digit_ok
+from contraxis.codes import HpoOntology, HpoTerms, default_cache_dir, snomed_check_digit_ok
 from contraxis.codes.cache import write_json_atomically
 from contraxis.codes.patterns import HPO_ID, UMLS_CUI
 from contraxis.codes.xrefs import HP_OBO
@@ -217,13 +220,17 @@ def _obo_facts(*, obo_path: Path | None = None, cache_dir: Path | None = None) -
 # --- replacements -------------------------------------------------------------------------
 
 
-def _name(ontology: HpoOntology, hpo_id: str) -> str:
+Release = HpoOntology | HpoTerms
+"""Either view of the ``hpo3`` release: the built ontology or the cached snapshot of its terms."""
+
+
+def _name(ontology: Release, hpo_id: str) -> str:
     term = ontology.term(hpo_id)
     return term.name if term is not None else ""
 
 
 def _next_step(
-    hpo_id: str, ontology: HpoOntology, facts: _OboFacts,
+    hpo_id: str, ontology: Release, facts: _OboFacts,
 ) -> tuple[str, Literal["alt_id", "obsolete"], str] | None:
     """One step from a non-current id: (target, how, the release that says so).
 
@@ -248,7 +255,7 @@ def _sentence(given: str, target: str, how: str, release: str, name: str = "") -
     return f"{given} is obsolete in HPO {release}, replaced by {shown}"
 
 
-def _resolve(hpo_id: str, ontology: HpoOntology, facts: _OboFacts) -> HpoReplacement | None:
+def _resolve(hpo_id: str, ontology: Release, facts: _OboFacts) -> HpoReplacement | None:
     """Follow alt_ids and replacements from a non-current id to a current term, if any."""
     current, seen, steps = hpo_id, {hpo_id}, []
     for _ in range(_MAX_CHAIN):
@@ -272,7 +279,7 @@ def _resolve(hpo_id: str, ontology: HpoOntology, facts: _OboFacts) -> HpoReplace
 def hpo_replacement(
     hpo_id: str,
     *,
-    ontology: HpoOntology | None = None,
+    ontology: Release | None = None,
     obo_path: Path | None = None,
     cache_dir: Path | None = None,
 ) -> HpoReplacement | None:
@@ -282,9 +289,9 @@ def hpo_replacement(
     ----------
     hpo_id : str
         An HPO id as given, ``HP:`` and seven digits (surrounding blanks are ignored).
-    ontology : HpoOntology, optional
-        The ontology the knowledge base reasons over; ``HpoOntology.load()`` (``hpo3``,
-        release 2025-11-24) if omitted.
+    ontology : HpoOntology or HpoTerms, optional
+        The release the knowledge base reasons over; the cached snapshot of ``hpo3``'s terms
+        (``HpoTerms.load()``, release 2025-11-24) if omitted.
     obo_path : pathlib.Path, optional
         The hp.obo (gzipped or plain) to read alt_ids and replacements from; the shipped
         ``contraxis/data/hpo/hp.obo.gz`` (release 2025-01-16) if omitted.
@@ -313,7 +320,7 @@ def hpo_replacement(
     hpo_id = hpo_id.strip()
     if HPO_ID.fullmatch(hpo_id) is None:
         return None
-    ontology = ontology if ontology is not None else HpoOntology.load()
+    ontology = ontology if ontology is not None else HpoTerms.load(cache_dir=cache_dir)
     if ontology.is_current(hpo_id):
         return None
     facts = _obo_facts(obo_path=obo_path, cache_dir=cache_dir)
@@ -336,7 +343,7 @@ def _xref_index(
     sha256: str, release: str, obo_path: Path | None, cache_dir: Path | None
 ) -> Mapping[tuple[str, str], tuple[str, ...]]:
     facts = _obo_facts(obo_path=obo_path, cache_dir=cache_dir)
-    ontology = HpoOntology.load()
+    ontology = HpoTerms.load(cache_dir=cache_dir)
     index: dict[tuple[str, str], tuple[str, ...]] = {}
     for ref, holders in facts.xrefs.items():
         prefix, sep, code = ref.partition(":")
