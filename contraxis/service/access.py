@@ -143,7 +143,7 @@ class AccessMiddleware:
             path = scope["path"].rstrip("/")
             service = path.removesuffix("/feedback")
             audience = [f"{self.base_url}{service}", f"{self.base_url}{path}"]
-            return await self.auth.cds_client(authorization, audience=audience)  # type: ignore[arg-type]
+            return await self.auth.cds_client(authorization, audience=audience)
         principal = await self.auth.user(authorization)
         role = "admin" if door is Door.ADMIN else "clinician"
         if role not in principal.roles:

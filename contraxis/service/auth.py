@@ -369,8 +369,9 @@ class Authenticator:
         self.api_keys: dict[str, ApiKey] = {k.sha256: k for k in settings.api_keys}
         self.replay = ReplayGuard(settings.jti_path if self.cds else None)
 
-    async def cds_client(self, authorization: str | None, *, audience: str) -> Principal:
-        """The CDS client whose JWT is in ``authorization``, for a call of the service at ``audience``.
+    async def cds_client(self, authorization: str | None, *, audience: str | Sequence[str]) -> Principal:
+        """The CDS client whose JWT is in ``authorization``, for a call of the service at ``audience``
+        (its public URL; a list: any of them).
 
         Raises
         ------
