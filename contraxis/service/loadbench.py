@@ -80,7 +80,9 @@ def start_server(
     timeout : float
         Seconds to wait for ``GET /health``.
     env : dict, optional
-        Extra environment variables for the server.
+        Extra environment variables for the server. Without ``CONTRAXIS_STATE_DIR`` (here or in
+        this process's environment) the server keeps its audit log in a temporary folder,
+        removed by :func:`stop_server`.
 
     Returns
     -------
@@ -93,12 +95,18 @@ def start_server(
         If the server does not answer in time (its output is in the message).
     """
     log = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller with the server process
+    env = dict(env or {})
+    state = None
+    if "CONTRAXIS_STATE_DIR" not in {**os.environ, **env}:  # its audit log, key and jti store: not the user's
+        state = tempfile.mkdtemp(prefix="contraxis-serve-")
+        env["CONTRAXIS_STATE_DIR"] = state
     command = [sys.executable, "-c",
                "from contraxis.cli.serve import serve_command; import sys; "
                "serve_command(host='127.0.0.1', port=int(sys.argv[1]), workers=int(sys.argv[2]))",
                str(port), str(workers)]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
                                start_new_session=True)
+    process.state_dir = state  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -126,6 +134,9 @@ def stop_server(process: subprocess.Popen[bytes], *, timeout: float = 15.0) -> N
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=timeout)
+    state = getattr(process, "state_dir", None)
+    if state:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 # --- wrk ----------------------------------------------------------------------------------
