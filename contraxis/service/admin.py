@@ -18,6 +18,8 @@ AUDIT_ANSWER: dict[str, Any] = {
             "path": {"type": ["string", "null"]}, "events": {"type": "array", "items": {"type": "object"}},
         }},
     }}},
+    422: {"description": "The limit or the route is not valid",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
 }
 
 

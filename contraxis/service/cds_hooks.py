@@ -214,7 +214,8 @@ FEEDBACK_ANSWER: dict[int | str, dict[str, Any]] = {200: {
     "description": "Each feedback call: when, who, the cards' outcomes",
     "content": {"application/json": {"schema": {"type": "object", "properties": {
         "service": {"type": "string"}, "feedback": {"type": "array", "items": {"type": "object"}}}}}},
-}}
+}, **{status: {"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+      for status, what in ((404, "No such service"), (422, "The limit is not an integer from 1 to 5000"))}}
 
 
 def _check_feedback(body: Any) -> list[dict[str, Any]]:
