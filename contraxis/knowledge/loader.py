@@ -23,6 +23,14 @@ It raises one :class:`~contraxis.errors.KnowledgeBaseError` listing every proble
 naming the file, the rule, the field (with its path inside the condition), the value and
 what is allowed. The result is an immutable :class:`KnowledgeBase` that the engine takes as
 an argument.
+
+Once a knowledge base has passed every check, what compiling it needed is kept in the cache
+folder (:mod:`contraxis.knowledge.cache`): the rows as read, the concepts expanded over the
+HPO graph and the plausible range of each laboratory test, keyed by the content of the data
+files, of the code that compiles them and by the libraries installed. A later load with the
+same key rebuilds the rows and compiles the conditions from it (a few tens of milliseconds)
+without parsing YAML or building the ``hpo3`` ontology; a changed file changes the key, so
+the files are read and checked again, and a mistake still stops the load.
 """
 
 from __future__ import annotations
@@ -35,10 +43,9 @@ from string import Formatter
 from types import MappingProxyType
 from typing import Any, TypeVar, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..codes import HpoOntology
+from ..codes import HpoOntology, HpoTerms
 from ..errors import KnowledgeBaseError, Problem
 from ..vocabulary import (
     ALERTS,
@@ -217,21 +224,32 @@ class _Stages:
 
 
 class _Reader:
-    """Reads data files, collecting every problem instead of stopping at the first."""
+    """Reads data files, collecting every problem instead of stopping at the first.
 
-    def __init__(self, directory: Path) -> None:
+    ``documents`` keeps what each file held as parsed (plain data); a reader given the
+    documents of an earlier load (from the cache) parses no YAML.
+    """
+
+    def __init__(self, directory: Path, documents: Mapping[str, Any] | None = None) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
+        self.documents: dict[str, Any] = dict(documents) if documents is not None else {}
 
     def raw(self, name: str) -> Any:
+        if name in self.documents:
+            return self.documents[name]
+        import yaml  # only when the files are read: a load from the cache parses no YAML
+
         path = self.directory / name
+        data = None
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except FileNotFoundError:
             self.problems.append(Problem(name, "file is missing"))
         except yaml.YAMLError as error:
             self.problems.append(Problem(name, f"not valid YAML: {str(error).splitlines()[0]}"))
-        return None
+        self.documents[name] = data
+        return data
 
     def model(
         self, name: str, model: type[M], data: Any = None, *, at: tuple[Any, ...] = (), whole: Any = None
@@ -262,7 +280,6 @@ class _Reader:
         return out
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ROW_KEYS = ("id", "gene", "band")
 
 
@@ -346,33 +363,88 @@ def _descendants(hpo: HpoOntology, root: str) -> set[str]:
     return out
 
 
-def load_knowledge_base(directory: str | Path | None = None, *, hpo: HpoOntology | None = None) -> KnowledgeBase:
+def load_knowledge_base(
+    directory: str | Path | None = None,
+    *,
+    hpo: HpoOntology | None = None,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
+) -> KnowledgeBase:
     """Read, validate and compile the knowledge base.
 
     Parameters
     ----------
     directory : path, optional
-        The data folder; the bundled one by default.
+        The data folder; the bundled one by default (loaded once per process).
     hpo : HpoOntology, optional
-        The ontology to check HPO ids against; hpo3's bundled release by default.
+        The ontology to check HPO ids against; hpo3's bundled release by default. A
+        knowledge base checked against an ontology given here is never cached.
+    cache : bool, optional
+        Whether to take the compiled knowledge base from the cache folder (and put it there
+        after a full load); by default only the bundled knowledge base is cached (a folder
+        given is usually an edited copy).
+    cache_dir : pathlib.Path, optional
+        The cache folder; :func:`contraxis.codes.default_cache_dir` if omitted.
+
+    Returns
+    -------
+    KnowledgeBase
+        Immutable. Loaded from the cache or from the files, it is the same.
 
     Raises
     ------
     KnowledgeBaseError
-        Listing every problem found in the data files.
+        Listing every problem found in the data files (never from the cache: only a
+        knowledge base that passed every check is cached, under the content of its files).
     """
-    if directory is None:
+    if directory is None and hpo is None and cache is None and cache_dir is None:
         return _load_bundled()
-    return _load(Path(directory), hpo=hpo or HpoOntology.load())
+    folder = DATA_DIR if directory is None else Path(directory)
+    if hpo is None and (cache if cache is not None else directory is None):
+        return _load_cached(folder, cache_dir)
+    return _load(folder, hpo=hpo or HpoOntology.load())
 
 
 @functools.lru_cache(maxsize=1)
 def _load_bundled() -> KnowledgeBase:
-    return _load(DATA_DIR, hpo=HpoOntology.load())
+    return _load_cached(DATA_DIR, None)
 
 
-def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
-    r = _Reader(directory)
+def _load_cached(directory: Path, cache_dir: Path | None) -> KnowledgeBase:
+    """The knowledge base from the cache when it holds this content, else loaded and cached."""
+    from . import cache
+
+    key = cache.cache_key(directory)
+    stored = cache.read_compiled(key, cache_dir=cache_dir)
+    if stored is not None:
+        try:
+            terms = HpoTerms.load(cache_dir=cache_dir)
+            return _load(directory, hpo=terms, compiled=stored)
+        except _Stale as error:
+            cache.log.warning("rebuilding the knowledge base cache: %s", error)
+    built: dict[str, Any] = {}
+    kb = _load(directory, hpo=HpoOntology.load(), keep=built)
+    cache.write_compiled(key, built, cache_dir=cache_dir)
+    return kb
+
+
+class _Stale(Exception):
+    """A cached knowledge base that does not compile as it did (it is then rebuilt)."""
+
+
+def _load(
+    directory: Path,
+    *,
+    hpo: HpoOntology | HpoTerms,
+    compiled: Mapping[str, Any] | None = None,
+    keep: dict[str, Any] | None = None,
+) -> KnowledgeBase:
+    """Load a knowledge base: from its files (``compiled`` None), checking everything, or
+    from what a checked load kept (``compiled``: the documents as parsed, the expanded
+    concepts, the plausible laboratory ranges, the HPO release), checking nothing that needs
+    the ``hpo3`` graph, the terminology tables or the case model; ``hpo`` then only names
+    terms. ``keep``, when given, receives what a later load from the cache needs."""
+    r = _Reader(directory, compiled["documents"] if compiled is not None else None)
     p = r.problems
     manifest = r.model("manifest.yaml", s.Manifest)
     sources = _unique(r.rows("sources.yaml", s.Source), "id", "sources.yaml", p)
@@ -397,6 +469,8 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     questions = r.model("rules/questions.yaml", s.QuestionRules)
     parts = (manifest, regions, findings, history, drugs, treatments, phenomenology, classification,
              etiology, cause, alerts, workup, treatment_rules, diagnosis, questions)
+    if compiled is not None and (p or any(part is None for part in parts)):
+        raise _Stale("; ".join(str(problem) for problem in p[:3]) or "a file is missing from the cache")
     if any(part is None for part in parts):
         raise KnowledgeBaseError(p, source=str(directory))
     assert manifest and regions and findings and history and drugs and treatments and phenomenology
@@ -422,7 +496,11 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     concept_rows = _unique(findings.concepts, "id", "findings.yaml", p)
     for c in findings.concepts:
         need_source(f"findings.yaml: {c.id}", c.source)
-    concepts = _expand_concepts(findings, hpo, p)
+    if compiled is None:
+        assert isinstance(hpo, HpoOntology)
+        concepts = _expand_concepts(findings, hpo, p)
+    else:
+        concepts = {k: frozenset(v) for k, v in compiled["concepts"].items()}
     categories: dict[str, set[str]] = {}
     for code, item in history.codes.items():
         categories.setdefault(code, set()).add(code)
@@ -435,7 +513,10 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             if lab.correction.by not in labs:
                 message = f"{lab.correction.by!r} is not a test of labs.yaml"
                 p.append(Problem(f"labs.yaml: {lab.id}.correction.by", message))
-    plausible = _check_labs(labs, p)
+    if compiled is None:
+        plausible = _check_labs(labs, p)
+    else:
+        plausible = {k: (float(low), float(high)) for k, (low, high) in compiled["plausible"].items()}
     labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
     drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)
     membership: dict[str, set[str]] = {}
@@ -466,7 +547,8 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     groups = {name: frozenset(members) for name, members in treatments.groups.items()}
     need_source("rules/classification.yaml: onset_bands", classification.onset_bands.source)
     need_source("rules/classification.yaml: distribution", classification.distribution.source)
-    _check_bands(classification, p)
+    if compiled is None:
+        _check_bands(classification, p)
 
     vocabulary = Vocabulary(
         concepts=concepts,
@@ -484,10 +566,11 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         label=lambda code: findings.local.get(code) or _hpo_name(hpo, code) or "",
         genes=list(genes),
         lab_plausible=plausible,
-        same_unit=_same_unit,
+        same_unit=_same_unit if compiled is None else _trusted_unit,
     )
     when_of = {d.id: d.when for d in definitions}
-    _check_definition_cycles(definitions, p)
+    if compiled is None:
+        _check_definition_cycles(definitions, p)
     alert_rows = [(a.id, a.alert) for a in alerts.rules]
 
     def compile_rows(file: str, rows: Sequence[RowT], step: str | None) -> tuple[Compiled[RowT], ...]:
@@ -500,8 +583,10 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             seen.add(row.id)
             need_source(where, row.source)
             test = compile_condition(row.when, vocabulary=vocabulary, where=where + ".when", problems=p)
-            _check_reads(where + ".when", row.when, step, when_of, alert_rows, index if step == "alerts" else None, p)
-            _check_text(where, row, provides(row.when, when_of), p)
+            if compiled is None:
+                at = index if step == "alerts" else None
+                _check_reads(where + ".when", row.when, step, when_of, alert_rows, at, p)
+                _check_text(where, row, provides(row.when, when_of), p)
             out.append(Compiled(row, test, phenomenology_guard(row.when), depends_on(row.when)))
         return tuple(out)
 
@@ -521,7 +606,8 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
         if test.done_when is not None:
             where = f"tests.yaml: {test.id}.done_when"
             tests_done[test.id] = compile_condition(test.done_when, vocabulary=vocabulary, where=where, problems=p)
-            _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
+            if compiled is None:
+                _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
     cls_file = "rules/classification.yaml: "
     stages = _Stages(
         phenomenology=compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
@@ -545,13 +631,24 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
             known_conditions = allowed(d.row.value, conditions, "conditions")
             message = f"{d.row.value!r} is not a condition of conditions.yaml ({known_conditions})"
             p.append(Problem(f"rules/diagnosis.yaml: {d.id}.value", message))
-    _check_coverage(stages, p)
+    if compiled is None:
+        _check_coverage(stages, p)
+    elif p:
+        raise _Stale("; ".join(str(problem) for problem in p[:3]))
     if p:
         raise KnowledgeBaseError(p, source=str(directory))
+    hpo_release = hpo.release if compiled is None else str(compiled["hpo_release"])
+    if keep is not None:
+        keep.update(
+            documents=r.documents,
+            concepts={k: sorted(v) for k, v in concepts.items()},
+            plausible={k: [low, high] for k, (low, high) in plausible.items()},
+            hpo_release=hpo_release,
+        )
     result = KnowledgeBase(
         version=manifest.version,
         released=manifest.released.isoformat(),
-        hpo_release=hpo.release,
+        hpo_release=hpo_release,
         directory=directory,
         sources=MappingProxyType(sources),
         regions=regions,
@@ -593,7 +690,7 @@ def _load(directory: Path, *, hpo: HpoOntology) -> KnowledgeBase:
     return result
 
 
-def _hpo_name(hpo: HpoOntology, code: str) -> str | None:
+def _hpo_name(hpo: HpoOntology | HpoTerms, code: str) -> str | None:
     if not code.startswith("HP:") or not hpo.is_current(code):
         return None
     term = hpo.term(code)
@@ -601,6 +698,11 @@ def _hpo_name(hpo: HpoOntology, code: str) -> str | None:
 
 
 # -- checks beyond the schema ------------------------------------------------------------
+
+
+def _trusted_unit(a: str, b: str) -> bool:
+    """Units of a cached knowledge base: compared when it was checked, under the same key."""
+    return True
 
 
 def _same_unit(a: str, b: str) -> bool:
