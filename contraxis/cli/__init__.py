@@ -2,6 +2,10 @@
 
 Every command prints clear errors (the field, the value, what is allowed) and exits with
 code 2 on bad input; never a traceback.
+
+Starting is kept cheap: each command imports what it needs when it runs, Rich is imported
+only to print a report, a table or an error (``assess --json`` never imports it), and the
+differential and the web service are imported only by their own commands.
 """
 
 from __future__ import annotations
@@ -9,13 +13,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from ..errors import ContraxisError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
 
 __all__ = ["app", "main"]
 
@@ -29,13 +36,18 @@ app = typer.Typer(
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
-err = Console(stderr=True)
+@cache
+def _err() -> Console:
+    """The console errors are printed on (standard error), made on first use."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def fail(error: ContraxisError) -> None:
     """Print an error's problems, one per line, and exit with code 2."""
     for line in str(error).splitlines():
-        err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
+        _err().print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -95,7 +107,7 @@ def vignettes(
     from ..validation import render_results, run_vignettes
 
     if not directory.is_dir():
-        err.print(f"[bold red]error:[/] {directory}: not a folder of vignettes")
+        _err().print(f"[bold red]error:[/] {directory}: not a folder of vignettes")
         raise typer.Exit(code=2)
     try:
         results = run_vignettes(directory)
@@ -105,6 +117,8 @@ def vignettes(
     if as_json:
         typer.echo(json.dumps(results.to_json()))
     else:
+        from rich.console import Console
+
         render_results(results, console=Console())
     raise typer.Exit(code=0 if results.all_passed else 1)
 
@@ -170,10 +184,10 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=True)
     except ContraxisError as error:  # pragma: no cover - commands handle these
         for line in str(error).splitlines():
-            err.print(f"[bold red]error:[/] {line}", highlight=False)
+            _err().print(f"[bold red]error:[/] {line}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - a bug must still not print a traceback
-        err.print(f"[bold red]internal error:[/] {type(error).__name__}: {error}", highlight=False)
+        _err().print(f"[bold red]internal error:[/] {type(error).__name__}: {error}", highlight=False)
         sys.exit(1)

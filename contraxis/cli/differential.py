@@ -1,6 +1,8 @@
 """The differential's two commands: ``contraxis differential`` and ``contraxis bench differential``.
 
 Both are plain functions with Typer parameters; ``contraxis/cli/__init__.py`` registers them.
+Rich (the tables and progress bars) is imported only when a table is printed, so registering
+the commands costs nothing to the other commands.
 """
 
 from __future__ import annotations
@@ -9,18 +11,17 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich import box
-from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from ..errors import CaseError, ContraxisError, Problem
-from ..reading import Reading
-from ..report.terminal import THEME
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..reading import Reading
 
 __all__ = ["bench_differential_command", "differential_command", "read_cases"]
 
@@ -47,7 +48,19 @@ def _fail(error: ContraxisError) -> None:
     fail(error)
 
 
+def _console(*, stderr: bool = False) -> Console:
+    """A Rich console with the report's theme."""
+    from rich.console import Console
+
+    from ..report.terminal import THEME
+
+    return Console(theme=THEME, stderr=stderr)
+
+
 def _table(result: Any, *, top: int) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_header=True, header_style="cx.title", expand=True, show_lines=False)
     table.add_column("#", no_wrap=True, justify="right")
     table.add_column("disease")
@@ -88,6 +101,9 @@ def _table(result: Any, *, top: int) -> Table:
 
 
 def _print(console: Console, reading: Reading, result: Any, *, top: int) -> None:
+    from rich.console import Group
+    from rich.text import Text
+
     head = Text(f"Differential for {result.case_id or '(no id)'}", style="cx.title")
     head.append(f"  HPO {result.hpo_release}; {result.n_diseases} diseases ranked", style="cx.muted")
     parts: list[Any] = [head]
@@ -140,7 +156,7 @@ def differential_command(
 
     if jsonl and as_json:
         _fail(CaseError([Problem("--json", "give --json or --jsonl, not both")]))
-    console = Console(theme=THEME)
+    console = None if jsonl or as_json else _console()
     answers: list[dict[str, Any]] = []
     try:
         index = load_index()
@@ -151,6 +167,7 @@ def differential_command(
             elif as_json:
                 answers.append(differential_answer(reading, result))
             else:
+                assert console is not None
                 _print(console, reading, result, top=min(top, 20))
     except ContraxisError as error:
         _fail(error)
@@ -187,11 +204,16 @@ def bench_differential_command(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Top-1/3/10 and MRR of the known diagnosis, Contraxis beside hpo3's similarity, on the same cases."""
+    from rich import box
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+    from rich.text import Text
+
     from ..differential import load_index
     from ..differential.benchmark import run_benchmark
     from ..io.phenopacket import iter_phenopackets
 
-    console = Console(theme=THEME, stderr=True)
+    console = _console(stderr=True)
     try:
         start = time.perf_counter()
         index = load_index()
@@ -224,7 +246,7 @@ def bench_differential_command(
     if as_json:
         typer.echo(json.dumps(report.to_json()))
         return
-    out = Console(theme=THEME)
+    out = _console()
     sample = len(report.sample)
     caption = "ms: milliseconds per case"
     if report.hpo3 is not None:

@@ -591,13 +591,24 @@ def _load(
         return tuple(out)
 
     direct = {d.id: dependencies(d.when) for d in definitions}
+    through: dict[str, frozenset[str]] = {}  # definition id -> what it reads, through the others
 
-    def depends_on(node: Any, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+    def definition_reads(name: str, seen: frozenset[str]) -> frozenset[str]:
+        if name not in through:
+            variables, facts = direct[name]
+            out = set(variables)
+            for other in facts - seen:
+                if other in direct:
+                    out |= definition_reads(other, seen | {other})
+            through[name] = frozenset(out)
+        return through[name]
+
+    def depends_on(node: Any) -> frozenset[str]:
         variables, facts = dependencies(node)
         out = set(variables)
-        for name in facts - seen:
+        for name in facts:
             if name in direct:
-                out |= depends_on(next(d.when for d in definitions if d.id == name), seen | {name})
+                out |= definition_reads(name, frozenset({name}))
         return frozenset(out)
 
     compiled_definitions = {c.id: c for c in compile_rows("rules/definitions.yaml", definitions, None)}
