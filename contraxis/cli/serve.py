@@ -14,6 +14,10 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..service.settings import ServiceSettings
 
 __all__ = ["api_key_command", "bench_load_command", "serve_command"]
 
@@ -107,6 +111,7 @@ def serve_command(
             _log.error("settings: %s: %s", where, problem.get("msg", "is not valid"))
         raise SystemExit(2) from None
     refusals, warnings = config.exposure()
+    refusals += _audit_problems(config)
     for warning in warnings:
         _log.warning("%s", warning)
     if refusals:
@@ -128,6 +133,18 @@ def serve_command(
         proxy_headers=bool(config.forwarded_allow_ips),
         forwarded_allow_ips=",".join(config.forwarded_allow_ips) or None,
     )
+
+
+def _audit_problems(config: ServiceSettings) -> list[str]:
+    """Open the audit log and its key as a worker will, so that a path that cannot be written
+    stops the start with one line rather than a traceback in every worker."""
+    from ..service.audit import AuditLog
+
+    try:
+        AuditLog.from_settings(config).close()
+    except OSError as error:
+        return [f"refusing to start: the audit log cannot be opened: {error}"]
+    return []
 
 
 def api_key_command(name: str, role: list[str] | None = None) -> None:

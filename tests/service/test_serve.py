@@ -134,3 +134,13 @@ def test_a_missing_jwk_set_file_stops_the_start(started, tmp_path, caplog):
         serve.serve_command(settings=tmp_path / "contraxis.yaml")
     assert started == []
     assert any("gone.json" in r.getMessage() and "refusing to start" in r.getMessage() for r in caplog.records)
+
+
+def test_an_audit_log_that_cannot_be_written_stops_the_start(started, tmp_path, caplog):
+    """Check that an audit path under a file (not a folder) stops the start with one line."""
+    (tmp_path / "not-a-folder").write_text("")
+    os.environ["CONTRAXIS_AUDIT__PATH"] = str(tmp_path / "not-a-folder" / "audit.jsonl")
+    with caplog.at_level(logging.ERROR), pytest.raises(SystemExit):
+        serve.serve_command()
+    assert started == []
+    assert any("audit log cannot be opened" in r.getMessage() for r in caplog.records)
