@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 
-from .audit import AuditLog, audit_event, patient_id_of
+from .audit import AuditLog, audit_line, patient_id_of
 from .auth import Authenticator, AuthError, Principal
 
 __all__ = ["AccessMiddleware", "Door", "door_of", "install_security_schemes"]
@@ -169,7 +169,7 @@ class AccessMiddleware:
         patient = state.get("audit_patient_id") or patient_id_of(state.get("document"))
         client = scope.get("client")
         match = _CDS_SERVICE.match(scope.get("path", ""))
-        self.audit.write(audit_event(
+        self.audit.write(audit_line(
             route=_route(scope), status=status, principal=principal, address=client[0] if client else None,
             patient=self.audit.patient(patient), knowledge_base=self._knowledge_base(), reason=reason,
             service=match.group(1) if match else None, feedback=state.get("audit_feedback"),

@@ -190,3 +190,22 @@ def test_the_audit_key_is_kept_and_reused(tmp_path):
     first = load_audit_key(settings)
     assert load_audit_key(settings) == first and len(first) == 64
     assert (tmp_path / "audit.key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("options", [
+    {"patient": "ab" * 32, "service": None, "reason": None, "feedback": None},
+    {"patient": None, "service": "contraxis-patient-view", "reason": 'the token\'s "iss" is not allowed',
+     "feedback": [{"card": "c1", "outcome": "accepted"}]},
+])
+def test_the_fast_line_is_the_event(options):
+    """Check that the line written on each request is the AuditEvent field for field (id and time aside)."""
+    from contraxis.service.audit import audit_event, audit_line
+    from contraxis.service.auth import Principal
+
+    user = Principal("user", "dr.jones", "https://idp.example.org", frozenset({"clinician"}))
+    common = {"route": "POST /assess", "status": 401, "address": "10.1.2.3", "knowledge_base": "2026.11.3",
+              "principal": user, **options}
+    line, event = json.loads(audit_line(**common)), audit_event(**common)
+    assert line.pop("id") != event.pop("id")
+    assert line.pop("recorded")[:16] == event.pop("recorded")[:16]
+    assert line == event
