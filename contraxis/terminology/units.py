@@ -195,8 +195,15 @@ def fold(text: str) -> str:
 
 
 def _known_sources() -> set[str]:
-    rows = yaml.safe_load(_SOURCES.read_text(encoding="utf-8")) or []
-    return {row.get("id") for row in rows if isinstance(row, dict)}
+    """The ids of the knowledge base's sources.yaml (the unit and laboratory tables cite them)."""
+    return set(_source_ids(_SOURCES.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=2)
+def _source_ids(text: str) -> frozenset[str]:
+    """The ids of a sources.yaml text, parsed once per content with the C loader when present."""
+    rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
+    return frozenset(row.get("id") for row in rows if isinstance(row, dict))
 
 
 def load_unit_table(path: Path | None = None) -> UnitTable:
