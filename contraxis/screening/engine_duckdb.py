@@ -21,7 +21,7 @@ from .assembly import assess_rows, sort_worklist, worklist_schema
 from .omop import CLINICAL_TABLES, EMPTY_TABLE_SQL, PERSON_SQL, RECORDS_SQL, TABLES, OmopTables
 from .result import Progress, ScreenResult
 from .screens import CompiledScreen
-from .selection import selection_sql
+from .selection import candidates_sql, selection_sql
 
 __all__ = ["register_duckdb", "run_duckdb"]
 
@@ -159,8 +159,9 @@ def run_duckdb(
         seconds["load"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        sql = selection_sql(screens, as_of=day, lookback_days=lookback_days)
-        long = con.sql(f"SELECT * FROM ({sql}) ORDER BY person_id").to_arrow_table()
+        cands = candidates_sql(screens, as_of=day, lookback_days=lookback_days)
+        con.execute(f"CREATE OR REPLACE TEMPORARY TABLE cx_candidates AS {cands}").fetchall()
+        long = con.sql(f"SELECT * FROM ({selection_sql(as_of=day)}) ORDER BY person_id").to_arrow_table()
         report("select", 1, 1)
         seconds["select"] = time.perf_counter() - start
     finally:

@@ -5,8 +5,10 @@ and ``cx_person`` (:mod:`.omop`). It returns, for every candidate, a long table 
 sharing one schema (:data:`LONG_COLUMNS`): one ``index`` row per screen the person is a
 candidate for (code: the screen id, start date: the index date), one ``person`` row (code:
 sex, start date: birth date, source value: the source id) and every clinical record of the
-person up to the screen date. The engines differ only in how they run it and how they hand
-the rows, person by person, to :func:`contraxis.screening.assembly.assess_rows`.
+person up to the screen date. It is two texts: :func:`candidates_sql` (one row per candidate and screen, which
+each engine keeps as the table ``cx_candidates``) and :func:`selection_sql` (the long table
+read from it). The engines differ only in how they run them and how they hand the rows,
+person by person, to :func:`contraxis.screening.assembly.assess_rows`.
 
 Selection is generous: a record counts when its concept code *or* its source value is one of
 the screen's codes, and a laboratory bound is applied in the unit that gives the highest
@@ -80,26 +82,23 @@ def candidates_sql(screens: Sequence[CompiledScreen], *, as_of: dt.date, lookbac
     return "\nUNION ALL\n".join(_screen_sql(s, as_of=as_of, lookback_days=lookback_days) for s in screens)
 
 
-def selection_sql(screens: Sequence[CompiledScreen], *, as_of: dt.date, lookback_days: int | None = None) -> str:
+def selection_sql(*, as_of: dt.date) -> str:
     """The long table of every candidate (:data:`LONG_COLUMNS`), for both engines.
+
+    It reads the table or view ``cx_candidates`` that the engine made from
+    :func:`candidates_sql` (made once, so that neither engine computes it twice).
 
     Parameters
     ----------
-    screens : sequence of CompiledScreen
     as_of : datetime.date
         The screen date: records after it are not read.
-    lookback_days : int, optional
-        How far back an index date may lie, for every screen; each screen's own by default.
 
     Returns
     -------
     str
         A single SELECT (no trailing semicolon).
     """
-    cands = candidates_sql(screens, as_of=as_of, lookback_days=lookback_days)
     return (
-        f"WITH cx_candidates AS ({cands}),\n"
-        "cx_candidate_persons AS (SELECT DISTINCT person_id FROM cx_candidates)\n"
         "SELECT k.person_id AS person_id, 'index' AS domain, CAST(NULL AS STRING) AS vocabulary, "
         "k.screen AS code, CAST(NULL AS STRING) AS source_value, k.index_date AS start_date, "
         "CAST(NULL AS DATE) AS end_date, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS unit "
@@ -107,9 +106,9 @@ def selection_sql(screens: Sequence[CompiledScreen], *, as_of: dt.date, lookback
         "UNION ALL\n"
         "SELECT p.person_id, 'person', CAST(NULL AS STRING), p.sex, p.person_source_value, p.birth_date, "
         "CAST(NULL AS DATE), CAST(NULL AS DOUBLE), CAST(NULL AS STRING) "
-        "FROM cx_person p WHERE p.person_id IN (SELECT person_id FROM cx_candidate_persons)\n"
+        "FROM cx_person p WHERE p.person_id IN (SELECT person_id FROM cx_candidates)\n"
         "UNION ALL\n"
         "SELECT r.person_id, r.domain, r.vocabulary, r.code, r.source_value, r.start_date, r.end_date, r.value, r.unit "
         f"FROM cx_records r WHERE r.start_date <= {_date(as_of)} "
-        "AND r.person_id IN (SELECT person_id FROM cx_candidate_persons)"
+        "AND r.person_id IN (SELECT person_id FROM cx_candidates)"
     )
