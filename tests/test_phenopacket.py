@@ -102,7 +102,7 @@ def test_bad_durations(text):
 
 def test_not_json_is_named():
     """Check that text that is not JSON says where it breaks."""
-    with pytest.raises(CaseError, match=r"x.json: not valid JSON: .*line 1"):
+    with pytest.raises(CaseError, match=r"x.json: is not valid JSON: .*line 1"):
         read_phenopacket("{not json", source="x.json")
 
 
@@ -155,7 +155,7 @@ def test_terms_of_other_ontologies_are_reported_and_the_rest_read():
 
 def test_a_list_is_not_a_phenopacket():
     """Check that a JSON array is refused with what was expected."""
-    with pytest.raises(CaseError, match="expected a JSON object, got list"):
+    with pytest.raises(CaseError, match="expected a JSON object, got a list"):
         read_phenopacket("[]")
 
 
@@ -176,7 +176,7 @@ def test_files_and_json_lines(tmp_path):
         assert all(c.source.startswith(str(path)) for c in iter_phenopackets(path))
     broken = tmp_path / "broken.jsonl"
     broken.write_text(json.dumps(GOOD) + "\n{oops\n", encoding="utf-8")
-    with pytest.raises(CaseError, match=r"broken.jsonl:2: not valid JSON"):
+    with pytest.raises(CaseError, match=r"broken.jsonl:2: is not valid JSON"):
         list(iter_phenopackets(broken))
     with pytest.raises(CaseError, match="cannot read the file"):
         list(iter_phenopackets(tmp_path / "missing.jsonl"))

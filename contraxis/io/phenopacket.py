@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -61,8 +60,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..case import Case, parse_document
+from ..case import Case
 from ..codes.patterns import LOINC_CODE, RXNORM_ID
+from ..documents import kind_of, parse_document
 from ..errors import CaseError, Problem
 from ..reading import NotRead, Reading, excerpt, relocate
 
@@ -349,20 +349,9 @@ def _mapping(data: Any, source: str) -> Mapping[str, Any]:
         except UnicodeDecodeError:
             raise CaseError([Problem("", "is not UTF-8 text")], source=source) from None
     if isinstance(data, str):
-        if data.lstrip().startswith(("{", "[")):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as error:
-                raise CaseError(
-                    [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")],
-                    source=source,
-                ) from None
-            except RecursionError:
-                raise CaseError([Problem("", "not valid JSON: nested too deeply")], source=source) from None
-        else:
-            data = parse_document(data, source=source)
+        data = parse_document(data, source=source)
     if not isinstance(data, Mapping):
-        raise CaseError([Problem("phenopacket", f"expected a JSON object, got {type(data).__name__}")], source=source)
+        raise CaseError([Problem("phenopacket", f"expected a JSON object, got {kind_of(data)}")], source=source)
     return data
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from ...documents import kind_of
 from ...errors import CaseError, Problem
 from ...reading import excerpt
 from .elements import as_date
@@ -26,7 +27,7 @@ def bundle_entries(bundle: Any, *, where: str = "bundle") -> list[tuple[dict[str
         wrong.
     """
     if not isinstance(bundle, Mapping):
-        raise CaseError([Problem(where, f"expected a FHIR Bundle (a JSON object), got {type(bundle).__name__}")],
+        raise CaseError([Problem(where, f"expected a FHIR Bundle (a JSON object), got {kind_of(bundle)}")],
                         source="FHIR")
     if bundle.get("resourceType") != "Bundle":
         raise CaseError([Problem(f"{where}.resourceType",
@@ -35,7 +36,7 @@ def bundle_entries(bundle: Any, *, where: str = "bundle") -> list[tuple[dict[str
     if isinstance(entries, Mapping):
         entries = [entries]
     if not isinstance(entries, list):
-        raise CaseError([Problem(f"{where}.entry", f"expected a list of entries, got {type(entries).__name__}")],
+        raise CaseError([Problem(f"{where}.entry", f"expected a list of entries, got {kind_of(entries)}")],
                         source="FHIR")
     shell = {k: v for k, v in bundle.items() if k != "entry"}
     problems = list(check_resource(shell, path=where, strict=True).problems)

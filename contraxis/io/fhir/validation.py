@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...documents import kind_of
 from ...errors import Problem
 from ...reading import NotRead, excerpt
 from .elements import Located
@@ -145,7 +146,7 @@ def check_resource(data: Any, *, path: str, strict: bool = True) -> Checked:
         The validated resource (or None), the notes and the problems.
     """
     if not isinstance(data, Mapping):
-        problem = Problem(path, f"expected a FHIR resource (a JSON object), got {type(data).__name__}")
+        problem = Problem(path, f"expected a FHIR resource (a JSON object), got {kind_of(data)}")
         return _refuse(problem, data, path, strict)
     kind = data.get("resourceType")
     if not isinstance(kind, str) or not kind:
