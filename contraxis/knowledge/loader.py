@@ -227,17 +227,21 @@ class _Reader:
     """Reads data files, collecting every problem instead of stopping at the first.
 
     ``documents`` keeps what each file held as parsed (plain data); a reader given the
-    documents of an earlier load (from the cache) parses no YAML.
+    documents of an earlier load (from the cache) parses no YAML, and a file they lack makes
+    the cached load stale.
     """
 
     def __init__(self, directory: Path, documents: Mapping[str, Any] | None = None) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
+        self.cached = documents is not None
         self.documents: dict[str, Any] = dict(documents) if documents is not None else {}
 
     def raw(self, name: str) -> Any:
         if name in self.documents:
             return self.documents[name]
+        if self.cached:
+            raise _Stale(f"{name} is not in the cached knowledge base")
         import yaml  # only when the files are read: a load from the cache parses no YAML
 
         path = self.directory / name
@@ -420,11 +424,13 @@ def _load_cached(directory: Path, cache_dir: Path | None) -> KnowledgeBase:
         try:
             terms = HpoTerms.load(cache_dir=cache_dir)
             return _load(directory, hpo=terms, compiled=stored)
-        except _Stale as error:
+        except (_Stale, LookupError, TypeError, ValueError, AttributeError) as error:
+            # A cached knowledge base that no longer compiles cleanly is never used: rebuilt.
             cache.log.warning("rebuilding the knowledge base cache: %s", error)
     built: dict[str, Any] = {}
     kb = _load(directory, hpo=HpoOntology.load(), keep=built)
     cache.write_compiled(key, built, cache_dir=cache_dir)
+    HpoTerms.load(cache_dir=cache_dir)  # the names a cached load uses, taken now the ontology is built
     return kb
 
 
@@ -501,6 +507,8 @@ def _load(
         concepts = _expand_concepts(findings, hpo, p)
     else:
         concepts = {k: frozenset(v) for k, v in compiled["concepts"].items()}
+        if set(concepts) != {c.id for c in findings.concepts}:
+            raise _Stale("its concepts are not those of findings.yaml")
     categories: dict[str, set[str]] = {}
     for code, item in history.codes.items():
         categories.setdefault(code, set()).add(code)
@@ -517,6 +525,8 @@ def _load(
         plausible = _check_labs(labs, p)
     else:
         plausible = {k: (float(low), float(high)) for k, (low, high) in compiled["plausible"].items()}
+        if set(plausible) != set(labs):
+            raise _Stale("its laboratory ranges are not those of labs.yaml")
     labs_by_loinc = {lab.loinc: lab for lab in labs.values()}
     drug_classes = _unique(drugs.classes, "id", "drugs.yaml", p)
     membership: dict[str, set[str]] = {}
