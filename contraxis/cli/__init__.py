@@ -140,7 +140,7 @@ def bench_assess(
 
 
 def _register_optional() -> None:
-    """Commands whose modules live beside this one (the differential, the service)."""
+    """Commands whose modules live beside this one (the differential, the service, screening)."""
     try:
         from .differential import bench_differential_command, differential_command
     except ImportError:
@@ -173,6 +173,12 @@ def _register_optional() -> None:
             bench_app.command(
                 "load", help="Requests per second and latency of POST /assess beside a trivial endpoint."
             )(bench_load_command)
+    from .screen import bench_screen_command, screen_app
+
+    app.add_typer(screen_app, name="screen")
+    bench_app.command("screen", help="Cohort screening end to end on generated populations: time, memory, truth found.")(
+        bench_screen_command
+    )
 
 
 _register_optional()

@@ -111,6 +111,8 @@ class Closure(_Row):
             return what
         lo = "any time" if self.from_days is None else _day(self.from_days)
         hi = "the screen date" if self.to_days is None else _day(self.to_days)
+        if self.kind == "stopped" and self.from_days is None:
+            return f"{what} by {hi}"
         return f"{what}, from {lo} to {hi}"
 
 

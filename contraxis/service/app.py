@@ -27,6 +27,7 @@ from .middleware import GuardMiddleware, ServiceMiddleware
 from .pages import build_page_router
 from .rest import build_router
 from .schemas import install_openapi
+from .screening import build_screening_router
 from .settings import ServiceSettings
 from .terminology import build_terminology_router
 
@@ -110,6 +111,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     app.include_router(build_page_router(docs=settings.docs, docs_try_it_out=settings.docs_try_it_out))
     app.include_router(build_terminology_router())
     app.include_router(build_admin_router())
+    app.include_router(build_screening_router())
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
     install_openapi(app)
     app.add_middleware(
