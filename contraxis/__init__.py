@@ -38,7 +38,19 @@ _EXPORTS: dict[str, str] = {
     "read_case": ".case",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Assessment",
+    "Case",
+    "CaseError",
+    "ContradictionError",
+    "ContraxisError",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "assess",
+    "load_case",
+    "load_knowledge_base",
+    "read_case",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -176,9 +176,9 @@ def _register_optional() -> None:
     from .screen import bench_screen_command, screen_app
 
     app.add_typer(screen_app, name="screen")
-    bench_app.command("screen", help="Cohort screening end to end on generated populations: time, memory, truth found.")(
-        bench_screen_command
-    )
+    bench_app.command(
+        "screen", help="Cohort screening end to end on generated populations: time, memory, truth found."
+    )(bench_screen_command)
 
 
 _register_optional()

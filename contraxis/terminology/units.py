@@ -203,7 +203,7 @@ def _known_sources() -> set[str]:
 def _source_ids(text: str) -> frozenset[str]:
     """The ids of a sources.yaml text, parsed once per content with the C loader when present."""
     rows = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
-    return frozenset(row.get("id") for row in rows if isinstance(row, dict))
+    return frozenset(str(row["id"]) for row in rows if isinstance(row, dict) and row.get("id") is not None)
 
 
 def load_unit_table(path: Path | None = None) -> UnitTable:
@@ -235,11 +235,11 @@ def load_unit_table(path: Path | None = None) -> UnitTable:
     try:
         data = _UnitFile.model_validate(raw)
     except ValidationError as error:
-        problems = [
+        refused = [
             Problem(f"{name}: {_loc(e['loc'])}", f"{e['msg']} (got {e.get('input')!r})"[:300])
             for e in error.errors()
         ]
-        raise KnowledgeBaseError(problems, source=str(path)) from None
+        raise KnowledgeBaseError(refused, source=str(path)) from None
 
     problems: list[Problem] = []
     sources = _known_sources()
@@ -290,15 +290,15 @@ def load_unit_table(path: Path | None = None) -> UnitTable:
         if target not in units:
             problems.append(Problem(f"{name}: uo.{key}", f"{target!r} is not a unit of the table"))
     snomed: dict[str, str] = {}
-    for i, row in enumerate(data.snomed):
+    for i, concept in enumerate(data.snomed):
         where = f"{name}: snomed[{i}].code"
-        if not snomed_check_digit_ok(row.code):
-            problems.append(Problem(where, f"{row.code} fails the SNOMED CT check digit"))
-        if row.unit not in units:
-            problems.append(Problem(f"{name}: snomed[{i}].unit", f"{row.unit!r} is not a unit of the table"))
-        if row.code in snomed:
-            problems.append(Problem(where, f"{row.code} is listed twice"))
-        snomed[row.code] = row.unit
+        if not snomed_check_digit_ok(concept.code):
+            problems.append(Problem(where, f"{concept.code} fails the SNOMED CT check digit"))
+        if concept.unit not in units:
+            problems.append(Problem(f"{name}: snomed[{i}].unit", f"{concept.unit!r} is not a unit of the table"))
+        if concept.code in snomed:
+            problems.append(Problem(where, f"{concept.code} is listed twice"))
+        snomed[concept.code] = concept.unit
     if problems:
         raise KnowledgeBaseError(problems, source=str(path))
     return UnitTable(

@@ -289,7 +289,8 @@ def test_a_mistake_stops_the_load_even_with_a_cache_present(data: Path, cache_di
 
 
 def test_a_misspelt_condition_value_stops_the_load_with_a_cache_present(data: Path, cache_dir: Path) -> None:
-    """Check that a mistake only the condition compiler sees (a misspelt phenomenology in an alert rule) stops the load too."""
+    """Check that a mistake only the condition compiler sees (a misspelt phenomenology in an
+    alert rule) stops the load too."""
     load(data, cache_dir)
     path = data / "rules" / "alerts.yaml"
     text = path.read_text(encoding="utf-8")
