@@ -192,15 +192,16 @@ def _background(rng: Any, ids: Any, births: Any, params: dict[str, Any], end: in
         "condition_source_concept_id": np.zeros(len(dyst), dtype=np.int64)})
     young = dyst[age < 50]
     young_onset = onset[age < 50]
-    _labs(tables, params, "ceruloplasmin", ids[young], np.minimum(young_onset + 30, end),
+    # the evidence comes after the onset but never after the onset's half-way point to the data's end
+    _labs(tables, params, "ceruloplasmin", ids[young], young_onset + np.minimum(30, (end - young_onset) // 2),
           rng.uniform(20, 45, len(young)))
-    child = dyst[age <= 20]
-    child_onset = onset[age <= 20]
+    child = dyst[age < 21]  # 20 in whole years, as ages are read
+    child_onset = onset[age < 21]
     levo = codes["levodopa"][0]
     tables.write("drug_exposure", {
         "person_id": ids[child], "drug_concept_id": np.full(len(child), levo["concept_id"]),
-        "drug_exposure_start_date": np.minimum(child_onset + 60, end),
-        "drug_exposure_end_date": np.minimum(child_onset + 150, end), "drug_type_concept_id":
+        "drug_exposure_start_date": child_onset + np.minimum(60, (end - child_onset) // 2),
+        "drug_exposure_end_date": child_onset + 150, "drug_type_concept_id":
             np.full(len(child), types["drug"]), "days_supply": np.full(len(child), 90),
         "drug_source_value": np.full(len(child), str(levo["code"]), dtype=object),
         "drug_source_concept_id": np.zeros(len(child), dtype=np.int64)})
