@@ -197,7 +197,9 @@ def _condition(record: Record) -> tuple[list[str], list[str], list[str], str | N
     return [], [], [], "no problem code Contraxis reads (ICD-10-CM, SNOMED CT or HPO)"
 
 
-def case_as_of(person: Person, day: dt.date, *, onset_day: dt.date | None = None) -> tuple[dict[str, Any], list[NotRead]]:
+def case_as_of(
+    person: Person, day: dt.date, *, onset_day: dt.date | None = None
+) -> tuple[dict[str, Any], list[NotRead]]:
     """The native case of a person as of ``day``, from the records up to that day.
 
     Parameters

@@ -136,8 +136,8 @@ def bench_screen(
 
 def render_bench(rows: Sequence[dict[str, Any]]) -> str:
     """The figures as a Markdown table."""
-    lines = ["| patients | engine | end to end s | load s | select s | assess s | write s | peak memory MB | candidates "
-             "| worklist rows | planted found | near-misses flagged |",
+    lines = ["| patients | engine | end to end s | load s | select s | assess s | write s | peak memory MB "
+             "| candidates | worklist rows | planted found | near-misses flagged |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "error" in r:

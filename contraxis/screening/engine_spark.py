@@ -84,7 +84,8 @@ def register_spark(spark: Any, tables: OmopTables | None = None, *, database: st
                 spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {table} AS {EMPTY_TABLE_SQL(table)}")
                 continue
             reader = spark.read
-            frame = reader.parquet(path) if tables.kind == "parquet" else reader.csv(path, header=True, inferSchema=True)
+            frame = (reader.parquet(path) if tables.kind == "parquet"
+                     else reader.csv(path, header=True, inferSchema=True))
             frame.createOrReplaceTempView(table)
     else:
         kind = tables.kind if tables is not None else "nothing"

@@ -344,8 +344,8 @@ def _plant(rng: Any, params: dict[str, Any], people: list[int], end: int) -> _Pl
         else:
             out.labs.append((pid, "magnesium", day, round(float(rng.uniform(0.6, 1.1)), 2), None))
             if kind == "acted":
-                out.labs.append((pid, "magnesium", day + int(rng.integers(1, 4)), round(float(rng.uniform(1.3, 1.8)), 2),
-                                 None))
+                again = round(float(rng.uniform(1.3, 1.8)), 2)
+                out.labs.append((pid, "magnesium", day + int(rng.integers(1, 4)), again, None))
         out.truth.append((pid, screen, "planted" if kind == "planted" else "near-miss"))
 
     makers: list[Callable[[int, int], None]] = [

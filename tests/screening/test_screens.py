@@ -58,7 +58,8 @@ def _write(tmp_path: Path, change: object) -> Path:
     [
         (lambda d: d["screens"][0].update(alert="acute-reaction"), "drug-induced-dystonia.alert",
          "'acute-reaction' is not an alert of the knowledge base"),
-        (lambda d: d["screens"][1]["entry"]["index"].update(condition="dystonia"), "wilson-screen.entry.index.condition",
+        (lambda d: d["screens"][1]["entry"]["index"].update(condition="dystonia"),
+         "wilson-screen.entry.index.condition",
          "'dystonia' is not a concept of findings.yaml"),
         (lambda d: d["screens"][3]["entry"]["index"]["lab"].update(analyte="calcium-total"),
          "hypocalcemic-tetany.entry.index.lab.analyte", "'calcium-total' is not an analyte of labs.yaml"),
@@ -68,7 +69,8 @@ def _write(tmp_path: Path, change: object) -> Path:
          "'l-dopa' is not a treatment group of drugs.yaml"),
         (lambda d: d["screens"][0]["closed_by"][0].update(stopped=["neuroleptics"]),
          "drug-induced-dystonia.closed_by[0].stopped", "'neuroleptics' is not a drug class of drugs.yaml"),
-        (lambda d: d["screens"][2].update(source="nobody-2020"), "dopa-trial.source", "'nobody-2020' is not in sources.yaml"),
+        (lambda d: d["screens"][2].update(source="nobody-2020"), "dopa-trial.source",
+         "'nobody-2020' is not in sources.yaml"),
         (lambda d: d["screens"][1].update(id="drug-induced-dystonia"), "drug-induced-dystonia.id", "defined twice"),
         (lambda d: d["screens"][1]["closed_by"][0].update(given=["levodopa"]), "wilson-screen.closed_by[0]",
          "give exactly one of measured, given or stopped"),
@@ -84,7 +86,7 @@ def _write(tmp_path: Path, change: object) -> Path:
 )
 def test_a_mistake_stops_the_load_naming_file_screen_and_field(tmp_path: Path, change: object, where: str,
                                                                message: str) -> None:
-    """Check that each kind of mistake raises KnowledgeBaseError naming the file, the screen, the field and the value."""
+    """Check that each kind of mistake raises KnowledgeBaseError naming the file, screen, field and value."""
     with pytest.raises(KnowledgeBaseError) as raised:
         load_screens(_write(tmp_path, change))
     problems = [(p.where, p.message) for p in raised.value.problems]
