@@ -193,7 +193,7 @@ class CodeTables:
             lists are empty for a term without xrefs, a term the ``hpo3`` release lacks or
             holds as obsolete, and a malformed id.
         """
-        refs = self._xref_table().forward.get(hpo_id.strip() if isinstance(hpo_id, str) else "")
+        refs = self._xref_table().refs(hpo_id.strip() if isinstance(hpo_id, str) else "")
         if refs is None:
             return {"SNOMED CT": [], "UMLS": []}
         return {system: list(values) for system, values in refs.items()}

@@ -102,8 +102,9 @@ def test_cached_xref_table_is_the_table_hp_obo_gives(
     terms = HpoTerms.load(cache_dir=tmp_path)
     built = XrefTable.cached(terms, cache_dir=tmp_path)
     direct = XrefTable(ontology)
-    for name in XrefTable.__slots__:
+    for name in ("release", "forward", "snomed", "umls", "dropped"):
         assert getattr(built, name) == getattr(direct, name), name
+    assert built.refs("HP:0000473") == direct.forward["HP:0000473"] and built.refs("HP:9999999") is None
 
     def refuse(raw: bytes) -> None:
         raise AssertionError("hp.obo was parsed")
