@@ -385,8 +385,8 @@ def load_knowledge_base(
         knowledge base checked against an ontology given here is never cached.
     cache : bool, optional
         Whether to take the compiled knowledge base from the cache folder (and put it there
-        after a full load); by default only the bundled knowledge base is cached (a folder
-        given is usually an edited copy).
+        after a full load); by default only the bundled knowledge base is cached (another
+        folder is usually an edited copy).
     cache_dir : pathlib.Path, optional
         The cache folder; :func:`contraxis.codes.default_cache_dir` if omitted.
 
@@ -404,9 +404,16 @@ def load_knowledge_base(
     if directory is None and hpo is None and cache is None and cache_dir is None:
         return _load_bundled()
     folder = DATA_DIR if directory is None else Path(directory)
-    if hpo is None and (cache if cache is not None else directory is None):
+    if hpo is None and (cache if cache is not None else _is_bundled(folder)):
         return _load_cached(folder, cache_dir)
     return _load(folder, hpo=hpo or HpoOntology.load())
+
+
+def _is_bundled(folder: Path) -> bool:
+    try:
+        return folder.resolve() == DATA_DIR.resolve()
+    except OSError:
+        return False
 
 
 @functools.lru_cache(maxsize=1)

@@ -316,7 +316,9 @@ def test_only_the_bundled_knowledge_base_is_cached_by_default(data: Path, cache_
     load_knowledge_base(data, cache_dir=cache_dir)
     load_knowledge_base(data, cache=True, cache_dir=cache_dir, hpo=HpoOntology.load())
     assert cached_files(cache_dir) == []
-    load_knowledge_base(DATA_DIR, cache=True, cache_dir=cache_dir)
+    load_knowledge_base(DATA_DIR, cache=False, cache_dir=cache_dir)
+    assert cached_files(cache_dir) == []
+    load_knowledge_base(DATA_DIR, cache_dir=cache_dir)  # the bundled folder, named
     assert len(cached_files(cache_dir)) == 1
 
 
