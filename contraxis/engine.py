@@ -1,8 +1,9 @@
 """The assessment pipeline: case -> facts -> phenomenology -> classification -> etiology ->
-alerts -> work-up and treatment -> codes -> assessment.
+alerts -> plan (work-up, treatment, diagnosis, codes, questions) -> assessment.
 
-Each step is a function of the facts and the knowledge base; the knowledge base (and,
-optionally, the differential index and the code tables) are passed in, never global.
+Each step is a pure function of the facts, of what the steps before it concluded and of the
+knowledge base, and returns its own frozen result; the knowledge base (and, optionally, the
+differential index and the code tables) are passed in, never global.
 """
 
 from __future__ import annotations
@@ -12,22 +13,20 @@ from typing import Any
 
 from .assessment import Assessment, Conclusion, LabResult, NotReadItem, Summary
 from .case import Case
-from .knowledge import KnowledgeBase, load_knowledge_base
+from .knowledge import Compiled, KnowledgeBase, load_knowledge_base
+from .knowledge.schema import Definition, Rule
 from .reading import NotRead
+from .reasoning.alerts import AlertsResult
 from .reasoning.alerts import alerts as raise_alerts
-from .reasoning.classification import classify
-from .reasoning.coding import codes as code_findings
-from .reasoning.coding import diagnose
-from .reasoning.etiology import etiology
-from .reasoning.facts import build_facts
-from .reasoning.phenomenology import phenomenology
-from .reasoning.questions import questions
-from .reasoning.treatment import treatments
-from .reasoning.workup import workup
+from .reasoning.classification import ClassificationResult, classify
+from .reasoning.coding import Xrefs
+from .reasoning.etiology import EtiologyResult, etiology
+from .reasoning.facts import Facts, View, build_facts
+from .reasoning.phenomenology import PhenomenologyResult, phenomenology
+from .reasoning.plan import Plan, plan
 
 __all__ = ["assess", "rule_states"]
 
-Xrefs = Callable[[str], dict[str, list[str]]]
 Ranker = Callable[[Case], dict[str, Any]]
 
 
@@ -101,16 +100,16 @@ def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, boo
     Used to show that every rule has a case that fires it and a case that does not.
     """
     kb = kb or load_knowledge_base()
-    _, facts = _run(case, kb=kb, xrefs=None, differential=None)
+    _, view = _run(case, kb=kb, xrefs=None, differential=None)
     states = {rule["id"]: False for rule in kb.rules()}
-    every = (
+    every: tuple[Compiled[Rule | Definition], ...] = (
         *kb.definitions.values(), *kb.named_forms, *kb.temporal_pattern, *kb.alerts, *kb.workup,
         *kb.treatment_rules, *kb.questions,
     )
     for row in every:
-        states[row.id] = row.test(facts) is not None
+        states[row.id] = row.test(view) is not None
     # In a decision table only the row that decides fires.
-    tables = (
+    tables: tuple[tuple[Compiled[Rule], ...], ...] = (
         kb.phenomenology,
         kb.focal_type,
         kb.associated,
@@ -121,9 +120,9 @@ def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, boo
         kb.diagnosis,
     )
     for table in tables:
-        for row in table:
-            if row.test(facts) is not None:
-                states[row.id] = True
+        for decider in table:
+            if decider.test(view) is not None:
+                states[decider.id] = True
                 break
     return states
 
@@ -134,32 +133,47 @@ def _run(
     kb: KnowledgeBase,
     xrefs: Xrefs | None | bool,
     differential: Ranker | None,
-) -> tuple[Assessment, Any]:
+) -> tuple[Assessment, View]:
+    """Assess a case; return the assessment and the view of its facts once every step has run."""
     if xrefs is True:
         xrefs = _default_xrefs()
     elif xrefs is False:
         xrefs = None
     facts = build_facts(case, kb)
+    named = phenomenology(facts, kb)
+    axis1 = classify(facts, named.concluded, kb)
+    cause = etiology(facts, axis1.concluded, kb)
+    raised = raise_alerts(facts, cause.concluded, kb)
+    todo = plan(facts, raised.concluded, kb, xrefs=xrefs)
+    ranked = differential(case) if differential is not None else None
+    return _assessment(facts, kb, named, axis1, cause, raised, todo, ranked), facts.view(raised.concluded)
+
+
+def _assessment(
+    facts: Facts,
+    kb: KnowledgeBase,
+    named: PhenomenologyResult,
+    axis1: ClassificationResult,
+    cause: EtiologyResult,
+    raised: AlertsResult,
+    todo: Plan,
+    differential: dict[str, Any] | None,
+) -> Assessment:
+    """The assessment: the steps' results put together, with the top of the differential."""
+    case = facts.case
+    seen = raised.concluded
     conclusions: list[Conclusion] = []
     notes: list[str] = []
-
-    phen, mimic_note = phenomenology(facts, kb)
-    if phen is not None:
-        conclusions.append(phen)
-    if mimic_note:
-        notes.append(mimic_note)
-    axis1, detail = classify(facts, kb)
-    conclusions.extend(axis1)
-    causes, axis2 = etiology(facts, kb)
-    conclusions.extend(causes)
-    raised = raise_alerts(facts, kb)
-    tests, skipped = workup(facts, kb)
-    notes.extend(skipped)
-    offered, not_offered = treatments(facts, kb)
-    diagnosis = diagnose(facts, kb)
+    if named.conclusion is not None:
+        conclusions.append(named.conclusion)
+    if named.note:
+        notes.append(named.note)
+    conclusions.extend(axis1.conclusions)
+    conclusions.extend(cause.conclusions)
+    notes.extend(todo.skipped)
+    diagnosis = todo.diagnosis
     if diagnosis is not None:
         conclusions.append(diagnosis)
-    coded = code_findings(facts, kb, diagnosis, xrefs=xrefs)
     icd10 = kb.conditions[diagnosis.value].icd10cm.code if diagnosis is not None and diagnosis.value else None
     unknown_drugs = [
         m.display for m in case.medications
@@ -169,39 +183,38 @@ def _run(
         notes.append(
             "Not in the knowledge base's drug classes (not counted as a cause): " + ", ".join(unknown_drugs) + "."
         )
-    v = facts.vars
     summary = Summary(
-        phenomenology=v["phenomenology"],
-        focal_type=v["focal_type"],
-        distribution=v["distribution"],
-        onset_band=v["onset_band"],
-        associated=v["associated"],
-        etiology=v["etiology"],
-        cause=v["cause"],
-        alerts=tuple(a.code for a in raised),
-        workup=tuple(w.code for w in tests),
-        treatments=tuple(t.code for t in offered),
+        phenomenology=seen.phenomenology,
+        focal_type=seen.focal_type,
+        distribution=seen.distribution,
+        onset_band=seen.onset_band,
+        associated=seen.associated,
+        etiology=seen.etiology,
+        cause=seen.cause,
+        alerts=tuple(a.code for a in raised.items),
+        workup=tuple(w.code for w in todo.workup),
+        treatments=tuple(t.code for t in todo.treatments),
         icd10cm=icd10,
     )
     classification: dict[str, Any] = {}
-    if v["phenomenology"] == "dystonia":
+    if seen.phenomenology == "dystonia":
         classification = {
             "axis_i": {
-                "onset_band": v["onset_band"],
-                "distribution": v["distribution"],
-                "focal_type": v["focal_type"],
+                "onset_band": seen.onset_band,
+                "distribution": seen.distribution,
+                "focal_type": seen.focal_type,
                 "regions": list(case.regions),
-                "associated": v["associated"],
+                "associated": seen.associated,
                 "other_features": sorted(
                     f"{c} {kb.label(c)}" for c in facts.present
                     if c.startswith("HP:") and c not in kb.concepts["dystonia-sign"]
                 ),
-                **detail,
+                **axis1.detail(),
             },
-            "axis_ii": axis2,
-            "etiology": v["etiology"],
+            "axis_ii": cause.axis_ii(),
+            "etiology": seen.etiology,
         }
-    return (Assessment(
+    return Assessment(
         case_id=case.id,
         knowledge_base_version=kb.version,
         hpo_release=kb.hpo_release,
@@ -209,13 +222,13 @@ def _run(
         diagnosis=diagnosis.label if diagnosis is not None else "No diagnosis reached: see the questions",
         conclusions=tuple(conclusions),
         classification=classification,
-        alerts=tuple(raised),
-        workup=tuple(tests),
-        treatments=tuple(offered),
-        not_offered=tuple(not_offered),
-        codes=tuple(coded),
-        missing=tuple(questions(facts, kb)),
+        alerts=raised.items,
+        workup=todo.workup,
+        treatments=todo.treatments,
+        not_offered=todo.not_offered,
+        codes=todo.codes,
+        missing=todo.questions,
         notes=tuple(notes),
         labs=tuple(LabResult(test=k, latest=f.shown, series=f.series) for k, f in facts.labs.items()),
-        differential=differential(case) if differential is not None else None,
-    ), facts)
+        differential=differential,
+    )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..assessment import CodeItem, Conclusion
 from ..knowledge import KnowledgeBase
-from .facts import Facts
+from .facts import Facts, View
 from .tables import explain, first_match
 
 __all__ = ["diagnose", "codes"]
@@ -15,9 +15,9 @@ __all__ = ["diagnose", "codes"]
 Xrefs = Callable[[str], dict[str, list[str]]]
 
 
-def diagnose(facts: Facts, kb: KnowledgeBase) -> Conclusion | None:
+def diagnose(view: View, kb: KnowledgeBase) -> Conclusion | None:
     """The main diagnosis: a condition of the knowledge base, with its rule."""
-    hit = first_match(kb.diagnosis, facts)
+    hit = first_match(kb.diagnosis, view)
     if hit is None:
         return None
     row, used = hit
@@ -49,12 +49,12 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
                     )
     for code in sorted(c for c in facts.absent if c.startswith("HP:")):
         out.append(CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding"))
+    from ..terminology.labs import analytes, format_value
+
     for lab in facts.case.labs:
         reading = lab.reading
         if reading is None:
             continue  # a test no rule reads: listed in not_read
-        from ..terminology.labs import analytes, format_value
-
         info = analytes()[reading.analyte]
         display = info.loinc_names.get(lab.loinc, info.name)
         if reading.value is not None and lab.value is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..knowledge.schema import Regions
+from ..vocabulary import Distribution
 
 __all__ = ["distribution", "segments"]
 
@@ -49,7 +50,7 @@ def _hemi(regions: Iterable[str], layout: Regions) -> bool:
     return len(sides) == 1 and next(iter(sides.values())) >= {"arm", "leg"}
 
 
-def distribution(regions: Iterable[str], *, layout: Regions) -> str | None:
+def distribution(regions: Iterable[str], *, layout: Regions) -> Distribution | None:
     """Focal, segmental, multifocal, generalized or hemidystonia; None when no region counts.
 
     Parameters

@@ -1,24 +1,31 @@
-"""The facts of a case, normalised once for the rules to read.
+"""The facts of a case, normalised once for the rules to read, and the frozen views of them
+that each reasoning step reads.
 
 :func:`build_facts` turns a :class:`~contraxis.case.Case` into :class:`Facts`: finding codes
 as sets, laboratory results in the knowledge base's units, drugs with their classes,
-history, gene results and treatments tried. Each reasoning step then records its
-conclusion (phenomenology, distribution, ...) with :meth:`Facts.set`, so that later rules
-can read it; nothing reaches back to change an earlier step.
+history, gene results, treatments tried and the case's variables. Each reasoning step then
+returns what it concluded (:class:`Concluded`, with the steps before it); the rules of the
+next step read :meth:`Facts.view` of it, a :class:`View` that never changes. Nothing is
+recorded in the facts and nothing reaches back to change an earlier step.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from string import Formatter
-from typing import Any
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
-from ..case import Case
+from ..case import Case, Lab
 from ..errors import CaseError, KnowledgeBaseError, Problem
 from ..knowledge import KnowledgeBase
+from ..knowledge.schema import LabCorrection
+from ..knowledge.view import DrugView, Used, Value
+from ..vocabulary import Alert, Associated, Cause, Distribution, Etiology, FocalType, OnsetBand, Phenomenology
 
-__all__ = ["DrugFact", "Facts", "LabFact", "build_facts"]
+__all__ = ["Concluded", "DrugFact", "Facts", "LabFact", "View", "build_facts", "case_code_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,97 +62,185 @@ class LabFact:
     series: tuple[str, ...] = ()
 
     def below(self, limit: float) -> bool:
+        """Whether the result is below ``limit`` for certain."""
         return self.high < limit or (self.high == limit and self.high_open)
 
     def above(self, limit: float) -> bool:
+        """Whether the result is above ``limit`` for certain."""
         return self.low > limit or (self.low == limit and self.low_open)
 
     def at_least(self, limit: float) -> bool:
+        """Whether the result is at least ``limit`` for certain."""
         return self.low >= limit
 
-_CASE_FIELDS = ("medications", "labs", "history", "imaging", "genetics", "treatment_history", "findings", "absent")
+
+class Concluded(NamedTuple):
+    """What the reasoning steps have concluded so far: the derived variables a rule may read
+    (:data:`~contraxis.knowledge.conditions.DERIVED`) and the alerts raised.
+
+    None is "not concluded": by no step yet, or by no rule of its step (a cramp has no
+    distribution, an open etiology stays None). A step adds its conclusions with
+    ``_replace``, which returns a new value.
+    """
+
+    phenomenology: Phenomenology | None = None
+    onset_band: OnsetBand | None = None
+    distribution: Distribution | None = None
+    focal_type: FocalType | None = None
+    associated: Associated | None = None
+    etiology: Etiology | None = None
+    cause: Cause | None = None
+    alerts: frozenset[Alert] = frozenset()
 
 
+_NOTHING: Final = Concluded()
+
+#: Fields of the case that ``known`` asks about (given in the input, even if empty).
+_CASE_FIELDS: Final = frozenset(
+    {"medications", "labs", "history", "imaging", "genetics", "treatment_history", "findings", "absent"}
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
-    """What the rules read about one case. Built by :func:`build_facts`."""
+    """What the rules read about one case, whatever the steps conclude. Built by
+    :func:`build_facts`; read through :meth:`view`.
 
-    __slots__ = (
-        "case", "kb", "present", "absent", "regions", "labs", "history", "gene_positive",
-        "gene_tested", "tried", "taking", "vars", "alerts", "_memo", "_drugs",
-    )
+    ``values`` holds the case's variables (``course``, ``age``, ``years_since_onset``,
+    ``region_count``, ``undated_drugs``...: :data:`~contraxis.knowledge.conditions.VARIABLE_TYPES`
+    less the derived ones); ``given`` the case fields given in the input; ``drugs`` the drugs
+    of the case by drug class of ``drugs.yaml``; ``taking`` (ingredient, treatment) for each
+    drug taken now that counts as a treatment of ``treatments.yaml``.
+    """
 
-    def __init__(self, case: Case, kb: KnowledgeBase, labs: dict[str, LabFact]) -> None:
-        self.case = case
-        self.kb = kb
-        self.present = case.present
-        self.absent = frozenset(case.absent)
-        self.regions = frozenset(case.regions)
-        self.labs = labs
-        self.history = frozenset(case.history)
-        genetics = case.genetics
-        self.gene_positive = frozenset(genetics.positive) if genetics else frozenset()
-        self.gene_tested = frozenset(genetics.tested) if genetics else frozenset()
-        self.tried = tuple((t.treatment, t.response) for t in case.treatment_history)
-        drugs = [
-            DrugFact(ingredient, med.display, med.days_since_start, med.days_since_dose_increase, med.days_since_stop)
-            for med in case.medications for ingredient in med.ingredients
-        ]
-        self.taking = tuple((d.name, kb.treats_as[d.name]) for d in drugs if d.name in kb.treats_as and d.days_since_stop is None)
-        mri = case.imaging.mri_brain if case.imaging else None
-        years = None
-        if case.age is not None and case.onset_age is not None:
-            years = case.age - case.onset_age
-        self.vars: dict[str, Any] = {
-            "course": case.course,
-            "severity": case.severity,
-            "sex": case.sex,
-            "mri": mri,
-            "family_history": case.family_history,
-            "disabling": case.disabling,
-            "age": case.age,
-            "onset_age": case.onset_age,
-            "years_since_onset": years,
-            "region_count": len(self.regions),
-            "phenomenology": None, "focal_type": None, "distribution": None, "onset_band": None,
-            "associated": None, "etiology": None, "cause": None,
-        }
-        self.alerts: set[str] = set()
-        self._memo: dict[str, tuple[str, ...] | None] = {}
-        self._drugs: dict[str, list[DrugFact]] = {}
-        for drug in drugs:
-            for cls in kb.drug_membership.get(drug.name, ()):
-                self._drugs.setdefault(cls, []).append(drug)
-        undated = sorted({d.display for ds in self._drugs.values() for d in ds if d.days_since_start is None})
-        self.vars["undated_drugs"] = ", ".join(undated) if undated else None
+    case: Case
+    kb: KnowledgeBase
+    present: frozenset[str]
+    absent: frozenset[str]
+    regions: frozenset[str]
+    history: frozenset[str]
+    labs: Mapping[str, LabFact]
+    gene_positive: frozenset[str]
+    gene_tested: frozenset[str]
+    tried: tuple[tuple[str, str], ...]
+    taking: tuple[tuple[str, str], ...]
+    drugs: Mapping[str, tuple[DrugFact, ...]]
+    values: MappingProxyType[str, Value]
+    given: frozenset[str]
+    years_since_onset: float | None
+    # Caches of pure functions of these facts alone, so never out of date: the results of
+    # the definitions that read no derived variable (see View.definition), and the view of
+    # each Concluded value.
+    memo: dict[str, Used | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    views: dict[Concluded, View] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def view(self, concluded: Concluded = _NOTHING) -> View:
+        """The facts as a rule reads them once the steps before it concluded ``concluded``."""
+        view = self.views.get(concluded)
+        if view is None:
+            view = self.views[concluded] = self._view(concluded)
+        return view
+
+    def _view(self, concluded: Concluded) -> View:
+        variables = self.values.copy()  # a dict (copying the read-only mapping is fast)
+        variables["phenomenology"] = concluded.phenomenology
+        variables["onset_band"] = concluded.onset_band
+        variables["distribution"] = concluded.distribution
+        variables["focal_type"] = concluded.focal_type
+        variables["associated"] = concluded.associated
+        variables["etiology"] = concluded.etiology
+        variables["cause"] = concluded.cause
+        return View(
+            self, concluded, self.present, self.absent, self.regions, self.history, self.labs, concluded.alerts,
+            self.gene_positive, self.gene_tested, self.tried, self.taking, variables, self.memo, {},
+        )
+
+
+class View(NamedTuple):
+    """A frozen view of the facts and of what the steps so far concluded: what compiled
+    conditions read (it implements :class:`~contraxis.knowledge.view.CaseView`).
+
+    Build it with :meth:`Facts.view`; like any tuple it never changes. The attributes after
+    ``concluded`` repeat those of the facts (and the alerts concluded) for the conditions to
+    read directly; ``variables`` holds every variable, the case's and the derived ones (a
+    mapping built for this view alone, read-only). ``shared`` and ``own`` keep the results of
+    definitions (:meth:`definition`), a cache that never changes what a view answers.
+    """
+
+    facts: Facts
+    concluded: Concluded
+    present: frozenset[str]
+    absent: frozenset[str]
+    regions: frozenset[str]
+    history: frozenset[str]
+    labs: Mapping[str, LabFact]
+    alerts: frozenset[str]
+    gene_positive: frozenset[str]
+    gene_tested: frozenset[str]
+    tried: tuple[tuple[str, str], ...]
+    taking: tuple[tuple[str, str], ...]
+    variables: Mapping[str, Value]
+    shared: dict[str, Used | None]
+    own: dict[str, Used | None]
 
     # -- read by conditions --------------------------------------------------------------
-    def var(self, name: str) -> Any:
-        return self.vars[name]
-
-    def set(self, name: str, value: Any) -> None:
-        """Record the conclusion of a reasoning step; definitions that read it are evaluated afresh."""
-        self.vars[name] = value
-        self._forget(name)
-
-    def raise_alert(self, code: str) -> None:
-        """Record an alert; definitions that read alerts are evaluated afresh."""
-        self.alerts.add(code)
-        self._forget("alerts")
-
-    def _forget(self, name: str) -> None:
-        definitions = self.kb.definitions
-        for key in [k for k in self._memo if name in definitions[k].depends]:
-            del self._memo[key]
+    def var(self, name: str) -> Value:
+        """The value of a variable: a case field or a step's conclusion (None when not known)."""
+        return self.variables[name]
 
     def known(self, name: str) -> bool:
+        """Whether a case field was given, or a variable is known."""
         if name in _CASE_FIELDS:
-            return name in self.case.model_fields_set
+            return name in self.facts.given
         if name == "region_count":
             return bool(self.regions)
-        return self.vars.get(name) is not None
+        return self.variables.get(name) is not None
 
+    def label(self, code: str) -> str:
+        """The name of a finding or history code ('' when unknown)."""
+        return self.facts.kb.label(code)
+
+    def drugs_in(self, cls: str) -> tuple[DrugFact, ...]:
+        """The drugs of the case in a drug class of ``drugs.yaml``."""
+        return self.facts.drugs.get(cls, ())
+
+    def started_before_onset(self, drug: DrugView) -> bool:
+        """Whether the drug was started before the movement began (True when unknown)."""
+        years = self.facts.years_since_onset
+        if drug.days_since_start is None or years is None:
+            return True
+        # Ages are given in years, often whole: allow the movement to have begun up to a
+        # year before the drug only when onset and age are the same whole year.
+        return drug.days_since_start / 365.25 >= years - 0.5 if years >= 1 else True
+
+    def definition(self, name: str) -> Used | None:
+        """The facts a definition of ``definitions.yaml`` used when it holds (its label
+        first), else None.
+
+        A definition that reads no derived variable (``Compiled.depends`` empty) is evaluated
+        once for the facts; one that does, once for each view.
+        """
+        shared = self.shared
+        if name in shared:
+            return shared[name]
+        own = self.own
+        if name in own:
+            return own[name]
+        compiled = self.facts.kb.definitions[name]
+        memo = own if compiled.depends else shared
+        memo[name] = None  # guards against a definition that refers to itself
+        used = compiled.test(self)
+        memo[name] = result = None if used is None else ((f"{name}: {compiled.row.label}",) + used)
+        return result
+
+    def gene_class(self, gene: str) -> str | None:
+        """The class of a gene of ``genes.yaml`` (None when not there)."""
+        row = self.facts.kb.genes.get(gene)
+        return row.class_ if row else None
+
+    # -- read by the steps ---------------------------------------------------------------
     def fill(self, template: str) -> str:
-        """A rule's text with its ``{variable}`` placeholders filled from :attr:`vars`.
+        """A rule's text with its ``{variable}`` placeholders filled from the variables.
 
         Numbers are written as a reader would: plainly, with at most two decimals and no
         trailing zeros (``12`` rather than ``12.0``, ``8.2`` rather than ``8.200000000000001``),
@@ -165,47 +260,26 @@ class Facts:
             names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
         except ValueError as error:
             raise KnowledgeBaseError([Problem("", f"the text {template[:80]!r} cannot be filled: {error}")]) from None
-        empty = sorted({name for name in names if self.vars.get(name) is None})
+        empty = sorted({name for name in names if self.variables.get(name) is None})
         if empty:
             message = f"the text {template[:80]!r} names {', '.join(empty)}, not known for this case"
             raise KnowledgeBaseError([Problem("", message)])
-        values = {k: (_plain_number(v) if isinstance(v, float) else v) for k, v in self.vars.items()}
+        values = {k: (_plain_number(v) if isinstance(v, float) else v) for k, v in self.variables.items()}
         return template.format_map(values)
-
-    def label(self, code: str) -> str:
-        return self.kb.label(code)
-
-    def drugs_in(self, cls: str) -> list[DrugFact]:
-        return self._drugs.get(cls, [])
-
-    def started_before_onset(self, med: DrugFact) -> bool:
-        """Whether the drug was started before the movement began (True when unknown)."""
-        years = self.vars["years_since_onset"]
-        if med.days_since_start is None or years is None:
-            return True
-        # Ages are given in years, often whole: allow the movement to have begun up to a
-        # year before the drug only when onset and age are the same whole year.
-        return med.days_since_start / 365.25 >= years - 0.5 if years >= 1 else True
-
-    def definition(self, name: str) -> tuple[str, ...] | None:
-        if name not in self._memo:
-            self._memo[name] = None  # guards against a definition that refers to itself
-            compiled = self.kb.definitions[name]
-            used = compiled.test(self)
-            self._memo[name] = None if used is None else ((f"{name}: {compiled.row.label}",) + used)
-        return self._memo[name]
-
-    def gene_class(self, gene: str) -> str | None:
-        row = self.kb.genes.get(gene)
-        return row.class_ if row else None
 
 
 _INF = math.inf
 
 
-def _interval(lab: Any, kb: KnowledgeBase) -> tuple[float, float, bool, bool] | None:
-    """The bounds a result puts on its analyte, in the knowledge base's unit."""
+Bounds = tuple[float, float, bool, bool]
+
+
+def _interval(lab: Lab, kb: KnowledgeBase) -> Bounds | None:
+    """The bounds a result puts on its analyte, in the knowledge base's unit (None when the
+    result says too little: no reading, or a flag with no limit to read it against)."""
     reading = lab.reading
+    if reading is None:
+        return None
     value = reading.value
     if value is not None:
         comparator = reading.comparator
@@ -233,19 +307,24 @@ def _plain_number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _shown(lab: Any) -> str:
+def _shown(lab: Lab) -> str:
     """A result as a laboratory reports it: the value rounded to the decimals kept for its
     analyte and unit (``labs.yaml``: calcium 7.1 mg/dL, sodium 128 mmol/L), with its unit
     and how long ago it was taken."""
     reading = lab.reading
+    if reading is None:
+        return ""
     if reading.value is None:
         text = f"{reading.interpretation} (no value)"
     else:
         text = f"{reading.comparator or ''}{_round(reading.value, reading.analyte, reading.unit)} {reading.unit}"
     age = lab.age_days
-    if age is None:
-        return text
-    return f"{text}, today" if age == 0 else f"{text}, {_plain_number(age)} day{'' if age == 1 else 's'} ago"
+    return text if age is None else f"{text}, {_ago(age)}"
+
+
+def _ago(days: float) -> str:
+    """'today', '1 day ago', '2.5 days ago'."""
+    return "today" if days == 0 else f"{_plain_number(days)} day{'' if days == 1 else 's'} ago"
 
 
 def _round(value: float, analyte: str, unit: str) -> str:
@@ -257,7 +336,7 @@ def _round(value: float, analyte: str, unit: str) -> str:
 def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, LabFact]:
     """The latest result of each analyte (an undated result counts as today's), each read
     with the correction its test carries in ``labs.yaml`` (calcium by albumin)."""
-    series: dict[str, list[Any]] = {}
+    series: dict[str, list[Lab]] = {}
     for lab in case.labs:
         if lab.reading is not None and lab.reading.analyte in kb.labs:
             series.setdefault(lab.reading.analyte, []).append(lab)
@@ -279,9 +358,7 @@ def _lab_values(case: Case, kb: KnowledgeBase) -> dict[str, LabFact]:
     return facts
 
 
-def _corrected(
-    bounds: tuple[float, float, bool, bool], lab: Any, by: Any, correction: Any
-) -> tuple[tuple[float, float, bool, bool], str] | None:
+def _corrected(bounds: Bounds, lab: Lab, by: Lab, correction: LabCorrection) -> tuple[Bounds, str] | None:
     """A result adjusted by another of the same sample, as ``labs.yaml`` says (clinical
     content: ``correction`` of the test's row, e.g. calcium + 0.8 x (4.0 - albumin) with an
     albumin below 4.0 g/dL, Payne 1973).
@@ -291,7 +368,7 @@ def _corrected(
     value below ``correction.below``, or was not taken within ``correction.within_days``.
     """
     other = by.reading
-    if other.value is None or other.comparator is not None or not other.value < correction.below:
+    if other is None or other.value is None or other.comparator is not None or not other.value < correction.below:
         return None
     ages = (lab.age_days or 0.0, by.age_days or 0.0)
     if abs(ages[0] - ages[1]) > correction.within_days:
@@ -300,7 +377,7 @@ def _corrected(
     low, high, low_open, high_open = bounds
     adjusted = (low + delta, high + delta, low_open, high_open)
     reading = lab.reading
-    if reading.value is None:
+    if reading is None or reading.value is None:
         return None
     analyte, unit = reading.analyte, reading.unit
     value = f"{reading.comparator or ''}{_round(reading.value + delta, analyte, unit)} {unit}"
@@ -309,24 +386,27 @@ def _corrected(
     age = lab.age_days
     if age is None:
         return adjusted, shown
-    return adjusted, f"{shown}, today" if age == 0 else f"{shown}, {_plain_number(age)} day{'' if age == 1 else 's'} ago"
+    return adjusted, f"{shown}, {_ago(age)}"
 
 
 def case_code_problems(case: Case, kb: KnowledgeBase) -> list[Problem]:
     """Codes in the case that the knowledge base or the HPO release does not know."""
     problems: list[Problem] = []
-    for field in ("findings", "absent"):
-        for i, code in enumerate(getattr(case, field)):
+    hpo = "a current term of the HPO release " + kb.hpo_release
+    for name in ("findings", "absent"):
+        codes: tuple[str, ...] = getattr(case, name)
+        for i, code in enumerate(codes):
             if not kb.is_known_code(code):
-                what = "a current term of the HPO release " + kb.hpo_release if code.startswith("HP:") else "a local code (see the README's case format)"
-                problems.append(Problem(f"case.{field}[{i}]", f"{code!r} is not {what}"))
+                what = hpo if code.startswith("HP:") else "a local code (see the README's case format)"
+                problems.append(Problem(f"case.{name}[{i}]", f"{code!r} is not {what}"))
     if case.imaging:
         for i, code in enumerate(case.imaging.findings):
             if not kb.is_known_code(code):
-                problems.append(Problem(f"case.imaging.findings[{i}]", f"{code!r} is not a current term of the HPO release {kb.hpo_release}"))
+                problems.append(Problem(f"case.imaging.findings[{i}]", f"{code!r} is not {hpo}"))
     for i, code in enumerate(case.history):
         if code not in kb.history:
-            problems.append(Problem(f"case.history[{i}]", f"{code!r} is not a history code (allowed: {', '.join(kb.history)})"))
+            allowed = ", ".join(kb.history)
+            problems.append(Problem(f"case.history[{i}]", f"{code!r} is not a history code (allowed: {allowed})"))
     return problems
 
 
@@ -341,4 +421,47 @@ def build_facts(case: Case, kb: KnowledgeBase) -> Facts:
     problems = case_code_problems(case, kb)
     if problems:
         raise CaseError(problems, source=case.id)
-    return Facts(case, kb, _lab_values(case, kb))
+    genetics = case.genetics
+    drugs = [
+        DrugFact(ingredient, med.display, med.days_since_start, med.days_since_dose_increase, med.days_since_stop)
+        for med in case.medications for ingredient in med.ingredients
+    ]
+    by_class: dict[str, list[DrugFact]] = {}
+    for drug in drugs:
+        for cls in kb.drug_membership.get(drug.name, ()):
+            by_class.setdefault(cls, []).append(drug)
+    undated = sorted({d.display for ds in by_class.values() for d in ds if d.days_since_start is None})
+    years = case.age - case.onset_age if case.age is not None and case.onset_age is not None else None
+    regions = frozenset(case.regions)
+    values: dict[str, Value] = {
+        "course": case.course,
+        "severity": case.severity,
+        "sex": case.sex,
+        "mri": case.imaging.mri_brain if case.imaging else None,
+        "family_history": case.family_history,
+        "disabling": case.disabling,
+        "age": case.age,
+        "onset_age": case.onset_age,
+        "years_since_onset": years,
+        "region_count": len(regions),
+        "undated_drugs": ", ".join(undated) if undated else None,
+    }
+    return Facts(
+        case=case,
+        kb=kb,
+        present=case.present,
+        absent=frozenset(case.absent),
+        regions=regions,
+        history=frozenset(case.history),
+        labs=MappingProxyType(_lab_values(case, kb)),
+        gene_positive=frozenset(genetics.positive) if genetics else frozenset(),
+        gene_tested=frozenset(genetics.tested) if genetics else frozenset(),
+        tried=tuple((t.treatment, t.response) for t in case.treatment_history),
+        taking=tuple(
+            (d.name, kb.treats_as[d.name]) for d in drugs if d.name in kb.treats_as and d.days_since_stop is None
+        ),
+        drugs=MappingProxyType({cls: tuple(ds) for cls, ds in by_class.items()}),
+        values=MappingProxyType(values),
+        given=frozenset(case.model_fields_set),
+        years_since_onset=years,
+    )

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from ..assessment import Question
 from ..knowledge import KnowledgeBase
-from .facts import Facts
+from .facts import View
 from .tables import matches
 
 __all__ = ["questions"]
 
 
-def questions(facts: Facts, kb: KnowledgeBase) -> list[Question]:
+def questions(view: View, kb: KnowledgeBase) -> list[Question]:
     """Every question whose rule holds, once per question."""
     seen: set[str] = set()
     out: list[Question] = []
-    for row, _ in matches(kb.questions, facts):
+    for row, _ in matches(kb.questions, view):
         r = row.row
-        text = facts.fill(r.question)
+        text = view.fill(r.question)
         if text in seen:
             continue
         seen.add(text)

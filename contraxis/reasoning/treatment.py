@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from ..assessment import Explanation, TreatmentItem
 from ..knowledge import KnowledgeBase
 from ..knowledge.schema import TreatmentOption
-from .facts import Facts
+from .facts import View
 from .tables import explain, matches
 
 __all__ = ["treatments"]
 
 
-def treatments(facts: Facts, kb: KnowledgeBase) -> tuple[list[TreatmentItem], list[TreatmentItem]]:
+def treatments(view: View, kb: KnowledgeBase) -> tuple[list[TreatmentItem], list[TreatmentItem]]:
     """Return the options offered now (in order) and those considered but not offered.
 
     An option is offered when an ``offer`` rule holds and no ``exclude`` rule does; an
@@ -23,21 +23,22 @@ def treatments(facts: Facts, kb: KnowledgeBase) -> tuple[list[TreatmentItem], li
     """
     offers: dict[str, TreatmentItem] = {}
     excluded: dict[str, TreatmentItem] = {}
-    for row, used in matches(kb.treatment_rules, facts):
+    for row, used in matches(kb.treatment_rules, view):
         r = row.row
-        option = kb.treatments[r.treatment]
-        item = TreatmentItem(code=r.treatment, label=option.label, line=r.line, kind=option.kind, reason=r.reason,
-                             why=explain(kb, row, used, rationale=r.reason))
         target = offers if r.action == "offer" else excluded
-        target.setdefault(r.treatment, item)
+        if r.treatment in target:
+            continue  # the first rule that offers (or excludes) an option gives its reason
+        option = kb.treatments[r.treatment]
+        target[r.treatment] = TreatmentItem(code=r.treatment, label=option.label, line=r.line, kind=option.kind,
+                                            reason=r.reason, why=explain(kb, row, used, rationale=r.reason))
     offered = {code: item for code, item in offers.items() if code not in excluded}
     by_group = [
-        item
+        grouped
         for option in kb.treatments.values()
         if option.id not in offered and option.id not in excluded
-        and (item := _offered_with(option, offered, kb)) is not None
+        and (grouped := _offered_with(option, offered, kb)) is not None
     ]
-    offered.update((item.code, item) for item in by_group)
+    offered.update((grouped.code, grouped) for grouped in by_group)
     not_offered = [
         item for code, item in excluded.items()
         if code in offers or kb.treatments[code].list_exclusion == "always"

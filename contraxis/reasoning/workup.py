@@ -6,23 +6,24 @@ from __future__ import annotations
 from ..assessment import WorkupItem
 from ..knowledge import KnowledgeBase
 from ..vocabulary import urgency_rank
-from .facts import Facts
+from .facts import View
 from .tables import explain, matches
 
 __all__ = ["workup"]
 
 
-def workup(facts: Facts, kb: KnowledgeBase) -> tuple[list[WorkupItem], list[str]]:
-    """The tests to advise (most urgent first), and notes on tests skipped as already done."""
+def workup(view: View, kb: KnowledgeBase) -> tuple[list[WorkupItem], list[str]]:
+    """The tests to advise (most urgent first), and notes on tests skipped as already done
+    (a test whose ``done_when`` in ``tests.yaml`` holds)."""
     advised: dict[str, WorkupItem] = {}
     skipped: list[str] = []
-    for row, used in matches(kb.workup, facts):
+    for row, used in matches(kb.workup, view):
         code = row.row.test
         if code in advised:
             continue
         done = kb.tests_done.get(code)
         if done is not None:
-            result = done(facts)
+            result = done(view)
             if result is not None:
                 note = f"{kb.tests[code].label}: not advised again, already done ({'; '.join(result)})."
                 if note not in skipped:

@@ -71,10 +71,10 @@ def test_phenomenology_guard_never_hides_a_rule_that_holds(kb):
     ]
     assert len(guarded) > 50
     for case in cases:
-        _, facts = _run(case, kb=kb, xrefs=None, differential=None)
+        _, view = _run(case, kb=kb, xrefs=None, differential=None)
         for row in guarded:
-            if row.test(facts) is not None:
-                assert facts.vars["phenomenology"] in row.guard, row.id
+            if row.test(view) is not None:
+                assert view.var("phenomenology") in row.guard, row.id
 
 
 def test_guard_and_dependencies_are_read_from_the_condition():
