@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,8 @@ def write_json_atomically(path: Path, data: Any) -> None:
     data : Any
         JSON-ready data.
     """
+    import tempfile  # only to write: reading a cache needs none of it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -162,6 +163,8 @@ def write_keyed(path: Path, key: str, payload: bytes, *, keep: int = 0) -> None:
     import hashlib
 
     digest = hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest()
+    import tempfile  # only to write: reading a cache needs none of it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
