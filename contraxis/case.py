@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -24,6 +24,10 @@ from .documents import shown
 from .errors import CaseError, ContradictionError, Problem
 from .reading import NotRead, Reading, excerpt
 from .vocabulary import Course, MriResult, Region, Response, Severity, Sex, Treatment
+
+if TYPE_CHECKING:  # pragma: no cover - the readers import the case format lazily
+    from .terminology.drugs import DrugReading
+    from .terminology.labs import LabReading
 
 __all__ = [
     "Case",
@@ -108,7 +112,7 @@ class Lab(_Model):
     )
     days_ago: float | None = Field(default=None, ge=0, le=60000, description="How many days ago the sample was taken")
     date: dt.date | None = Field(default=None, description="The date the sample was taken (ISO 8601)")
-    _reading: Any = PrivateAttr(default=None)
+    _reading: LabReading | None = PrivateAttr(default=None)
 
     @field_validator("loinc")
     @classmethod
@@ -149,7 +153,7 @@ class Lab(_Model):
         return self
 
     @property
-    def reading(self) -> Any:
+    def reading(self) -> LabReading | None:
         """The :class:`~contraxis.terminology.labs.LabReading`, or None for a test no rule reads."""
         return self._reading
 
@@ -213,7 +217,7 @@ class Medication(_Model):
         return self
 
     @property
-    def resolved(self) -> Any:
+    def resolved(self) -> DrugReading:
         """The :class:`~contraxis.terminology.drugs.DrugReading` (cached per name and code)."""
         from .terminology.drugs import resolve_drug
 

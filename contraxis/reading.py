@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - the case format imports this module
+    from .case import Case
 
 __all__ = ["NotRead", "Reading", "excerpt", "relocate"]
 
@@ -88,7 +91,7 @@ class Reading:
         What the input was: ``native``, ``vignette``, ``fhir``, ``phenopacket``.
     """
 
-    case: Any
+    case: Case
     not_read: tuple[NotRead, ...] = ()
     format: str = "native"
     extra: dict[str, Any] = field(default_factory=dict)

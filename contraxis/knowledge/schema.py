@@ -213,7 +213,7 @@ class Rule(Row):
     """A rule common to the tables: an id, a condition, a source and a review date.
 
     ``templates`` names the text fields whose ``{variable}`` placeholders are filled from
-    the facts when the rule holds (:meth:`contraxis.reasoning.facts.Facts.fill`); any other
+    the facts when the rule holds (:meth:`contraxis.reasoning.facts.View.fill`); any other
     text is shown as written, so the loader refuses a placeholder there.
     """
 

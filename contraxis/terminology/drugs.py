@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -396,7 +396,9 @@ def _index() -> _Index:
     return ix
 
 
-def _frozen(value: object) -> object:
+def _frozen(value: Any) -> Any:
+    """A value of the stored index, its dicts read-only (what a pickle holds is untyped: a
+    wrong shape fails when the index is built and the index is rebuilt)."""
     return MappingProxyType(value) if isinstance(value, dict) else value
 
 

@@ -288,11 +288,11 @@ def load_lab_tables(path: Path | None = None) -> LabTables:
     try:
         data = _LabFile.model_validate(raw)
     except ValidationError as error:
-        problems = [
+        invalid = [
             Problem(f"{name}: {_units._loc(e['loc'])}", f"{e['msg']} (got {e.get('input')!r})"[:300])
             for e in error.errors()
         ]
-        raise KnowledgeBaseError(problems, source=str(path)) from None
+        raise KnowledgeBaseError(invalid, source=str(path)) from None
 
     unit_table = _units._table()
     sources = _units._known_sources()

@@ -595,7 +595,8 @@ def _read_snomed(table: ProblemTable, code: str, display: str | None) -> Problem
     if not terms:
         return None
     ontology = HpoOntology.load()
-    named = [f"{t} ({ontology.term(t).name})" for t in terms]
+    names = {t: (term.name if (term := ontology.term(t)) is not None else t) for t in terms}
+    named = [f"{t} ({names[t]})" for t in terms]
     note = (f"SNOMED CT {code} is not in the problem table; HPO {obo_release()} cross-references it "
             f"from {', '.join(named)}: read as {'those findings' if len(terms) > 1 else 'that finding'}")
     return ProblemReading(
@@ -607,5 +608,5 @@ def _read_snomed(table: ProblemTable, code: str, display: str | None) -> Problem
         diagnosis=None,
         how="hpo-xref",
         note=note,
-        label=", ".join(ontology.term(t).name for t in terms),
+        label=", ".join(names[t] for t in terms),
     )
