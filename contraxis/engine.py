@@ -101,7 +101,7 @@ def rule_states(case: Case, *, kb: KnowledgeBase | None = None) -> dict[str, boo
     """
     kb = kb or load_knowledge_base()
     _, view = _run(case, kb=kb, xrefs=None, differential=None)
-    states = {rule["id"]: False for rule in kb.rules()}
+    states = {row.id: False for rows in kb.stages().values() for row in rows}
     every: tuple[Compiled[Rule | Definition], ...] = (
         *kb.definitions.values(), *kb.named_forms, *kb.temporal_pattern, *kb.alerts, *kb.workup,
         *kb.treatment_rules, *kb.questions,

@@ -151,9 +151,9 @@ class KnowledgeBase:
     def citation(self, source: str) -> str:
         return self.sources[source].citation
 
-    def rules(self) -> list[dict[str, Any]]:
-        """Every rule of every stage, as plain data (for browsing and review)."""
-        stages: dict[str, Sequence[Compiled[s.Rule | s.Definition]]] = {
+    def stages(self) -> dict[str, Sequence[Compiled[s.Rule | s.Definition]]]:
+        """Every compiled rule, by stage (``definitions`` first, then the steps in order)."""
+        return {
             "definitions": tuple(self.definitions.values()),
             "phenomenology": self.phenomenology,
             "focal_type": self.focal_type,
@@ -170,8 +170,11 @@ class KnowledgeBase:
             "diagnosis": self.diagnosis,
             "questions": self.questions,
         }
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every rule of every stage, as plain data (for browsing and review)."""
         out = []
-        for stage, rows in stages.items():
+        for stage, rows in self.stages().items():
             for compiled in rows:
                 data = compiled.row.model_dump(mode="json", by_alias=True)
                 data["stage"] = stage
