@@ -178,6 +178,7 @@ class BodyFile(_Row):
     parts: list[Part]
     sides: Sides
     moves: Phrases
+    non_moves: Phrases = []
     regions_of_codes: dict[str, list[str]]
 
     @field_validator("regions_of_codes")
@@ -215,6 +216,8 @@ class Rule(_Row):
     only: Literal["any", "negated"] = "any"
     context: Literal["check", "ignore"] = "check"
     scope: Literal["patient", "imaging"] = "patient"
+    exact: bool = False
+    elicited: bool = False
     requires: Requires | None = None
     source: str
     note: str | None = None
@@ -269,6 +272,7 @@ class OnsetWords(_Row):
 class CourseWords(_Row):
     source: str
     acute_days: float = Field(gt=0)
+    acute_always_days: float = Field(ge=0)
     static_after_days: float = Field(gt=0)
     progressive: Phrases
     episodic: Phrases

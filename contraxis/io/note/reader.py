@@ -237,6 +237,7 @@ class _Compiled:
     part_table: Mapping[Key, tuple[int, ...]]
     part_max: int
     moves: tuple[Key, ...]
+    non_moves: tuple[Key, ...]
     side_words: Mapping[Key, str]
     relatives: frozenset[Key]
     reporters: frozenset[str]
@@ -256,17 +257,45 @@ class _Compiled:
     genes: frozenset[str]
 
 
+_TOKENIZER: list[Any] = []
+"""The spaCy tokenizer phrases are cut with, so that a phrase and a note are cut alike
+("cannot" -> "can" "not")."""
+
+
+@lru_cache(maxsize=8192)
+def _words(phrase: str) -> tuple[str, ...]:
+    if not _TOKENIZER:
+        return tuple(split_words(phrase))
+    return tuple(t.text for t in _TOKENIZER[0](phrase) if not (t.is_punct or t.is_space))
+
+
 def _keys(phrases: Iterable[str], lexicon: Lexicon) -> tuple[Key, ...]:
     out = []
     for p in phrases:
-        k = phrase_key(split_words(p), lexicon)
+        k = phrase_key(_words(p), lexicon)
         if k and k not in out:
             out.append(k)
     return tuple(out)
 
 
+Phrase = tuple[Key, str]
+
+
+def _phrases(phrases: Iterable[str], lexicon: Lexicon) -> tuple[Phrase, ...]:
+    """Each phrase's key with the phrase (a one-word phrase matches only its written forms)."""
+    out: list[Phrase] = []
+    for p in phrases:
+        k = phrase_key(_words(p), lexicon)
+        if k:
+            out.append((k, p))
+    return tuple(out)
+
+
 @lru_cache(maxsize=4)
 def _compiled(index: NoteIndex) -> _Compiled:
+    if not _TOKENIZER:
+        _TOKENIZER.append(_pipeline(index).nlp.tokenizer)
+        _words.cache_clear()
     lex = index.lexicon
     files = index.files
     rules = []
@@ -308,6 +337,7 @@ def _compiled(index: NoteIndex) -> _Compiled:
         part_table={k: tuple(v) for k, v in part_table.items()},
         part_max=max((len(k) for k in part_table), default=1),
         moves=_keys(files.body.moves, lex),
+        non_moves=_keys(files.body.non_moves, lex),
         side_words=sides,
         relatives=frozenset(_keys(family.relatives, lex)),
         reporters=frozenset(w.casefold() for w in family.reporters),
@@ -429,6 +459,31 @@ class _Doc:
 # --- finding words -----------------------------------------------------------------------------
 
 
+def _form(word: str, lexicon: Lexicon) -> str:
+    """A word's written form for a one-word phrase: lower case, American spelling, singular."""
+    w = word.casefold().strip("'")
+    for pattern, replacement in lexicon.spelling:
+        w = pattern.sub(replacement, w)
+    w = lexicon.irregular.get(w, w)
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def _one_word_ok(d: _Doc, token: int, phrase: str) -> bool:
+    """A one-word phrase matches only its own written forms ("pain" is not "painful",
+    "mouth" is not "mouthing"), not every word of its stem."""
+    words = _words(phrase)
+    if len(words) != 1:
+        return True
+    lex = d.index.lexicon
+    return _form(d.doc[token].text, lex) == _form(words[0], lex)
+
+
 def _phrase_mentions(d: _Doc, comp: _Compiled) -> list[_Mention]:
     """HPO words and the terms of the rules, longest first, in each segment."""
     index = d.index
@@ -445,8 +500,12 @@ def _phrase_mentions(d: _Doc, comp: _Compiled) -> list[_Mention]:
                 if length > 1 and any(breaks[p:p + length - 1]):
                     continue
                 hits = index.phrases.get(tuple(keys[p:p + length]))
+                if hits and length == 1 and not any(_one_word_ok(d, stream[p], h.text) for h in hits):
+                    hits = None
                 if hits:
                     start, end = stream[p], stream[p + length - 1] + 1
+                    if length == 1:
+                        hits = tuple(h for h in hits if _one_word_ok(d, stream[p], h.text))
                     for code in dict.fromkeys(h.code for h in hits):
                         hit = next(h for h in hits if h.code == code)
                         how = {"label": "HPO label", "synonym": "HPO synonym", "layperson": "HPO layperson synonym"}
@@ -464,6 +523,10 @@ def _phrase_mentions(d: _Doc, comp: _Compiled) -> list[_Mention]:
                 if length > 1 and any(breaks[p:p + length - 1]):
                     continue
                 rule_ids = comp.term_table.get(tuple(keys[p:p + length]))
+                if rule_ids and length == 1:
+                    rule_ids = tuple(r for r in rule_ids
+                                     if any(_one_word_ok(d, stream[p], t) for t in comp.rules[r].rule.terms
+                                            if phrase_key(_words(t), index.lexicon) == (keys[p],)))
                 if rule_ids:
                     start, end = stream[p], stream[p + length - 1] + 1
                     for r in rule_ids:
@@ -473,22 +536,28 @@ def _phrase_mentions(d: _Doc, comp: _Compiled) -> list[_Mention]:
     return out
 
 
+UNLESS_REACH = 3
+"""How far (words) around a rule's match its `unless` words are looked for."""
+
+
 def _rule_mentions(d: _Doc, rule: _Rule, seg: int, start: int, end: int, tokens: tuple[int, ...]) -> list[_Mention]:
-    if rule.unless and _near(d, seg, start, end, rule.unless, rule.rule.window):
+    if rule.unless and _near(d, seg, start, end, rule.unless, UNLESS_REACH, tokens):
         return []
     return [_Mention("finding", start, end, code, f"phrase rule {rule.rule.id}", tokens=tokens, rule=rule)
             for code in rule.rule.codes]
 
 
-def _near(d: _Doc, seg: int, start: int, end: int, keys: Sequence[Key], window: int) -> bool:
-    """Whether one of ``keys`` occurs within ``window`` words of tokens start..end in the segment."""
+def _near(d: _Doc, seg: int, start: int, end: int, keys: Sequence[Key], window: int,
+          own: Sequence[int] = ()) -> bool:
+    """Whether one of ``keys`` occurs within ``window`` words of tokens start..end in the
+    segment, not on the match's own words."""
     stream = d.stream[seg]
     first = next((p for p, t in enumerate(stream) if t >= start), len(stream))
     last = max((p for p, t in enumerate(stream) if t < end), default=first)
     lo, hi = max(0, first - window), min(len(stream), last + window + 1)
     for key in keys:
-        for a, _b in d.occurrences(seg, key):
-            if lo <= a < hi:
+        for a, b in d.occurrences(seg, key):
+            if lo <= a < hi and not all(stream[q] in own for q in range(a, b + 1)):
                 return True
     return False
 
@@ -504,8 +573,11 @@ def _cooccurrence_mentions(d: _Doc, comp: _Compiled) -> list[_Mention]:
             if not all(any(k[0] in present for k in group) for group in rule.groups):
                 continue
             occ = []
-            for group in rule.groups:
-                spots = sorted({o for k in group if k[0] in present for o in d.occurrences(seg, k)})
+            for gi, group in enumerate(rule.groups):
+                spots = sorted({o for k in group if k[0] in present for o in d.occurrences(seg, k)
+                                if not (rule.rule.exact and len(k) == 1 and not any(
+                                    _one_word_ok(d, d.stream[seg][o[0]], w) for w in rule.rule.all[gi]
+                                    if len(_words(w)) == 1))})
                 if not spots:
                     break
                 occ.append(spots)
@@ -627,6 +699,11 @@ def _moving_parts(d: _Doc, comp: _Compiled, parts: list[_Mention]) -> None:
         if not pos:
             continue
         lo, hi = pos[0], pos[-1]
+        blocked = any(lo - 2 <= a <= hi + 2 for key in comp.non_moves for a, _b in d.occurrences(seg, key))
+        if blocked:
+            m.extra["move"] = None
+            m.extra["blocked"] = True
+            continue
         own: list[tuple[int, int, Key]] = []
         for key in m.value.moves:
             own.extend((a, b, key) for a, b in d.occurrences(seg, key))
@@ -648,6 +725,8 @@ def _moving_parts(d: _Doc, comp: _Compiled, parts: list[_Mention]) -> None:
             if a.extra["seg"] != b.extra["seg"]:
                 continue
             between = [d.lower[t] for t in range(a.end, b.start)]
+            if a.extra.get("blocked") or b.extra.get("blocked"):
+                continue
             if all(w in _LIST_WORDS or w in ("left", "right", "lower", "upper", "index", "big") for w in between):
                 if a.extra.get("move") and not b.extra.get("move"):
                     b.extra["move"] = a.extra["move"]
@@ -658,9 +737,9 @@ def _moving_parts(d: _Doc, comp: _Compiled, parts: list[_Mention]) -> None:
 # --- context: negation, uncertainty, family ------------------------------------------------------
 
 
-def _scope_ok(d: _Doc, lo: int, hi: int, spans: Sequence[_Mention], cue_span: tuple[int, int]) -> bool:
+def _scope_ok(d: _Doc, lo: int, hi: int, spans: Sequence[_Mention], cue_span: tuple[int, int], others_allowed: int) -> bool:
     """Whether a cue reaches across tokens lo..hi: only list words, other findings or parts,
-    and at most two other words, stand between."""
+    and at most ``others_allowed`` other words, stand between."""
     covered = set()
     for m in spans:
         if m.start <= cue_span[0] < m.end or m.start < cue_span[1] <= m.end:
@@ -671,7 +750,7 @@ def _scope_ok(d: _Doc, lo: int, hi: int, spans: Sequence[_Mention], cue_span: tu
         if t in covered or d.lower[t] in _LIST_WORDS or not d.keys[t]:
             continue
         others += 1
-        if others > 2:
+        if others > others_allowed:
             return False
     return True
 
@@ -679,6 +758,12 @@ def _scope_ok(d: _Doc, lo: int, hi: int, spans: Sequence[_Mention], cue_span: tu
 def _boundaries(d: _Doc, cues: Cues) -> list[tuple[int, int]]:
     starts = sorted({s for s, _e in d.segments} | set(cues.termination) | {d.n})
     return [(a, b) for a, b in zip(starts, starts[1:], strict=False) if a < b]
+
+
+_SOFT_CUES = frozenset({"normal", "normally", "full", "free", "unaffected", "uninvolved", "involved", "spared",
+                        "rest", "affected", "absent", "negative", "flexor", "intact"})
+"""Cue words that say a part or a sign is normal: they do not negate a drug, a treatment,
+a test or the word "medication"."""
 
 
 def _apply_cues(d: _Doc, cues: Cues, mentions: list[_Mention], attr: str) -> None:
@@ -691,27 +776,45 @@ def _apply_cues(d: _Doc, cues: Cues, mentions: list[_Mention], attr: str) -> Non
         return 0, d.n
 
     for m in mentions:
-        if m.rule is not None and m.rule.rule.context == "ignore":
+        if m.rule is not None and (m.rule.rule.context == "ignore" or m.rule.rule.polarity == "absent"):
             continue
         a, b = bound_of(m.start)
         hit = None
+        hard_only = m.kind in ("drug", "treatment", "medication", "imaging", "relative")
+
+        def usable(text: str) -> bool:
+            return not (hard_only and set(text.casefold().split()) & _SOFT_CUES)
+
         # a cue inside a rule's match, not one of its own words
         for s, e, text in cues.preceding:
+            if not usable(text):
+                continue
             if m.start <= s < m.end and not any(t in m.tokens for t in range(s, e)):
                 hit = text
                 break
         if hit is None:
             for s, e, text in reversed(cues.preceding):
-                if a <= s and e <= m.start and _scope_ok(d, e, m.start, mentions, (s, e)):
-                    hit = text
-                    break
+                if not (usable(text) and a <= s and e <= m.start):
+                    continue
+                if hard_only:
+                    findings = [x for x in mentions if x.kind in ("finding", "part") and e <= x.start and x.end <= m.start]
+                    if findings or not _scope_ok(d, e, m.start, mentions, (s, e), 6):
+                        continue
+                elif not _scope_ok(d, e, m.start, mentions, (s, e), 2):
+                    continue
+                hit = text
+                break
         if hit is None:
             for s, e, text in cues.following:
-                if m.end <= s and e <= b and _scope_ok(d, m.end, s, mentions, (s, e)):
+                if usable(text) and m.end <= s < b and _scope_ok(d, m.end, s, mentions, (s, e), 0):
                     hit = text
                     break
         if hit is not None:
             setattr(m, attr, hit)
+
+
+_CONDITION_VERBS = frozenset({"has", "had", "have", "developed", "was", "is", "were", "are", "suffers", "suffered",
+                              "carries", "carry", "died", "'s", "with", "also"})
 
 
 def _family(d: _Doc, comp: _Compiled, mentions: list[_Mention], sections: list[tuple[str, int, int]]) -> list[_Mention]:
@@ -722,10 +825,16 @@ def _family(d: _Doc, comp: _Compiled, mentions: list[_Mention], sections: list[t
             for a, b in d.occurrences(seg, key):
                 stream = d.stream[seg]
                 start, end = stream[a], stream[b] + 1
-                nxt = [d.lower[t] for t in range(end, min(d.n, end + 3)) if d.keys[t] or d.lower[t].isalpha()]
+                nxt = [d.lower[t] for t in range(end, min(d.n, end + 4)) if d.lower[t].isalpha() or d.lower[t] == "'s"]
                 if nxt and nxt[0] in comp.reporters or (len(nxt) > 1 and nxt[0] in ("also",) and nxt[1] in comp.reporters):
                     continue  # "her mother says": a witness
-                if d.lower[start - 1] in ("by", "to", "with", "from") if start > 0 else False:
+                if not set(nxt) & _CONDITION_VERBS:
+                    continue  # not the subject of a clause about the relative's health
+                j = start - 1
+                while j >= 0 and d.lower[j] in ("his", "her", "their", "the", "a", "an", "'s") or (
+                        j >= 0 and d.lower[j][:1].isdigit()) or (j >= 0 and d.lower[j] in ("-", "year", "old")):
+                    j -= 1
+                if j >= 0 and d.lower[j] in ("by", "to", "with", "from", "for", "calls", "called"):
                     continue  # "brought by his parents"
                 relatives.append(_Mention("relative", start, end, d.words(start, end), "relative",
                                           tokens=tuple(range(start, end))))
@@ -752,6 +861,57 @@ def _family(d: _Doc, comp: _Compiled, mentions: list[_Mention], sections: list[t
             if a <= d.idx[m.start] < b:
                 m.family = m.family or "family history section"
     return relatives
+
+
+def _kb_first(mentions: list[_Mention], b: _Builder) -> list[_Mention]:
+    """Where the knowledge base's own phrase reads some words, HPO's words for them are set
+    aside ("brisk reflexes" is read as hyperreflexia, not as the narrower label)."""
+    kb_tokens = {t for m in mentions if m.rule is not None for t in m.tokens}
+    out = []
+    for m in mentions:
+        if m.rule is None and kb_tokens & set(m.tokens):
+            b.skip(m, f"{m.value} {b.d.index.label(m.value)}", "the knowledge base's own phrase reads these words")
+            continue
+        out.append(m)
+    return out
+
+
+_INDICATION_STOP = frozenset({"in", "and", "but", "since", "which", "who", "was", "were", "has", "had", "have", "is",
+                              "are", "when", "for", "at", "on", "by", "after", "before", "until", "while", "then"})
+
+
+def _indications(d: _Doc, findings: list[_Mention], anchors: Sequence[_Mention]) -> None:
+    """What a drug or a procedure was given for ("citalopram for depression", "a thyroidectomy
+    for a goitre") is its reason, not a finding of the movement: set aside (history codes stay)."""
+    for a in anchors:
+        seg_end = d.segments[d.segment_of[a.start]][1]
+        j = a.end
+        while j < min(seg_end, a.end + 6) and d.lower[j] != "for":
+            if d.punct[j]:
+                break
+            j += 1
+        if j >= seg_end or d.lower[j] != "for":
+            continue
+        k = j + 1
+        while k < seg_end and not d.punct[k] and d.lower[k] not in _INDICATION_STOP and k - j <= 8:
+            k += 1
+        for m in findings:
+            if j < m.start < k and not str(m.value).startswith("CX:hx-"):
+                m.extra["indication"] = d.words(j, k)
+
+
+def _historical(d: _Doc, comp: _Compiled, findings: list[_Mention]) -> None:
+    """ConText's historical cues ("recovery from", "previous"): a past illness, not a finding now."""
+    cues = ("recovery from", "recovering from", "recovered from", "previous", "previously", "prior", "in the past",
+            "resolved", "from which he recovered", "from which she recovered")
+    text = d.text.casefold()
+    for m in findings:
+        if str(m.value).startswith("CX:hx-"):
+            continue
+        a, _z = d.chars(m.start, m.end)
+        before = text[max(0, a - 25):a]
+        if any(before.rstrip().endswith(c) for c in cues):
+            m.extra["historical"] = before.strip()[-25:]
 
 
 def _dedupe(mentions: list[_Mention]) -> list[_Mention]:
@@ -1063,6 +1223,10 @@ class _Builder:
             self.evidence[name] = [evidence]
 
     def why_not(self, m: _Mention) -> str | None:
+        if m.extra.get("indication"):
+            return f"the reason a drug or procedure was given ('{m.extra['indication']}'), not a finding of the movement"
+        if m.extra.get("historical"):
+            return f"past, not current ('{m.extra['historical']}')"
         if m.family:
             return f"about a relative ('{m.family}')"
         if m.uncertain:
@@ -1176,7 +1340,7 @@ def _settle_findings(b: _Builder) -> tuple[list[str], list[str]]:
     dropped; an absent term above a present one is dropped."""
     index = b.d.index
     present = dict(b.present)
-    for code in list(present):
+    for code in []:  # noqa: B007 - ancestors read from the same words are kept (both are findings)
         anc = index.ancestors(code)
         for other in list(present):
             if other in anc:
@@ -1277,66 +1441,65 @@ def _sex(d: _Doc, age: Found | None) -> tuple[str, Evidence] | None:
     return None
 
 
-def _phrase_spots(d: _Doc, keys: Iterable[Key], skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, Key]]:
-    """Token spans of phrases in the whole note, outside ``skip`` spans."""
+def _phrase_spots(d: _Doc, phrases: Iterable[str], skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, Key]]:
+    """Token spans of phrases in the whole note, outside ``skip`` spans (a one-word phrase only
+    in its written forms)."""
     out = []
+    compiled = _phrases(tuple(phrases), d.index.lexicon)
     for seg in range(len(d.segments)):
         stream = d.stream[seg]
-        for key in keys:
+        for key, text in compiled:
             for a, b in d.occurrences(seg, key):
                 s, e = stream[a], stream[b] + 1
                 if any(x <= s < y for x, y in skip):
                     continue
+                if len(key) == 1 and not _one_word_ok(d, s, text):
+                    continue
                 out.append((s, e, key))
-    return sorted(out)
+    return sorted(set(out))
+
+
+def _evidence(b: _Builder, spots: Sequence[tuple[int, int, Key]], how: str) -> list[Evidence]:
+    return [b.ev_chars(*b.d.chars(s, e), how) for s, e, _k in spots]
 
 
 def _course_and_severity(b: _Builder, problem_segments: set[int], family_spans: Sequence[tuple[int, int]],
                          neg_cues: Cues, days: float | None) -> None:
     d, lex, files = b.d, b.d.index.lexicon, b.d.index.files
     course = files.facts.course
-    static = _phrase_spots(d, _keys(course.static, lex), family_spans)
+    static = _phrase_spots(d, course.static, family_spans)
     taken = [(s, e) for s, e, _k in static]
-    progressive = _phrase_spots(d, _keys(course.progressive, lex), [*family_spans, *taken])
-    episodic = _phrase_spots(d, _keys(course.episodic, lex), family_spans)
-    acute_words = _phrase_spots(d, _keys(course.acute, lex), family_spans)
-
-    def first(spots: list[tuple[int, int, Key]], how: str) -> Evidence | None:
-        for s, e, _k in spots:
-            if any(cs <= s < ce for cs, ce, _t in [(x, y, t) for x, y, t in neg_cues.preceding if False]):
-                continue
-            a, z = d.chars(s, e)
-            return b.ev_chars(a, z, how)
-        return None
+    progressive = _phrase_spots(d, course.progressive, [*family_spans, *taken])
+    episodic = _phrase_spots(d, course.episodic, family_spans)
+    acute_words = _phrase_spots(d, course.acute, family_spans)
 
     acute = days is not None and days <= course.acute_days
     chosen: tuple[str, Evidence] | None = None
-    ep = first(episodic, "course word (episodic)")
-    if acute and ep is None:
-        onset = b.evidence.get("onset_age", [None])[0]
-        chosen = ("acute", onset or b.ev_chars(0, 0, "onset within two weeks"))
-        if onset is not None:
-            chosen = ("acute", replace(onset, how=f"began {days:g} days ago or less: acute"))
+    ep = next(iter(_evidence(b, episodic, "course word (episodic)")), None)
+    onset = b.evidence.get("onset_age", [None])[0]
+    if acute and (ep is None or (days is not None and days <= course.acute_always_days)):
+        how = f"began {days:g} days ago or less: acute"
+        chosen = ("acute", replace(onset, how=how) if onset is not None else b.ev_chars(0, 0, how))
     if chosen is None:
-        pr = first(progressive, "course word (progressive)")
+        st = next(iter(_evidence(b, static, "course word (static)")), None)
+        if st is not None:
+            chosen = ("static", st)
+    if chosen is None:
+        pr = next(iter(_evidence(b, progressive, "course word (progressive)")), None)
+        if pr is None and "CX:spread-to-adjacent" in b.present:
+            pr = replace(b.present["CX:spread-to-adjacent"][0], how="spread to a neighbouring region: progressive")
         if pr is not None:
             chosen = ("progressive", pr)
     if chosen is None and ep is not None:
         chosen = ("episodic", ep)
-    if chosen is None and acute_words and days is not None and days <= course.acute_days:
-        chosen = ("acute", first(acute_words, "course word (acute)"))  # type: ignore[arg-type]
-    if chosen is None:
-        st = first(static, "course word (static)")
-        if st is not None:
-            chosen = ("static", st)
-    if chosen is None and days is not None and days >= course.static_after_days:
-        onset = b.evidence.get("onset_age", [None])[0]
-        if onset is not None:
-            chosen = ("static", replace(onset, how=f"present for {days / 365.25:.1f} years with no word of change: static"))
+    if chosen is None and acute_words and acute:
+        chosen = ("acute", _evidence(b, acute_words, "course word (acute)")[0])
+    if chosen is None and days is not None and days >= course.static_after_days and onset is not None:
+        chosen = ("static", replace(onset, how=f"present for {days / 365.25:.1f} years with no word of change: static"))
     if chosen is not None:
         b.set("course", chosen[0], chosen[1])
     sev = files.facts.severity
-    spots = {level: _phrase_spots(d, _keys(getattr(sev, level), lex), family_spans)
+    spots = {level: _phrase_spots(d, getattr(sev, level), family_spans)
              for level in ("mild", "moderate", "severe", "severe_disability", "disabling", "not_disabling")}
     for level in ("severe_disability", "severe", "moderate", "mild"):
         for s, e, _k in spots[level]:
@@ -1361,15 +1524,15 @@ _MED_WORDS = ("medication", "medications", "medicine", "medicines", "drug", "dru
 _IMAGING_WORDS: tuple[Key, ...] = ()
 
 
-def _word_mentions(d: _Doc, keys: Iterable[Key], kind: str) -> list[_Mention]:
+def _word_mentions(d: _Doc, phrases: Iterable[str], kind: str) -> list[_Mention]:
     out = []
-    for s, e, key in _phrase_spots(d, keys):
+    for s, e, key in _phrase_spots(d, phrases):
         out.append(_Mention(kind, s, e, key, f"{kind} words '{d.words(s, e)}'", tokens=tuple(range(s, e))))
     return _dedupe(out)
 
 
 def _onset(b: _Builder, age: Found | None, problem_segments: set[int], family_spans: Sequence[tuple[int, int]],
-           drug_spans: Sequence[tuple[int, int]]) -> float | None:
+           drug_spans: Sequence[tuple[int, int]], past_spans: Sequence[tuple[int, int]] = ()) -> float | None:
     """Age at onset and how long ago it began (days); the first timing of the problem."""
     d, comp = b.d, b.comp
     explicit = onset_ages(d.text, comp.numbers, comp.stages)
@@ -1389,6 +1552,12 @@ def _onset(b: _Builder, age: Found | None, problem_segments: set[int], family_sp
     def near_drug(f: Found) -> bool:
         return any(abs(f.start - d.chars(s, e)[1]) < 50 or abs(d.chars(s, e)[0] - f.end) < 50 for s, e in drug_spans)
 
+    def after_past_event(f: Found) -> bool:
+        """"a disc herniation five years ago": the time of a past event, not of the problem."""
+        return any(0 <= f.start - d.chars(s, e)[1] <= 12 and not re.search(r"[.;:]", d.text[d.chars(s, e)[1]:f.start])
+                   for s, e in past_spans)
+
+    candidates = [f for f in candidates if not after_past_event(f)]
     pick = None
     for f in candidates:
         if in_family(f) or f.kind == "later" or f.kind == "of":
@@ -1527,13 +1696,18 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     d = _Doc(text, index, pipe)
     sections = _sections(text, comp)
     b = _Builder(d, comp, sections)
-    findings = _phrase_mentions(d, comp) + _cooccurrence_mentions(d, comp)
+    findings = _kb_first(_phrase_mentions(d, comp) + _cooccurrence_mentions(d, comp), b)
+    elicited = [(m.start, m.end) for m in findings if m.rule is not None and m.rule.rule.elicited]
+    findings = [m for m in findings if not (m.rule is None or not m.rule.rule.elicited) or True]
+    findings = [m for m in findings if (m.rule is not None and m.rule.rule.elicited)
+                or not any(a <= m.start and m.end <= z for a, z in elicited)]
     parts = _part_mentions(d, comp)
+    parts = [m for m in parts if not any(a <= m.start and m.end <= z for a, z in elicited)]
     _moving_parts(d, comp, parts)
     drugs = _drug_mentions(d, comp)
     treatments = _treatment_mentions(d, comp)
-    medwords = _word_mentions(d, _keys(_MED_WORDS, index.lexicon), "medication")
-    imaging = _word_mentions(d, _keys(index.files.facts.imaging.words, index.lexicon), "imaging")
+    medwords = _word_mentions(d, _MED_WORDS, "medication")
+    imaging = _word_mentions(d, index.files.facts.imaging.words, "imaging")
     everything = [*findings, *parts, *drugs, *treatments, *medwords, *imaging]
     neg = pipe.cues(d.doc, "negation")
     unc = pipe.cues(d.doc, "uncertainty")
@@ -1541,6 +1715,8 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     _apply_cues(d, neg, [*everything, *relatives], "negated")
     _apply_cues(d, unc, [*everything, *relatives], "uncertain")
     family_spans = [r.extra.get("scope", (r.start, r.end)) for r in relatives if not r.negated]
+    _indications(d, findings, [*drugs, *treatments, *[m for m in findings if str(m.value).startswith("CX:hx-")]])
+    _historical(d, comp, findings)
 
     # age and sex
     found_ages = [f for f in ages(text, comp.numbers)]
@@ -1569,7 +1745,8 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     for m in findings:
         if m.value in movement_codes and not m.negated and not m.family and not m.uncertain:
             problem_segments.add(d.segment_of[m.start])
-    days = _onset(b, age, problem_segments, family_spans, [(m.start, m.end) for m in drugs])
+    past = [(m.start, m.end) for m in findings if str(m.value).startswith("CX:hx-")]
+    days = _onset(b, age, problem_segments, family_spans, [(m.start, m.end) for m in drugs], past)
     _course_and_severity(b, problem_segments, family_spans, neg, days)
 
     # medications and treatments tried
@@ -1698,10 +1875,10 @@ def _labs_and_vitals(b: _Builder) -> None:
 
 def _family_history(b: _Builder, relatives: list[_Mention], everything: Sequence[_Mention]) -> None:
     d, comp = b.d, b.comp
-    for s, e, _k in _phrase_spots(d, comp.family_none):
+    for s, e, _k in _phrase_spots(d, d.index.files.context.family.none):
         a, z = d.chars(s, e)
         b.set("family_history", False, b.ev_chars(a, z, "no relative affected"))
-    for s, e, _k in _phrase_spots(d, comp.family_present):
+    for s, e, _k in _phrase_spots(d, d.index.files.context.family.present):
         a, z = d.chars(s, e)
         b.fields.pop("family_history", None)
         b.set("family_history", True, b.ev_chars(a, z, "family history stated"))

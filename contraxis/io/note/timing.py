@@ -18,7 +18,10 @@ DAYS = {"hour": 1 / 24, "day": 1.0, "night": 1.0, "week": 7.0, "fortnight": 14.0
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
              "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
-_NUM = r"(?:\d+(?:[.,]\d+)?|[a-z]+(?:[- ][a-z]+)?)"
+_WORDS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+          "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a|an|half|"
+          "couple|few|several|dozen|a few|a couple of")
+_NUM = rf"(?:\d+(?:[.,]\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|eight|nine)|{_WORDS})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ def number(text: str, words: Mapping[str, float]) -> float | None:
         return float(words[parts[0]] + words[parts[1]])
     if t in _ORDINALS:
         return float(_ORDINALS[t])
+    if t in ("a few", "a couple of"):
+        return float(words.get(t.split()[1].rstrip("of").strip() or "few", 3))
     return None
 
 
@@ -162,7 +167,7 @@ _ONSET = re.compile(
     r"|\bsince\s+(?:(?:his|her|their)\s+)?(?P<b>\d{1,3})(?!\s*(?:years?|months?|weeks?|days?|hours?|mg|%|\.\d))\b"
     r"|\b(?:began|begun|started|starting|developed|noticed|appeared|beginning|onset|presented)\b[^.;]{0,60}?\bat\s+"
     r"(?:the\s+)?(?:age\s+(?:of\s+)?)?(?P<c>\d{1,3}|[a-z]+)(?!\s*(?:years?|months?|weeks?|days?|hours?|minutes?|"
-    r"mg|degrees|%|\.\d|[a-z]))\b"
+    r"mg|degrees|%|\.\d|o'clock|am\b|pm\b))\b"
     r"|\bat\s+(?:the\s+)?(?:age\s+(?:of\s+)?)?(?P<d>\d{1,3})\b(?=\s*,?\s*(?:he|she|they|her|his)?\s*"
     r"(?:began|developed|noticed|started|had))"
     r"|\b(?:when|since)\s+(?:he|she|they)\s+was\s+(?P<e>\d{1,3}|[a-z]+(?:-[a-z]+)?)\b"
