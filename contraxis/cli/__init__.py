@@ -173,6 +173,12 @@ def _register_optional() -> None:
             bench_app.command(
                 "load", help="Requests per second and latency of POST /assess beside a trivial endpoint."
             )(bench_load_command)
+    from .note import bench_notes_command, note_command
+
+    app.command("note", help="Read a clinical note into a native case (YAML); --assess assesses it.")(note_command)
+    bench_app.command(
+        "notes", help="The note reader on vignettes' narratives: findings, regions and fields against the case block."
+    )(bench_notes_command)
     from .screen import bench_screen_command, screen_app
 
     app.add_typer(screen_app, name="screen")

@@ -3,8 +3,9 @@
 What it holds:
 
 * every current HPO term below the roots of ``findings.yaml`` (Phenotypic abnormality) in
-  the shipped release (``contraxis/data/hpo/hp.obo.gz``): its label, its EXACT and RELATED
-  synonyms and its layperson synonyms of any scope but NARROW, each keyed word by word
+  the shipped release (``contraxis/data/hpo/hp.obo.gz``): its label, its EXACT synonyms, its
+  RELATED synonyms of more than one word and its layperson synonyms of any scope but NARROW,
+  each keyed word by word
   (:func:`contraxis.io.note.text.phrase_key`), and its parents;
 * the knowledge base's own phrases (``findings.yaml``: the terms of every rule) for its local
   ``CX:`` codes and the HPO terms its rules read;
@@ -42,7 +43,7 @@ __all__ = ["FindingHit", "NoteIndex", "PhraseHit", "load_note_index", "search_fi
 
 OBO_FILE = Path(__file__).resolve().parents[2] / "data" / "hpo" / "hp.obo.gz"
 DRUG_TABLE = Path(__file__).resolve().parents[2] / "terminology" / "data" / "drugs.yaml"
-_FORMAT = 3
+_FORMAT = 4
 """Bump when the cached part changes shape."""
 
 MAX_QUERY = 100
@@ -251,8 +252,10 @@ def _build_cached(obo: bytes, roots: tuple[str, ...]) -> _Cached:
         for text, scope, kind in terms[code]["synonyms"]:
             if kind == "layperson" and scope != "NARROW":
                 kept.append((text, "layperson"))
-            elif scope in ("EXACT", "RELATED") and kind not in ("obsolete_synonym",):
+            elif scope == "EXACT" and kind != "obsolete_synonym":
                 kept.append((text, "synonym"))
+            elif scope == "RELATED" and kind != "obsolete_synonym" and len(text.split()) > 1:
+                kept.append((text, "synonym"))  # a one-word related synonym is too loose ("Limp")
         synonyms[code] = tuple(kept)
     return _Cached(
         release=release,

@@ -1875,10 +1875,13 @@ def _labs_and_vitals(b: _Builder) -> None:
 
 def _family_history(b: _Builder, relatives: list[_Mention], everything: Sequence[_Mention]) -> None:
     d, comp = b.d, b.comp
-    for s, e, _k in _phrase_spots(d, d.index.files.context.family.none):
+    nones = _phrase_spots(d, d.index.files.context.family.none)
+    for s, e, _k in nones:
         a, z = d.chars(s, e)
         b.set("family_history", False, b.ev_chars(a, z, "no relative affected"))
     for s, e, _k in _phrase_spots(d, d.index.files.context.family.present):
+        if any(x < e and s < y for x, y, _k2 in nones):
+            continue  # "no family history of": the negation says it
         a, z = d.chars(s, e)
         b.fields.pop("family_history", None)
         b.set("family_history", True, b.ev_chars(a, z, "family history stated"))

@@ -1,0 +1,138 @@
+"""``contraxis note``: a clinical note in, a native case out; ``contraxis bench notes``.
+
+Nothing heavy is imported until a command runs: the note reader (spaCy, negspacy, the phrase
+index) loads only for these commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from ..errors import CaseError, ContraxisError, Problem
+
+__all__ = ["bench_notes_command", "note_command", "read_text"]
+
+
+def read_text(file: str) -> tuple[str, str]:
+    """The text of a note from a file (``-``: standard input), and the name to give it.
+
+    Raises
+    ------
+    CaseError
+        When the file cannot be read, is not UTF-8 text, or is longer than a note may be.
+    """
+    from ..io.note.reader import MAX_NOTE_CHARS
+
+    source = "<stdin>" if file == "-" else file
+    limit = MAX_NOTE_CHARS * 4 + 1  # bytes: at most four per character
+    try:
+        raw = sys.stdin.buffer.read(limit) if file == "-" else Path(file).open("rb").read(limit)
+    except OSError as error:
+        raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=source) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CaseError([Problem("", f"is not UTF-8 text (byte {error.start})")], source=source) from None
+    if len(raw) >= limit or len(text) > MAX_NOTE_CHARS:
+        raise CaseError([Problem("note", f"is longer than {MAX_NOTE_CHARS} characters")], source=source)
+    return text, source
+
+
+def note_command(
+    file: str = typer.Argument(..., help="A clinical note as plain text (UTF-8); - reads standard input."),
+    assess: bool = typer.Option(False, "--assess", help="Assess the case read from the note."),
+    as_json: bool = typer.Option(
+        False, "--json",
+        help="With --assess: the JSON of `contraxis assess --json` for the case. Without: the case with the words "
+             "behind each fact (the answer of POST /note).",
+    ),
+    provenance: bool = typer.Option(False, "--provenance", help="Print the words behind each fact as YAML too."),
+    differential: bool = typer.Option(
+        True, "--differential/--no-differential", help="With --assess: include the top of the HPO differential."
+    ),
+    top: int = typer.Option(10, min=1, max=200, help="With --assess: how many differential candidates to include."),
+) -> None:
+    """Read a clinical note into a native case: findings (HPO and local codes), regions with
+    their side, ages and timing, drugs with their start, results, imaging, gene tests,
+    treatments tried, family history. Prints the case as YAML; what was recognised but not
+    used goes to standard error."""
+    from . import fail
+
+    try:
+        text, source = read_text(file)
+        from ..io.note import read_note
+
+        reading = read_note(text, source=source)
+    except ContraxisError as error:
+        fail(error)
+        return
+    if reading.message and not assess:
+        typer.echo(reading.message, err=True)
+    if assess:
+        _assess(reading, source=source, as_json=as_json, differential=differential, top=top)
+        return
+    if as_json:
+        typer.echo(json.dumps(reading.to_json(), ensure_ascii=False))
+        return
+    import yaml
+
+    if provenance:
+        document = {"case": reading.case_json(), "facts": [f.to_json() for f in reading.facts],
+                    "unused": [u.to_json() for u in reading.unused], "not_read": [n.to_json() for n in reading.not_read]}
+        typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
+        return
+    typer.echo(yaml.safe_dump(reading.case_json(), sort_keys=False, allow_unicode=True), nl=False)
+    for item in reading.unused:
+        typer.echo(f"not used: {item.text!r} ({item.what}): {item.reason}", err=True)
+
+
+def _assess(reading: object, *, source: str, as_json: bool, differential: bool, top: int) -> None:
+    """Assess the case exactly as ``contraxis assess`` would assess its YAML."""
+    import yaml
+
+    from ..engine import assess as run
+    from ..io.detect import read_input
+    from . import _differential_ranker, fail
+
+    if reading.is_empty:  # type: ignore[attr-defined]
+        fail(CaseError([Problem("note", reading.message)], source=source))  # type: ignore[attr-defined]
+        return
+    try:
+        text = yaml.safe_dump(reading.case_json(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
+        case_reading = read_input(text, source=source)
+        ranker = _differential_ranker(top) if differential else None
+        assessment = run(case_reading.case, differential=ranker, not_read=case_reading.not_read)
+    except ContraxisError as error:
+        fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(assessment.to_json(), ensure_ascii=False))
+    else:
+        from ..report.terminal import print_assessment
+
+        print_assessment(assessment)
+
+
+def bench_notes_command(
+    folders: list[Path] = typer.Argument(..., help="Folders of vignettes (their narrative is read, never their case)."),
+    seconds: float = typer.Option(4.0, min=0.5, max=600, help="How long to time the reader."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    details: bool = typer.Option(False, "--details", help="With --json: list every difference, vignette by vignette."),
+) -> None:
+    """Read each vignette's narrative alone into a case, assess it, and compare with the case
+    block and the expected answer: precision and recall of findings, regions, absent findings
+    and each field; expected fields right beside the case block's; notes per second on one core."""
+    from . import fail
+
+    try:
+        from ..io.note.bench import bench_notes, render_bench
+
+        report = bench_notes(folders, seconds=seconds, details=details)
+    except ContraxisError as error:
+        fail(error)
+        return
+    typer.echo(json.dumps(report.to_json(), ensure_ascii=False) if as_json else render_bench(report))
