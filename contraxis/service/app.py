@@ -24,6 +24,7 @@ from .errors import install_error_handlers
 from .headers import SecurityHeadersMiddleware
 from .limits import THREAD_SWITCH_SECONDS
 from .middleware import GuardMiddleware, ServiceMiddleware
+from .note import build_note_router
 from .pages import build_page_router
 from .rest import build_router
 from .schemas import install_openapi
@@ -111,6 +112,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     app.include_router(build_page_router(docs=settings.docs, docs_try_it_out=settings.docs_try_it_out))
     app.include_router(build_terminology_router())
     app.include_router(build_admin_router())
+    app.include_router(build_note_router())
     app.include_router(build_screening_router())
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
     install_openapi(app)
