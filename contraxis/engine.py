@@ -175,13 +175,9 @@ def _assessment(
     if diagnosis is not None:
         conclusions.append(diagnosis)
     icd10 = kb.conditions[diagnosis.value].icd10cm.code if diagnosis is not None and diagnosis.value else None
-    unknown_drugs = [
-        m.display for m in case.medications
-        if m.ingredients and not any(i in kb.drug_membership or i in kb.treats_as for i in m.ingredients)
-    ]
-    if unknown_drugs:
+    if facts.unknown_drugs:
         notes.append(
-            "Not in the knowledge base's drug classes (not counted as a cause): " + ", ".join(unknown_drugs) + "."
+            "Not in the knowledge base's drug classes (not counted as a cause): " + ", ".join(facts.unknown_drugs) + "."
         )
     summary = Summary(
         phenomenology=seen.phenomenology,

@@ -95,6 +95,9 @@ class Concluded(NamedTuple):
 
 _NOTHING: Final = Concluded()
 
+#: A definition's key in the memo: its id, with the values of the derived variables it reads.
+MemoKey = str | tuple[object, ...]
+
 #: Fields of the case that ``known`` asks about (given in the input, even if empty).
 _CASE_FIELDS: Final = frozenset(
     {"medications", "labs", "history", "imaging", "genetics", "treatment_history", "findings", "absent"}
@@ -110,7 +113,8 @@ class Facts:
     ``region_count``, ``undated_drugs``...: :data:`~contraxis.knowledge.conditions.VARIABLE_TYPES`
     less the derived ones); ``given`` the case fields given in the input; ``drugs`` the drugs
     of the case by drug class of ``drugs.yaml``; ``taking`` (ingredient, treatment) for each
-    drug taken now that counts as a treatment of ``treatments.yaml``.
+    drug taken now that counts as a treatment of ``treatments.yaml``; ``unknown_drugs`` the
+    drugs (as shown) whose ingredients are in no drug class and count as no treatment.
     """
 
     case: Case
@@ -128,10 +132,10 @@ class Facts:
     values: MappingProxyType[str, Value]
     given: frozenset[str]
     years_since_onset: float | None
-    # Caches of pure functions of these facts alone, so never out of date: the results of
-    # the definitions that read no derived variable (see View.definition), and the view of
-    # each Concluded value.
-    memo: dict[str, Used | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    unknown_drugs: tuple[str, ...]
+    # Caches of pure functions of these facts, keyed by all else they read, so never out of
+    # date: the results of definitions (see View.definition) and the view of each Concluded.
+    memo: dict[MemoKey, Used | None] = field(default_factory=dict, init=False, repr=False, compare=False)
     views: dict[Concluded, View] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def view(self, concluded: Concluded = _NOTHING) -> View:
@@ -152,7 +156,7 @@ class Facts:
         variables["cause"] = concluded.cause
         return View(
             self, concluded, self.present, self.absent, self.regions, self.history, self.labs, concluded.alerts,
-            self.gene_positive, self.gene_tested, self.tried, self.taking, variables, self.memo, {},
+            self.gene_positive, self.gene_tested, self.tried, self.taking, variables, self.memo,
         )
 
 
@@ -163,8 +167,8 @@ class View(NamedTuple):
     Build it with :meth:`Facts.view`; like any tuple it never changes. The attributes after
     ``concluded`` repeat those of the facts (and the alerts concluded) for the conditions to
     read directly; ``variables`` holds every variable, the case's and the derived ones (a
-    mapping built for this view alone, read-only). ``shared`` and ``own`` keep the results of
-    definitions (:meth:`definition`), a cache that never changes what a view answers.
+    mapping built for this view alone, read-only). ``memo`` is the facts' cache of the results
+    of definitions (:meth:`definition`), which never changes what a view answers.
     """
 
     facts: Facts
@@ -180,8 +184,7 @@ class View(NamedTuple):
     tried: tuple[tuple[str, str], ...]
     taking: tuple[tuple[str, str], ...]
     variables: Mapping[str, Value]
-    shared: dict[str, Used | None]
-    own: dict[str, Used | None]
+    memo: dict[MemoKey, Used | None]
 
     # -- read by conditions --------------------------------------------------------------
     def var(self, name: str) -> Value:
@@ -217,20 +220,23 @@ class View(NamedTuple):
         """The facts a definition of ``definitions.yaml`` used when it holds (its label
         first), else None.
 
-        A definition that reads no derived variable (``Compiled.depends`` empty) is evaluated
-        once for the facts; one that does, once for each view.
+        Each is evaluated once for the facts and the values of the derived variables it
+        reads (``Compiled.depends``): a later view that concludes more reads it again only
+        when one of those changed.
         """
-        shared = self.shared
-        if name in shared:
-            return shared[name]
-        own = self.own
-        if name in own:
-            return own[name]
+        memo = self.memo
+        if name in memo:
+            return memo[name]
         compiled = self.facts.kb.definitions[name]
-        memo = own if compiled.depends else shared
-        memo[name] = None  # guards against a definition that refers to itself
+        key: MemoKey = name
+        if compiled.depends:
+            variables = self.variables
+            key = (name, *[self.alerts if v == "alerts" else variables[v] for v in compiled.depends])
+            if key in memo:
+                return memo[key]
+        memo[key] = None  # guards against a definition that refers to itself
         used = compiled.test(self)
-        memo[name] = result = None if used is None else ((f"{name}: {compiled.row.label}",) + used)
+        memo[key] = result = None if used is None else ((f"{name}: {compiled.row.label}",) + used)
         return result
 
     def gene_class(self, gene: str) -> str | None:
@@ -422,10 +428,17 @@ def build_facts(case: Case, kb: KnowledgeBase) -> Facts:
     if problems:
         raise CaseError(problems, source=case.id)
     genetics = case.genetics
-    drugs = [
-        DrugFact(ingredient, med.display, med.days_since_start, med.days_since_dose_increase, med.days_since_stop)
-        for med in case.medications for ingredient in med.ingredients
-    ]
+    drugs: list[DrugFact] = []
+    unknown: list[str] = []
+    for med in case.medications:
+        ingredients = med.ingredients
+        if not ingredients:
+            continue  # not resolved: listed in not_read
+        display = med.display
+        days = (med.days_since_start, med.days_since_dose_increase, med.days_since_stop)
+        drugs.extend(DrugFact(ingredient, display, *days) for ingredient in ingredients)
+        if not any(i in kb.drug_membership or i in kb.treats_as for i in ingredients):
+            unknown.append(display)
     by_class: dict[str, list[DrugFact]] = {}
     for drug in drugs:
         for cls in kb.drug_membership.get(drug.name, ()):
@@ -464,4 +477,5 @@ def build_facts(case: Case, kb: KnowledgeBase) -> Facts:
         values=MappingProxyType(values),
         given=frozenset(case.model_fields_set),
         years_since_onset=years,
+        unknown_drugs=tuple(unknown),
     )
