@@ -19,6 +19,7 @@ import hashlib
 import logging
 import marshal
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 from .cache import read_keyed, write_keyed
@@ -162,7 +163,7 @@ class XrefTable:
     from it, and ``forward``, ``snomed`` and ``umls`` are worked out from it on first use.
     """
 
-    __slots__ = ("_forward", "_packed", "_snomed", "_umls", "dropped", "release")
+    __slots__ = ("_forward", "_packed", "_read", "_snomed", "_umls", "dropped", "release")
 
     def __init__(self, ontology: _Release, *, obo_path: Path | None = None, raw: bytes | None = None) -> None:
         found, self.release = _parse_xrefs(raw if raw is not None else hp_obo_bytes(obo_path))
@@ -186,23 +187,30 @@ class XrefTable:
             k: " ".join(v["SNOMED CT"]) + "|" + " ".join(v["UMLS"]) for k, v in forward.items()
         }
         self._forward: dict[str, dict[str, tuple[str, ...]]] | None = forward
+        self._read: dict[str, dict[str, tuple[str, ...]]] = {}
         self._snomed: dict[str, tuple[str, ...]] | None = None
         self._umls: dict[str, tuple[str, ...]] | None = None
         self.dropped = tuple(dropped)
 
-    def refs(self, hpo_id: str) -> dict[str, tuple[str, ...]] | None:
-        """The SNOMED CT and UMLS codes of one current term, in hp.obo's order; None when it has none."""
-        packed = self._packed.get(hpo_id)
-        if packed is None:
-            return None
-        snomed, _, umls = packed.partition("|")
-        return {"SNOMED CT": tuple(snomed.split()), "UMLS": tuple(umls.split())}
+    def refs(self, hpo_id: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The SNOMED CT and UMLS codes of one current term, in hp.obo's order (read-only);
+        None when it has none."""
+        if self._forward is not None:
+            return self._forward.get(hpo_id)
+        found = self._read.get(hpo_id)
+        if found is None:
+            packed = self._packed.get(hpo_id)
+            if packed is None:
+                return None
+            snomed, _, umls = packed.partition("|")
+            found = self._read[hpo_id] = {"SNOMED CT": tuple(snomed.split()), "UMLS": tuple(umls.split())}
+        return found
 
     @property
     def forward(self) -> dict[str, dict[str, tuple[str, ...]]]:
         """HPO id -> ``{"SNOMED CT": (...), "UMLS": (...)}`` for every term with a cross-reference."""
         if self._forward is None:
-            self._forward = {k: self.refs(k) or {} for k in self._packed}
+            self._forward = {k: dict(self.refs(k) or {}) for k in self._packed}
         return self._forward
 
     @property
@@ -258,6 +266,7 @@ class XrefTable:
                     table = cls.__new__(cls)
                     table.release, table._packed, table.dropped = release, packed, dropped
                     table._forward = table._snomed = table._umls = None
+                    table._read = {}
                     return table
             except (ValueError, EOFError, TypeError) as error:
                 _log.warning("rebuilding the unreadable cross-reference cache %s: %s", path, error)
