@@ -30,7 +30,11 @@ def read_text(file: str) -> tuple[str, str]:
     source = "<stdin>" if file == "-" else file
     limit = MAX_NOTE_CHARS * 4 + 1  # bytes: at most four per character
     try:
-        raw = sys.stdin.buffer.read(limit) if file == "-" else Path(file).open("rb").read(limit)
+        if file == "-":
+            raw = sys.stdin.buffer.read(limit)
+        else:
+            with Path(file).open("rb") as handle:
+                raw = handle.read(limit)
     except OSError as error:
         raise CaseError([Problem("", f"cannot read the file: {error.strerror or error}")], source=source) from None
     try:
@@ -81,8 +85,8 @@ def note_command(
     import yaml
 
     if provenance:
-        document = {"case": reading.case_json(), "facts": [f.to_json() for f in reading.facts],
-                    "unused": [u.to_json() for u in reading.unused], "not_read": [n.to_json() for n in reading.not_read]}
+        full = reading.to_json()
+        document = {key: full[key] for key in ("case", "facts", "unused", "not_read")}
         typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
         return
     typer.echo(yaml.safe_dump(reading.case_json(), sort_keys=False, allow_unicode=True), nl=False)

@@ -84,7 +84,8 @@ async def _note_text(request: Request) -> str:
     media = (request.headers.get("content-type") or "").partition(";")[0].strip().lower()
     if media in TEXT_TYPES:
         charset = (request.headers.get("content-type") or "").lower()
-        if "charset=" in charset and not any(c in charset for c in ("charset=utf-8", "charset=utf8", 'charset="utf-8"')):
+        utf8 = ("charset=utf-8", "charset=utf8", 'charset="utf-8"')
+        if "charset=" in charset and not any(c in charset for c in utf8):
             raise RequestError([Problem("content-type", "the charset is not accepted (allowed: UTF-8)")], status=415)
         if (request.headers.get("content-encoding") or "identity").strip().lower() != "identity":
             raise RequestError([Problem("content-encoding", "is not accepted for text/plain (allowed: identity; "

@@ -195,8 +195,8 @@ def bench_notes(folders: Sequence[str | Path], *, seconds: float = 3.0, details:
     """
     from ...case import parse_document
     from ...engine import assess
-    from ...io.vignette import load_vignette
     from ...io.vignette import check as check_expected
+    from ...io.vignette import load_vignette
     from ...knowledge import load_knowledge_base
     from .index import default_note_index
     from .reader import read_note
@@ -210,7 +210,8 @@ def bench_notes(folders: Sequence[str | Path], *, seconds: float = 3.0, details:
         data = parse_document(path.read_text(encoding="utf-8"), source=str(path))
         narrative = data.get("narrative") if isinstance(data, dict) else None
         if not isinstance(narrative, str) or not narrative.strip():
-            raise CaseError([Problem("narrative", "is missing: a vignette needs a narrative to read")], source=str(path))
+            raise CaseError([Problem("narrative", "is missing: a vignette needs a narrative to read")],
+                            source=str(path))
         narratives.append(narrative)
         vignette = load_vignette(path)  # the case block and the expected answer, for comparison only
         reading = read_note(narrative, index=index, source=str(path))
@@ -301,10 +302,12 @@ def render_bench(report: NoteBench) -> str:
     lines.append("")
     lines.append("expected fields right: assessment of the note's case | of the case block")
     for name, (note, block, checked) in report.expected_fields.items():
-        lines.append(f"  {name:<24}{note:>4}/{checked:<4}{note / checked:7.1%}   | {block:>4}/{checked:<4}{block / checked:7.1%}")
+        lines.append(f"  {name:<24}{note:>4}/{checked:<4}{note / checked:7.1%}   | "
+                     f"{block:>4}/{checked:<4}{block / checked:7.1%}")
     n, c = report.expected_note
     m, _ = report.expected_case
-    lines.append(f"  {'all fields':<24}{n:>4}/{c:<4}{(n / c if c else 0):7.1%}   | {m:>4}/{c:<4}{(m / c if c else 0):7.1%}")
+    lines.append(f"  {'all fields':<24}{n:>4}/{c:<4}{(n / c if c else 0):7.1%}   | "
+                 f"{m:>4}/{c:<4}{(m / c if c else 0):7.1%}")
     lines.append("")
     lines.append(f"speed ({report.pinned}): {report.notes_per_second:.0f} notes read per second; "
                  f"{report.assessed_per_second:.0f} notes read and assessed per second")

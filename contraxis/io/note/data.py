@@ -183,7 +183,7 @@ class BodyFile(_Row):
 
     @field_validator("regions_of_codes")
     @classmethod
-    def _regions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+    def regions_of(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for code, regions in value.items():
             for region in regions:
                 if region not in REGIONS:

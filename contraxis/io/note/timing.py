@@ -21,7 +21,8 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
 _WORDS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
           "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a|an|half|"
           "couple|few|several|dozen|a few|a couple of")
-_NUM = rf"(?:\d+(?:[.,]\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|eight|nine)|{_WORDS})"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_NUM = rf"(?:\d+(?:[.,]\d+)?|(?:{_TENS})[- ](?:one|two|three|four|five|six|seven|eight|nine)|{_WORDS})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,8 @@ def ages(text: str, words: Mapping[str, float]) -> list[Found]:
 
 
 _DURATION = re.compile(
-    rf"\b(?:for|over|in|during)\s+(?:about\s+|around\s+|almost\s+|nearly\s+|over\s+|more than\s+|the\s+(?:last|past)\s+)?"
+    r"\b(?:for|over|in|during)\s+"
+    r"(?:about\s+|around\s+|almost\s+|nearly\s+|over\s+|more than\s+|the\s+(?:last|past)\s+)?"
     rf"(?P<n>{_NUM})\s+(?P<u>hours?|days?|nights?|weeks?|fortnights?|months?|years?)\b"
     rf"|\b(?:has had|had|have had|with)\s+(?:about\s+)?(?P<n2>{_NUM})\s+(?P<u2>days?|weeks?|months?|years?)\s+of\b"
     rf"|\b(?P<n3>{_NUM})\s+(?P<u3>days?|weeks?|months?|years?)\s+of\s+(?:painful|worsening|frequent|intermittent|"
