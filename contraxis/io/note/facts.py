@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .builder import Builder
 
 
-def _drug_mentions(d: Doc, comp: Compiled) -> list[Mention]:
+def drug_mentions(d: Doc, comp: Compiled) -> list[Mention]:
     """Drug names (one to four words) the drug resolver reads as a drug."""
     from ...terminology.drugs import resolve_drug
 
@@ -52,7 +52,7 @@ def _drug_mentions(d: Doc, comp: Compiled) -> list[Mention]:
     return out
 
 
-def _treatment_mentions(d: Doc, comp: Compiled) -> list[Mention]:
+def treatment_mentions(d: Doc, comp: Compiled) -> list[Mention]:
     out = []
     for seg in range(len(d.segments)):
         stream = d.stream[seg]
@@ -252,7 +252,7 @@ def _vitals(d: Doc, files: Any) -> list[tuple[str, bool, tuple[int, int], str]]:
     return out
 
 
-def _imaging_clauses(d: Doc, imaging: list[Mention]) -> list[tuple[int, int, Mention]]:
+def imaging_clauses(d: Doc, imaging: list[Mention]) -> list[tuple[int, int, Mention]]:
     """The clause of each imaging word: back to the previous comma or "and", on to the end of
     its sentence part."""
     out = []
@@ -273,10 +273,10 @@ def in_clause(m: Mention, clauses: Sequence[tuple[int, int, Mention]]) -> tuple[
     return None
 
 
-_MED_WORDS = ("medication", "medications", "medicine", "medicines", "drug", "drugs", "tablets", "treatment")
+MED_WORDS = ("medication", "medications", "medicine", "medicines", "drug", "drugs", "tablets", "treatment")
 
 
-def _genetics(b: Builder, mentions_ctx: Sequence[Mention]) -> None:
+def gene_tests(b: Builder, mentions_ctx: Sequence[Mention]) -> None:
     d, comp, files = b.d, b.comp, b.d.index.files
     gen = files.facts.genetics
     not_genes = {g.upper() for g in gen.not_genes}
@@ -309,7 +309,7 @@ def _genetics(b: Builder, mentions_ctx: Sequence[Mention]) -> None:
         b.evidence["genetics"] = [*tested.values()]
 
 
-def _medications(b: Builder, drugs: list[Mention], medwords: list[Mention], treatments: list[Mention]) -> None:
+def medications_of(b: Builder, drugs: list[Mention], medwords: list[Mention], treatments: list[Mention]) -> None:
     d, comp = b.d, b.comp
     timings = durations(d.text, comp.numbers)
     meds: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -359,7 +359,7 @@ def _medications(b: Builder, drugs: list[Mention], medwords: list[Mention], trea
         b.evidence["treatment_history"] = [e for _t, (_r, e) in tried.items()]
 
 
-def _imaging(b: Builder, imaging: list[Mention], clauses: Sequence[tuple[int, int, Mention]]) -> None:
+def imaging_fact(b: Builder, imaging: list[Mention], clauses: Sequence[tuple[int, int, Mention]]) -> None:
     d, files = b.d, b.d.index.files
     lex = d.index.lexicon
     normal = keys_of(files.facts.imaging.normal, lex)
@@ -393,7 +393,7 @@ def _imaging(b: Builder, imaging: list[Mention], clauses: Sequence[tuple[int, in
                                                                     "brain imaging abnormal"))
 
 
-def _labs_and_vitals(b: Builder) -> None:
+def labs_and_vitals(b: Builder) -> None:
     d = b.d
     rows = []
     evidence = []

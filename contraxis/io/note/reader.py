@@ -41,14 +41,14 @@ from .context import apply_cues, family_history, family_mentions
 from .course import MOVEMENT_PREFIXES, course_and_severity, movement_terms, onset_of, sex_of
 from .document import Doc, compiled, pipeline_for, sections_of, word_mentions
 from .facts import (
-    _MED_WORDS,
-    _drug_mentions,
-    _genetics,
-    _imaging,
-    _imaging_clauses,
-    _labs_and_vitals,
-    _medications,
-    _treatment_mentions,
+    MED_WORDS,
+    drug_mentions,
+    gene_tests,
+    imaging_clauses,
+    imaging_fact,
+    labs_and_vitals,
+    medications_of,
+    treatment_mentions,
 )
 from .index import NoteIndex, default_note_index
 from .matching import cooccurrence_mentions, historical, indications, kb_first, phrase_mentions
@@ -118,9 +118,9 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     parts = part_mentions(d, comp)
     parts = [m for m in parts if not any(a <= m.start and m.end <= z for a, z in elicited)]
     moving_parts(d, comp, parts)
-    drugs = _drug_mentions(d, comp)
-    treatments = _treatment_mentions(d, comp)
-    medwords = word_mentions(d, _MED_WORDS, "medication")
+    drugs = drug_mentions(d, comp)
+    treatments = treatment_mentions(d, comp)
+    medwords = word_mentions(d, MED_WORDS, "medication")
     imaging = word_mentions(d, index.files.facts.imaging.words, "imaging")
     everything = [*findings, *parts, *drugs, *treatments, *medwords, *imaging]
     neg = pipe.cues(d.doc, "negation")
@@ -145,7 +145,7 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     region_evidence = regions_of(b, parts)
     # drugs (names, for `requires`)
     drug_names = {i for m in drugs if not (m.negated or m.uncertain or m.family) for i in m.value.ingredients}
-    clauses = _imaging_clauses(d, [m for m in imaging])
+    clauses = imaging_clauses(d, [m for m in imaging])
     assert_findings(b, findings, clauses, set(region_evidence), drug_names)
     present, absent = settle_findings(b)
     for code in present:
@@ -164,11 +164,11 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     course_and_severity(b, problem_segments, family_spans, neg, days)
 
     # medications and treatments tried
-    _medications(b, drugs, medwords, treatments)
+    medications_of(b, drugs, medwords, treatments)
     # history, imaging, genetics, labs, vitals, family history
     history = [c for c in present if c.startswith("CX:hx-")]
-    _imaging(b, imaging, clauses)
-    _genetics(b, everything)
-    _labs_and_vitals(b)
+    imaging_fact(b, imaging, clauses)
+    gene_tests(b, everything)
+    labs_and_vitals(b)
     family_history(b, relatives, everything)
     return assemble(b, present, absent, history, region_evidence, source)
