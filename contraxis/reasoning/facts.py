@@ -229,9 +229,10 @@ class View(NamedTuple):
             return memo[name]
         compiled = self.facts.kb.definitions[name]
         key: MemoKey = name
-        if compiled.depends:
-            variables = self.variables
-            key = (name, *[self.alerts if v == "alerts" else variables[v] for v in compiled.depends])
+        depends = compiled.depends
+        if depends:
+            alerts = self.alerts if "alerts" in depends else None
+            key = (name, alerts, *map(self.variables.get, depends))
             if key in memo:
                 return memo[key]
         memo[key] = None  # guards against a definition that refers to itself
