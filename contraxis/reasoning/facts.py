@@ -134,7 +134,8 @@ class Facts:
     years_since_onset: float | None
     unknown_drugs: tuple[str, ...]
     # Caches of pure functions of these facts, keyed by all else they read, so never out of
-    # date: the results of definitions (see View.definition) and the view of each Concluded.
+    # date: the results of definitions (see View.definition) and the view of each Concluded
+    # (a view holds what it reads of the facts, not the facts: no reference cycle).
     memo: dict[MemoKey, Used | None] = field(default_factory=dict, init=False, repr=False, compare=False)
     views: dict[Concluded, View] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -155,8 +156,9 @@ class Facts:
         variables["etiology"] = concluded.etiology
         variables["cause"] = concluded.cause
         return View(
-            self, concluded, self.present, self.absent, self.regions, self.history, self.labs, concluded.alerts,
-            self.gene_positive, self.gene_tested, self.tried, self.taking, variables, self.memo,
+            concluded, self.present, self.absent, self.regions, self.history, self.labs, concluded.alerts,
+            self.gene_positive, self.gene_tested, self.tried, self.taking, variables, self.kb, self.drugs,
+            self.given, self.years_since_onset, self.memo,
         )
 
 
@@ -165,13 +167,12 @@ class View(NamedTuple):
     conditions read (it implements :class:`~contraxis.knowledge.view.CaseView`).
 
     Build it with :meth:`Facts.view`; like any tuple it never changes. The attributes after
-    ``concluded`` repeat those of the facts (and the alerts concluded) for the conditions to
+    ``concluded`` are those of the facts (and the alerts concluded), for the conditions to
     read directly; ``variables`` holds every variable, the case's and the derived ones (a
-    mapping built for this view alone, read-only). ``memo`` is the facts' cache of the results
-    of definitions (:meth:`definition`), which never changes what a view answers.
+    mapping built for this view alone and never changed). ``memo`` is the facts' cache of
+    the results of definitions (:meth:`definition`), which never changes what a view answers.
     """
 
-    facts: Facts
     concluded: Concluded
     present: frozenset[str]
     absent: frozenset[str]
@@ -184,6 +185,10 @@ class View(NamedTuple):
     tried: tuple[tuple[str, str], ...]
     taking: tuple[tuple[str, str], ...]
     variables: Mapping[str, Value]
+    kb: KnowledgeBase
+    drugs: Mapping[str, tuple[DrugFact, ...]]
+    given: frozenset[str]
+    years_since_onset: float | None
     memo: dict[MemoKey, Used | None]
 
     # -- read by conditions --------------------------------------------------------------
@@ -194,22 +199,22 @@ class View(NamedTuple):
     def known(self, name: str) -> bool:
         """Whether a case field was given, or a variable is known."""
         if name in _CASE_FIELDS:
-            return name in self.facts.given
+            return name in self.given
         if name == "region_count":
             return bool(self.regions)
         return self.variables.get(name) is not None
 
     def label(self, code: str) -> str:
         """The name of a finding or history code ('' when unknown)."""
-        return self.facts.kb.label(code)
+        return self.kb.label(code)
 
     def drugs_in(self, cls: str) -> tuple[DrugFact, ...]:
         """The drugs of the case in a drug class of ``drugs.yaml``."""
-        return self.facts.drugs.get(cls, ())
+        return self.drugs.get(cls, ())
 
     def started_before_onset(self, drug: DrugView) -> bool:
         """Whether the drug was started before the movement began (True when unknown)."""
-        years = self.facts.years_since_onset
+        years = self.years_since_onset
         if drug.days_since_start is None or years is None:
             return True
         # Ages are given in years, often whole: allow the movement to have begun up to a
@@ -227,7 +232,7 @@ class View(NamedTuple):
         memo = self.memo
         if name in memo:
             return memo[name]
-        compiled = self.facts.kb.definitions[name]
+        compiled = self.kb.definitions[name]
         key: MemoKey = name
         depends = compiled.depends
         if depends:
@@ -242,7 +247,7 @@ class View(NamedTuple):
 
     def gene_class(self, gene: str) -> str | None:
         """The class of a gene of ``genes.yaml`` (None when not there)."""
-        row = self.facts.kb.genes.get(gene)
+        row = self.kb.genes.get(gene)
         return row.class_ if row else None
 
     # -- read by the steps ---------------------------------------------------------------
