@@ -422,13 +422,13 @@ def _check_scale(data: _ScaleFile, name: str, sources: Mapping[str, Source]) -> 
     used: set[str] = set()
     scores: list[Subscore] = []
     ranges: dict[str, tuple[Fraction, Fraction]] = {}
-    for i, row in enumerate(data.scores):
+    for i, srow in enumerate(data.scores):
         where = f"{name}: scores[{i}]"
-        if row.id in items or row.id in ranges:
-            problems.append(Problem(f"{where}.id", f"{row.id!r} is already an item or a score"))
+        if srow.id in items or srow.id in ranges:
+            problems.append(Problem(f"{where}.id", f"{srow.id!r} is already an item or a score"))
             continue
         bad = False
-        for j, term in enumerate(row.terms):
+        for j, term in enumerate(srow.terms):
             for code in term.items:
                 if code not in items:
                     close = difflib.get_close_matches(code, items, n=1)
@@ -436,21 +436,21 @@ def _check_scale(data: _ScaleFile, name: str, sources: Mapping[str, Source]) -> 
                     problems.append(Problem(f"{where}.terms[{j}]", f"{code!r} is not an item of the scale{hint}"))
                     bad = True
                 used.add(code)
-        for other in row.of:
+        for other in srow.of:
             if other not in ranges:
-                problems.append(Problem(f"{where}.of", f"{other!r} is not a score defined before {row.id!r}"))
+                problems.append(Problem(f"{where}.of", f"{other!r} is not a score defined before {srow.id!r}"))
                 bad = True
-        if not row.terms and not row.of:
+        if not srow.terms and not srow.of:
             problems.append(Problem(where, "a score needs terms or scores it adds up (of)"))
             bad = True
-        if (row.rescale or row.aggregate == "mean") and row.of:
+        if (srow.rescale or srow.aggregate == "mean") and srow.of:
             problems.append(Problem(f"{where}.of", "a rescaled or mean score adds up items only"))
             bad = True
         if bad:
             continue
         subscore = Subscore(
-            row.id, row.label, (_frac(row.range[0]), _frac(row.range[1])),
-            tuple((_frac(t.weight), tuple(t.items)) for t in row.terms), tuple(row.of), row.aggregate, row.rescale,
+            srow.id, srow.label, (_frac(srow.range[0]), _frac(srow.range[1])),
+            tuple((_frac(t.weight), tuple(t.items)) for t in srow.terms), tuple(srow.of), srow.aggregate, srow.rescale,
         )
         low, high = _score_range(subscore, items, ranges)
         if (low, high) != subscore.range:
@@ -459,7 +459,7 @@ def _check_scale(data: _ScaleFile, name: str, sources: Mapping[str, Source]) -> 
                 f"the arithmetic gives {_show(low)}–{_show(high)} but the publication's range is "
                 f"{_show(subscore.range[0])}–{_show(subscore.range[1])}: a weight, a range or a term is wrong",
             ))
-        ranges[row.id] = (low, high)
+        ranges[srow.id] = (low, high)
         scores.append(subscore)
     for code in items:
         if code not in used:
@@ -631,7 +631,8 @@ def _check_items(scale: Scale, items: Mapping[str, Any], where: Mapping[str, str
     for group in scale.zero_together:
         given = [values.get(c) for c in group]
         if all(v is not None for v in given) and any(v == 0 for v in given) and any(v != 0 for v in given):
-            shown = ", ".join(f"{scale.items[c].label} {_show(v)}" for c, v in zip(group, given, strict=True) if v is not None)
+            shown = ", ".join(f"{scale.items[c].label} {_show(v)}"
+                              for c, v in zip(group, given, strict=True) if v is not None)
             problems.append(Problem(where.get(group[0], f"{scale.id}.{group[0]}"),
                                     f"{shown}: these are 0 together (absent) or all above 0"))
     if problems:
@@ -880,15 +881,17 @@ def read_response(resource: Mapping[str, Any], *, scales: Scales | None = None) 
     root = "QuestionnaireResponse"
     if not isinstance(resource, Mapping) or resource.get("resourceType") != "QuestionnaireResponse":
         got = resource.get("resourceType") if isinstance(resource, Mapping) else kind_of(resource)
-        raise CaseError([Problem(f"{root}.resourceType", f"expected a QuestionnaireResponse, got {excerpt(got, 40)!r}")])
+        raise CaseError([Problem(f"{root}.resourceType",
+                                 f"expected a QuestionnaireResponse, got {excerpt(got, 40)!r}")])
     checked = check_resource(dict(resource), path=root, strict=True)
     if checked.problems:
         raise CaseError(list(checked.problems))
-    canonical = resource.get("questionnaire")
-    scale = scales.by_url(canonical) if isinstance(canonical, str) else None
+    given = resource.get("questionnaire")
+    canonical = given if isinstance(given, str) else ""
+    scale = scales.by_url(canonical) if canonical else None
     if scale is None:
         raise CaseError([Problem(f"{root}.questionnaire",
-                                 f"{excerpt(canonical, 80)!r} is not the Questionnaire of a rating scale "
+                                 f"{excerpt(given, 80)!r} is not the Questionnaire of a rating scale "
                                  f"(expected {QUESTIONNAIRE_URL}<scale>, scales: {', '.join(scales)})")])
     problems: list[Problem] = []
     if "|" in canonical and canonical.split("|", 1)[1] != scale.version:
@@ -902,7 +905,7 @@ def read_response(resource: Mapping[str, Any], *, scales: Scales | None = None) 
     values: dict[str, Any] = {}
     where: dict[str, str] = {}
     for at, item in _walk(resource.get("item") or [], root):
-        link = item.get("linkId")
+        link = str(item.get("linkId", ""))
         answers = item.get("answer") or []
         if link in sections and not answers:
             continue

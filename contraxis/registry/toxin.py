@@ -39,7 +39,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contraxis.documents import kind_of
@@ -271,9 +270,9 @@ def load_toxin_table(path: Path | None = None, *, sources: Path | None = None) -
     try:
         data = _ToxinFile.model_validate(raw)
     except ValidationError as error:
-        problems = [Problem(f"{name}: {_loc(e['loc'])}", f"{e['msg']} (got {excerpt(e.get('input'), 60)!r})")
-                    for e in error.errors()]
-        raise KnowledgeBaseError(problems, source=str(path)) from None
+        refused = [Problem(f"{name}: {_loc(e['loc'])}", f"{e['msg']} (got {excerpt(e.get('input'), 60)!r})")
+                   for e in error.errors()]
+        raise KnowledgeBaseError(refused, source=str(path)) from None
     known = _sources(SOURCES_FILE if sources is None else sources)
     problems: list[Problem] = []
     indications = {row.id: row.label for row in data.indications}
