@@ -61,6 +61,8 @@ def _table(result: Any, *, top: int) -> Table:
     from rich.table import Table
     from rich.text import Text
 
+    from ..differential.ranking import shown_probability
+
     table = Table(show_header=True, header_style="cx.title", expand=True, show_lines=False)
     table.add_column("#", no_wrap=True, justify="right")
     table.add_column("disease")
@@ -93,7 +95,7 @@ def _table(result: Any, *, top: int) -> Table:
             str(candidate.rank),
             name,
             ", ".join(candidate.genes[:4]) + (" ..." if len(candidate.genes) > 4 else ""),
-            f"{candidate.post_test_probability:.2g}",
+            f"{shown_probability(candidate.post_test_probability):.3g}",
             f"{candidate.score:.1f}",
             why,
         )
@@ -125,7 +127,7 @@ def _print(console: Console, reading: Reading, result: Any, *, top: int) -> None
     if result.genes:
         parts.append(
             Text(
-                "Gene tests: " + ", ".join(f"{g.gene} ({g.probability:.2g})" for g in result.genes[:8]),
+                "Gene tests: " + ", ".join(f"{g.gene} ({min(g.probability, 0.999):.3g})" for g in result.genes[:8]),
                 style="cx.value",
             )
         )
@@ -190,6 +192,32 @@ def _figures(table: Table, label: str, result: Any) -> None:
     )
 
 
+def _reliability(title: str, calibration: Any) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title, header_style="cx.title", box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False,
+        caption=f"expected calibration error (ECE) {calibration.ece:.3f} over {len(calibration.confidence)} cases "
+        "given a list; a case whose diagnosis is not ranked counts as wrong",
+        caption_justify="left",
+    )
+    for column in ("P of the first row", "cases", "mean P", "first row right"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in calibration.table():
+        table.add_row(f"{row['low']:.1f}-{row['high']:.1f}", str(row["cases"]), f"{row['probability']:.3f}",
+                      f"{row['correct']:.3f}")
+    return table
+
+
+def _fewer(mine: Any, theirs: Any, k: int) -> str:
+    miss_theirs, miss_mine = theirs.misses(k), mine.misses(k)
+    if miss_theirs == 0:
+        return f"top-{k}: {miss_mine} misses, hpo3 none"
+    change = (miss_theirs - miss_mine) / miss_theirs
+    return f"top-{k}: {miss_mine} misses against {miss_theirs} ({abs(change):.0%} {'fewer' if change >= 0 else 'more'})"
+
+
 def bench_differential_command(
     set_path: Path = typer.Argument(
         ..., help="Phenopackets with known diagnoses, as JSON Lines (.jsonl or .jsonl.gz)."
@@ -201,16 +229,21 @@ def bench_differential_command(
         help="How many evenly spaced cases hpo3 ranks (it takes about 0.3 s per case); all when larger than the set.",
     ),
     no_hpo3: bool = typer.Option(False, "--no-hpo3", help="Rank with Contraxis only."),
+    no_lpo: bool = typer.Option(
+        False, "--no-leave-publication-out", help="Leave out the figures with each case's own publication left out."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
-    """Top-1/3/10 and MRR of the known diagnosis, Contraxis beside hpo3's similarity, on the same cases."""
+    """Top-1/3/10 and MRR of the known diagnosis: Contraxis as the list shows it and among OMIM
+    entries, with each case's publication left out, beside hpo3's similarity on the same cases;
+    and the calibration of the first row's probability."""
     from rich import box
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
     from rich.text import Text
 
     from ..differential import load_index
-    from ..differential.benchmark import run_benchmark
+    from ..differential.benchmark import publications_for, read_publications, run_benchmark
     from ..io.phenopacket import iter_phenopackets
 
     console = _console(stderr=True)
@@ -221,6 +254,7 @@ def bench_differential_command(
         cases = list(iter_phenopackets(set_path))
         if not cases:
             raise CaseError([Problem("", "holds no phenopacket")], source=str(set_path))
+        publications = None if no_lpo else publications_for(cases, read_publications(set_path))
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -238,7 +272,7 @@ def bench_differential_command(
 
             report = run_benchmark(
                 cases, index=index, set_name=str(set_path), hpo3_sample=hpo3_sample, run_hpo3=not no_hpo3,
-                startup_seconds=startup, progress=progress,
+                publications=publications, startup_seconds=startup, progress=progress,
             )
     except ContraxisError as error:
         _fail(error)
@@ -247,42 +281,41 @@ def bench_differential_command(
         typer.echo(json.dumps(report.to_json()))
         return
     out = _console()
-    sample = len(report.sample)
-    caption = "ms: milliseconds per case"
+    caption = (
+        "listed: the place in the list as shown, every row counted, a disease once whichever of its ids the "
+        "phenopacket names; OMIM: among the OMIM entries only, as hpo3 ranks; LPO: leave publication out, "
+        "without the annotations of the case's own publication; ms: milliseconds per case"
+    )
     if report.hpo3 is not None:
-        caption = f"sample: {sample} evenly spaced cases; hpo3: resnik, funSimAvg, every OMIM disease; " + caption
+        caption += (f"; sample: {len(report.sample)} evenly spaced cases; hpo3: resnik, funSimAvg, "
+                    "every OMIM disease")
     table = Table(
-        title=f"{set_path.name}: rank of the known diagnosis among OMIM diseases", caption=caption,
+        title=f"{set_path.name}: rank of the known diagnosis", caption=caption,
         header_style="cx.title", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False, caption_justify="left",
     )
     for column in ("method", "cases", "known", "unknown", "top-1", "top-3", "top-10", "MRR", "ms"):
         table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
-    _figures(table, "Contraxis, all cases", report.contraxis)
-    if report.hpo3 is not None:
-        _figures(table, "Contraxis, sample", report.contraxis_on_sample)
-        _figures(table, "hpo3, sample", report.hpo3)
-        pair = report.both_known()
-        if pair is not None:
-            _figures(table, "Contraxis, both know", pair[0])
-            _figures(table, "hpo3, both know", pair[1])
+    for label, result in report.rows():
+        _figures(table, label, result)
     out.print(table)
-    line = Text(
+    out.print(_reliability("Calibration of the first row's post-test probability", report.calibration))
+    if report.calibration_lpo is not None:
+        out.print(Text(
+            f"With the publication left out: ECE {report.calibration_lpo.ece:.3f}; "
+            f"{report.left_out.get('cases_touched', 0)} cases lost annotations "
+            f"({report.left_out.get('rows_left_out', 0)} annotation rows in all).",
+            style="cx.muted",
+        ))
+    out.print(Text(
         f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} "
         f"with annotations {index.releases.get('annotation')}",
         style="cx.muted",
-    )
-    out.print(line)
+    ))
     if report.hpo3 is not None:
-        mine, theirs = report.contraxis_on_sample, report.hpo3
-
-        def fewer(k: int) -> str:
-            miss_theirs, miss_mine = 1 - theirs.top(k), 1 - mine.top(k)
-            if miss_theirs <= 0:
-                return f"as often at top-{k}"
-            change = (miss_theirs - miss_mine) / miss_theirs
-            return f"{abs(change):.0%} {'less' if change >= 0 else 'more'} often at top-{k}"
-
+        mine, theirs = report.on_sample(report.listed), report.hpo3
         speed = theirs.ms_per_case / mine.ms_per_case if mine.ms_per_case > 0 else float("inf")
         out.print(Text(
-            f"On the sample, Contraxis misses the diagnosis {fewer(1)} and {fewer(10)} than hpo3, "
-            f"and is {speed:.0f} times faster per case.", style="cx.value"))
+            f"On the sample, Contraxis as listed against hpo3: {_fewer(mine, theirs, 1)}; "
+            f"{_fewer(mine, theirs, 10)}; {speed:.0f} times faster per case.",
+            style="cx.value",
+        ))

@@ -39,7 +39,12 @@ __all__ = [
     "diseases_from_hpo3",
     "load_bundled_diseases",
     "parse_frequency",
-    "pool_gene_matched",
+    "pool_rows",
+    "join_diseases",
+    "read_join",
+    "bundled_join",
+    "read_bundled_diseases",
+    "PooledTerm",
     "read_gene_links",
     "read_hpoa",
     "reconcile",
@@ -59,6 +64,7 @@ FREQUENCY_CLASSES: Mapping[str, float] = {
 }
 
 DiseaseKind = Literal["mendelian", "acquired"]
+AnnotationOrigin = Literal["annotation", "newer release", "reviewed"]
 
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
@@ -84,12 +90,21 @@ class Annotation:
         ``(n, m)`` when the frequency is stated as *n* of *m* patients.
     negated : bool
         True for a ``NOT`` annotation: the disease is stated not to have the phenotype.
+    references : tuple of str
+        Where the row says it comes from (``PMID:...``, ``OMIM:...``, ``ORPHA:...`` in
+        ``phenotype.hpoa``; the source id of a reviewed file's row).
+    origin : str
+        ``annotation`` (a row of ``phenotype.hpoa``), ``newer release`` (a link that only the
+        ``hpo3`` release makes, without frequency or reference) or ``reviewed`` (a row of the
+        differential's reviewed phenotype file, :mod:`.knowledge`).
     """
 
     term: str
     frequency: float | None = None
     cohort: tuple[int, int] | None = None
     negated: bool = False
+    references: tuple[str, ...] = ()
+    origin: AnnotationOrigin = "annotation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +129,8 @@ class Disease:
         The release of the annotation it comes from (e.g. ``2025-01-16``).
     kind : {"mendelian", "acquired"}
         ``acquired`` for the causes described in ``acquired_causes.yaml``.
+    aliases : tuple of str
+        The other ids of the same disease, joined into this row (see :func:`join_diseases`).
     """
 
     id: str
@@ -124,6 +141,12 @@ class Disease:
     genes: tuple[str, ...] = ()
     release: str = ""
     kind: DiseaseKind = "mendelian"
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id of the disease: its own first, then its aliases."""
+        return (self.id, *self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +167,8 @@ class Reconciliation:
     diseases_only_in_annotation_release: int = 0
     diseases_without_phenotype: int = 0
     rows_from_ontology_release: int = 0
-    pooled_from_orphanet: int = 0
+    joined_entries: int = 0
+    reviewed_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the counts as JSON-ready data."""
@@ -160,7 +184,8 @@ class Reconciliation:
             "diseases_only_in_annotation_release": self.diseases_only_in_annotation_release,
             "diseases_without_phenotype": self.diseases_without_phenotype,
             "rows_from_ontology_release": self.rows_from_ontology_release,
-            "pooled_from_orphanet": self.pooled_from_orphanet,
+            "joined_entries": self.joined_entries,
+            "reviewed_rows": self.reviewed_rows,
         }
 
 
@@ -256,7 +281,7 @@ def read_hpoa(lines: Iterable[str], *, source: str = "phenotype.hpoa") -> tuple[
         if len(cells) != len(_HPOA_COLUMNS):
             problems.append(Problem(f"{source}:{number}", f"has {len(cells)} columns (expected {len(_HPOA_COLUMNS)})"))
             continue
-        disease, name, qualifier, term, _, _, _, frequency, _, _, aspect, _ = cells
+        disease, name, qualifier, term, reference, _, _, frequency, _, _, aspect, _ = cells
         entry = rows.setdefault(disease, {"P": [], "C": [], "I": []})
         names.setdefault(disease, name)
         if aspect == "P":
@@ -266,7 +291,8 @@ def read_hpoa(lines: Iterable[str], *, source: str = "phenotype.hpoa") -> tuple[
                 problems.extend(error.problems)
                 continue
             negated = qualifier == "NOT" or value == 0.0
-            entry["P"].append(Annotation(term, None if negated else value, cohort, negated))
+            references = tuple(r.strip() for r in reference.split(";") if r.strip())
+            entry["P"].append(Annotation(term, None if negated else value, cohort, negated, references))
         elif aspect in ("C", "I") and qualifier != "NOT":
             entry[aspect].append(term)
     if not release:
@@ -352,7 +378,7 @@ def diseases_from_hpo3(ontology: Any, *, graph: TermGraph, exclude: Iterable[str
             Disease(
                 id=disease_id,
                 name=disease.name,
-                annotations=tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY]),
+                annotations=tuple(Annotation(term, origin="newer release") for term in by_root[PHENOTYPIC_ABNORMALITY]),
                 onsets=tuple(by_root[ONSET_ROOT]),
                 inheritance=tuple(by_root[INHERITANCE_ROOT]),
                 release=graph.release,
@@ -386,7 +412,9 @@ def add_newer_links(diseases: Sequence[Disease], ontology: Any, *, graph: TermGr
             continue
         by_root = _hpo3_terms(linked, roots)
         have = {a.term for a in disease.annotations}
-        extra = tuple(Annotation(term) for term in by_root[PHENOTYPIC_ABNORMALITY] if term not in have)
+        extra = tuple(
+            Annotation(term, origin="newer release") for term in by_root[PHENOTYPIC_ABNORMALITY] if term not in have
+        )
         onsets = disease.onsets or tuple(by_root[ONSET_ROOT])
         if extra or onsets != disease.onsets:
             disease = replace(disease, annotations=disease.annotations + extra, onsets=onsets)
@@ -418,8 +446,9 @@ def reconcile(
 
     A term the ontology release made obsolete is mapped to its ``replaced_by`` term; a
     term the ontology release does not know at all (or whose replacement it does not know)
-    is dropped. Duplicate rows that the mapping creates are merged (the first is kept).
-    Onset and inheritance terms are mapped the same way.
+    is dropped. Every row is kept, with its references: rows that name the same term (several
+    publications, or a term and the obsolete id it replaces) are pooled when the index is
+    built (:func:`pool_rows`). Onset and inheritance terms are mapped the same way.
 
     Returns
     -------
@@ -446,14 +475,11 @@ def reconcile(
 
     result: list[Disease] = []
     for disease in diseases:
-        seen: set[tuple[str, bool]] = set()
         annotations: list[Annotation] = []
         for annotation in disease.annotations:
             term = current(annotation.term)
-            if term is None or (term, annotation.negated) in seen:
-                continue
-            seen.add((term, annotation.negated))
-            annotations.append(annotation if term == annotation.term else replace(annotation, term=term))
+            if term is not None:
+                annotations.append(annotation if term == annotation.term else replace(annotation, term=term))
         onsets = tuple(dict.fromkeys(t for t in map(current, disease.onsets) if t))
         inheritance = tuple(dict.fromkeys(t for t in map(current, disease.inheritance) if t))
         result.append(replace(disease, annotations=tuple(annotations), onsets=onsets, inheritance=inheritance))
@@ -468,100 +494,229 @@ def reconcile(
     return result, report
 
 
-_CHROMOSOMAL = re.compile(
-    r"micro(deletion|duplication)|deletion|duplication|trisomy|monosomy|tetrasomy|\b\d{1,2}[pq]\d", re.I
-)
+@dataclass(frozen=True, slots=True)
+class PooledTerm:
+    """What all of a disease's rows for one term say together (see :func:`pool_rows`).
+
+    Attributes
+    ----------
+    term : str
+        The HPO id.
+    frequency : float
+        The estimated frequency (0 for a ``NOT`` annotation).
+    negated : bool
+        True when every row for the term says the disease does not have it.
+    source : str
+        The reviewed file's source when the term comes from it alone, else empty.
+    """
+
+    term: str
+    frequency: float
+    negated: bool
+    source: str = ""
 
 
-def pool_gene_matched(diseases: Sequence[Disease]) -> tuple[list[Disease], int]:
-    """Add to an OMIM disease the phenotypes of the Orphanet entries for the same gene.
+def pool_rows(annotations: Iterable[Annotation], *, mean: float, strength: float) -> list[PooledTerm]:
+    """Pool a disease's rows term by term into one frequency each.
 
-    OMIM and Orphanet often describe one disease twice, with different annotations (OMIM's
-    from its clinical synopsis or from case cohorts, Orphanet's with frequency classes);
-    the annotation file has no cross-references between them. A gene is taken as the
-    cross-reference when it is unambiguous: the OMIM disease has exactly one gene, no other
-    OMIM disease has that gene, and the Orphanet entry has that gene alone and is not a
-    chromosomal (deletion, duplication, trisomy...) syndrome. The Orphanet phenotypes the
-    OMIM entry lacks are added with their frequencies; the OMIM entry's own rows, and its
-    onsets when it has any, are kept.
+    Rows for the same term come from several publications of one annotation, or from a term
+    and the obsolete id it replaces (:func:`reconcile`). Each row that states how often is
+    an estimate of the same frequency:
+
+    - patient counts (*n* of *m*) are added up over the rows, then read as the mean of a Beta
+      posterior, ``(n + strength * mean) / (m + strength)``;
+    - the estimates (that pooled count, each frequency class or percentage) are averaged;
+    - a row without a frequency says that the feature occurs, not how often, and adds no
+      estimate; a term no row gives a frequency for gets the corpus mean ``mean``;
+    - a ``NOT`` row counts only when no row states the feature: a source that saw the
+      feature outweighs one that did not.
+
+    Parameters
+    ----------
+    annotations : Iterable[Annotation]
+        The disease's rows, in file order.
+    mean : float
+        The corpus mean of the stated frequencies (0 to 1).
+    strength : float
+        The pseudo-count of the Beta prior
+        (:attr:`~.parameters.ModelParameters.cohort_prior_strength`).
+
+    Returns
+    -------
+    list of PooledTerm
+        One per term, in the order the terms first appear.
+    """
+    by_term: dict[str, list[Annotation]] = {}
+    for annotation in annotations:
+        by_term.setdefault(annotation.term, []).append(annotation)
+    pooled: list[PooledTerm] = []
+    for term, rows in by_term.items():
+        positive = [a for a in rows if not a.negated]
+        if not positive:
+            pooled.append(PooledTerm(term, 0.0, True))
+            continue
+        estimates = [a.frequency for a in positive if a.cohort is None and a.frequency is not None]
+        n = sum(a.cohort[0] for a in positive if a.cohort is not None)
+        m = sum(a.cohort[1] for a in positive if a.cohort is not None)
+        if any(a.cohort is not None for a in positive):
+            estimates.append((n + strength * mean) / (m + strength))
+        frequency = sum(estimates) / len(estimates) if estimates else mean
+        reviewed = {r for a in positive if a.origin == "reviewed" for r in a.references}
+        only_reviewed = all(a.origin == "reviewed" for a in positive)
+        pooled.append(PooledTerm(term, frequency, False, ", ".join(sorted(reviewed)) if only_reviewed else ""))
+    return pooled
+
+
+def read_join(lines: Iterable[str], *, source: str = "mondo_join.tsv") -> list[tuple[str, tuple[str, ...]]]:
+    """Read the join file (``tools/build_disease_join.py`` writes it).
+
+    Returns
+    -------
+    list of (str, tuple of str)
+        ``(MONDO id, its OMIM and Orphanet ids)`` per row, OMIM ids first.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When the header is missing, a row is not ``MONDO:n<TAB>ids``, or an id is in two rows.
+    """
+    problems: list[Problem] = []
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    seen: dict[str, str] = {}
+    header = False
+    for number, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        if not line or line.startswith("#"):
+            continue
+        if not header:
+            header = line == "mondo_id\tids"
+            if not header:
+                problems.append(Problem(f"{source}:{number}", "expected the header 'mondo_id<TAB>ids'"))
+                break
+            continue
+        mondo, _, rest = line.partition("\t")
+        ids = tuple(rest.split())
+        if not _MONDO.fullmatch(mondo) or len(ids) < 2 or not all(_JOINED.fullmatch(i) for i in ids):
+            problems.append(
+                Problem(f"{source}:{number}", f"{line[:60]!r} is not 'MONDO:n<TAB>two or more OMIM/ORPHA ids'")
+            )
+            continue
+        for i in ids:
+            if i in seen:
+                problems.append(Problem(f"{source}:{number}", f"{i} is already joined to {seen[i]}"))
+            seen[i] = mondo
+        groups.append((mondo, ids))
+    if not header and not problems:
+        problems.append(Problem(source, "has no header line 'mondo_id<TAB>ids'"))
+    if problems:
+        raise KnowledgeBaseError(problems[:20])
+    return groups
+
+
+_MONDO = re.compile(r"MONDO:\d{7}")
+_JOINED = re.compile(r"(?:OMIM:\d{6}|ORPHA:\d+)")
+
+
+def join_diseases(
+    diseases: Sequence[Disease], groups: Iterable[tuple[str, Sequence[str]]]
+) -> tuple[list[Disease], int]:
+    """Join the entries that name the same disease into one row.
+
+    For each group (a MONDO disease and its OMIM and Orphanet ids, :func:`read_join`), the
+    entries present in ``diseases`` become one :class:`Disease`: the first of them (OMIM
+    before Orphanet) gives the id and name, the others become its ``aliases``. Its
+    phenotype takes each term from the first entry that annotates it (source precedence:
+    OMIM, whose annotations the HPO curators make from the clinical synopsis and published
+    patient counts, then Orphanet, whose frequency classes fill in the terms OMIM lacks):
+    two sources' statements about one term are not pooled, as an OMIM row without a
+    frequency and an Orphanet class say different things (that the feature belongs to the
+    disease; how often experts see it). Its onsets, inheritance and genes are the union of
+    the entries'. A group with fewer than two entries present changes nothing.
 
     Returns
     -------
     tuple
-        The diseases (OMIM entries enriched, everything else unchanged) and how many OMIM
-        entries gained phenotypes.
+        The diseases (each joined row where its first entry stood, the other entries
+        removed) and how many entries were joined into another row.
     """
-    by_id = {d.id: d for d in diseases}
-    by_gene: dict[str, list[str]] = {}
-    for d in diseases:
-        for gene in d.genes:
-            by_gene.setdefault(gene, []).append(d.id)
-    pooled: list[Disease] = []
-    count = 0
-    for disease in diseases:
-        if disease.id.startswith("OMIM:") and len(disease.genes) == 1:
-            linked = by_gene[disease.genes[0]]
-            partners = [
-                by_id[other]
-                for other in linked
-                if other.startswith("ORPHA:")
-                and len(by_id[other].genes) == 1
-                and not _CHROMOSOMAL.search(by_id[other].name)
-            ]
-            if partners and sum(1 for other in linked if other.startswith("OMIM:")) == 1:
-                have = {a.term for a in disease.annotations}
-                extra: list[Annotation] = []
-                for partner in partners:
-                    for annotation in partner.annotations:
-                        if annotation.term not in have:
-                            have.add(annotation.term)
-                            extra.append(annotation)
-                if extra:
-                    count += 1
-                    onsets = disease.onsets or tuple(dict.fromkeys(t for p in partners for t in p.onsets))
-                    disease = replace(disease, annotations=disease.annotations + tuple(extra), onsets=onsets)
-        pooled.append(disease)
-    return pooled, count
+    position = {d.id: i for i, d in enumerate(diseases)}
+    merged: dict[int, Disease] = {}
+    absorbed: set[int] = set()
+    for _, ids in groups:
+        members = [position[i] for i in ids if i in position]
+        if len(members) < 2:
+            continue
+        parts = [diseases[i] for i in members]
+        first = parts[0]
+        rows: list[Annotation] = []
+        annotated: set[str] = set()
+        for part in parts:
+            rows += [a for a in part.annotations if a.term not in annotated]
+            annotated.update(a.term for a in part.annotations)
+        merged[members[0]] = replace(
+            first,
+            annotations=tuple(rows),
+            onsets=tuple(dict.fromkeys(t for d in parts for t in d.onsets)),
+            inheritance=tuple(dict.fromkeys(t for d in parts for t in d.inheritance)),
+            genes=tuple(sorted({g for d in parts for g in d.genes})),
+            aliases=tuple(dict.fromkeys(i for d in parts for i in d.ids if i != first.id)),
+        )
+        absorbed.update(members[1:])
+    joined = [merged.get(i, d) for i, d in enumerate(diseases) if i not in absorbed]
+    return joined, len(absorbed)
 
 
 @dataclass(frozen=True, slots=True)
 class BundledFile:
-    """A data file shipped in ``contraxis/data/hpo``, with the sha256 of its packed bytes."""
+    """A data file shipped in the package, with the sha256 of its bytes as shipped."""
 
     name: str
     sha256: str
+    package: str = "contraxis.data.hpo"
 
     def lines(self) -> Iterable[str]:
-        """Yield the uncompressed file's lines."""
-        with (
-            resources.files("contraxis.data.hpo").joinpath(self.name).open("rb") as raw,
-            gzip.open(raw, "rt", encoding="utf-8") as text,
-        ):
-            yield from text
+        """Yield the file's lines (uncompressed when the file is gzipped)."""
+        with resources.files(self.package).joinpath(self.name).open("rb") as raw:
+            if self.name.endswith(".gz"):
+                with gzip.open(raw, "rt", encoding="utf-8") as text:
+                    yield from text
+            else:
+                yield from (line.decode("utf-8") for line in raw)
 
 
 HPOA_FILE = "phenotype.hpoa.gz"
 GENES_FILE = "genes_to_phenotype.txt.gz"
+JOIN_FILE = "mondo_join.tsv"
+JOIN_PACKAGE = "contraxis.differential.data"
+
+
+def _bundled(package: str, name: str) -> BundledFile:
+    data = resources.files(package).joinpath(name).read_bytes()
+    return BundledFile(name, hashlib.sha256(data).hexdigest(), package)
 
 
 def bundled_files() -> tuple[BundledFile, ...]:
-    """Return the annotation files the differential reads, with their hashes."""
-    files = []
-    for name in (HPOA_FILE, GENES_FILE):
-        data = resources.files("contraxis.data.hpo").joinpath(name).read_bytes()
-        files.append(BundledFile(name, hashlib.sha256(data).hexdigest()))
-    return tuple(files)
+    """Return the data files the differential's diseases are read from, with their hashes:
+    ``phenotype.hpoa``, ``genes_to_phenotype.txt`` and the MONDO join."""
+    return (_bundled("contraxis.data.hpo", HPOA_FILE), _bundled("contraxis.data.hpo", GENES_FILE),
+            _bundled(JOIN_PACKAGE, JOIN_FILE))
 
 
-def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Disease], Reconciliation]:
-    """Read the shipped annotation files and reconcile them with the ``hpo3`` release.
+def bundled_join() -> list[tuple[str, tuple[str, ...]]]:
+    """The MONDO join shipped in ``contraxis/differential/data`` (:func:`read_join`)."""
+    join = _bundled(JOIN_PACKAGE, JOIN_FILE)
+    return read_join(join.lines(), source=JOIN_FILE)
 
-    Diseases come from ``phenotype.hpoa`` (with frequencies and onsets); the OMIM and
-    Orphanet diseases that only the ``hpo3`` release knows are added from ``hpo3`` (without
-    frequencies), and so are the phenotypes that ``hpo3`` links to a disease the annotation
-    file already has (:func:`add_newer_links`). Genes come from ``genes_to_phenotype.txt``;
-    OMIM entries then take the phenotypes of their gene-matched Orphanet entries
-    (:func:`pool_gene_matched`).
+
+def read_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Disease], Reconciliation]:
+    """Read the shipped annotation files and reconcile them with the ``hpo3`` release, one
+    entry per disease id (not yet joined: :func:`load_bundled_diseases` joins them).
+
+    Diseases come from ``phenotype.hpoa`` (with frequencies, onsets and each row's
+    references); the OMIM and Orphanet diseases that only the ``hpo3`` release knows are added
+    from ``hpo3`` (without frequencies), and so are the phenotypes that ``hpo3`` links to a
+    disease the annotation file already has (:func:`add_newer_links`). Genes come from
+    ``genes_to_phenotype.txt``. An entry left without any phenotype is dropped.
 
     Parameters
     ----------
@@ -570,7 +725,7 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
     graph : TermGraph
         ``TermGraph.from_hpo3(ontology)``.
     """
-    hpoa, genes = bundled_files()
+    hpoa, genes, _ = bundled_files()
     release, diseases = read_hpoa(hpoa.lines(), source=HPOA_FILE)
     links = read_gene_links(genes.lines(), source=GENES_FILE)
     reconciled, report = reconcile(diseases, graph=graph, annotation_release=release)
@@ -579,7 +734,6 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
     extra = diseases_from_hpo3(ontology, graph=graph, exclude=in_annotation)
     updated, newer_rows = add_newer_links(reconciled, ontology, graph=graph)
     everything = [replace(d, genes=links.get(d.id, ())) for d in updated] + extra
-    everything, pooled = pool_gene_matched(everything)
     kept = [d for d in everything if any(not a.negated for a in d.annotations)]
     report = replace(
         report,
@@ -590,6 +744,21 @@ def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Dise
         ),
         diseases_without_phenotype=len(everything) - len(kept),
         rows_from_ontology_release=newer_rows,
-        pooled_from_orphanet=pooled,
     )
     return kept, report
+
+
+def load_bundled_diseases(ontology: Any, *, graph: TermGraph) -> tuple[list[Disease], Reconciliation]:
+    """The shipped diseases (:func:`read_bundled_diseases`), the entries that MONDO maps to
+    the same disease joined into one row (:func:`join_diseases` over :func:`bundled_join`).
+
+    Parameters
+    ----------
+    ontology : pyhpo.Ontology
+        The built ``hpo3`` ontology.
+    graph : TermGraph
+        ``TermGraph.from_hpo3(ontology)``.
+    """
+    diseases, report = read_bundled_diseases(ontology, graph=graph)
+    joined, count = join_diseases(diseases, bundled_join())
+    return joined, replace(report, joined_entries=count)

@@ -28,6 +28,7 @@ knowledge files) and the knowledge derived from it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -52,7 +53,15 @@ from . import index as index_module
 from . import knowledge as knowledge_module
 from .annotations import bundled_files, load_bundled_diseases
 from .index import ARRAYS, DifferentialIndex, build_index
-from .knowledge import ACQUIRED_FILE, OWN_FILES, DifferentialKnowledge, load_knowledge
+from .knowledge import (
+    ACQUIRED_FILE,
+    OWN_FILES,
+    PHENOTYPES_DIR,
+    PHENOTYPES_FILE,
+    DifferentialKnowledge,
+    add_reviewed_phenotypes,
+    load_knowledge,
+)
 from .ontology import TermGraph
 from .parameters import ModelParameters
 
@@ -69,7 +78,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Version of the cache file's layout."""
 
 _BUILDERS = (annotations, index_module, knowledge_module, onset, ontology, parameters)
@@ -99,6 +108,7 @@ def index_key(*, knowledge: DifferentialKnowledge, parameters: ModelParameters =
         digest.update(f"{bundled.name} {bundled.sha256}\n".encode())
     digest.update(f"hpo3 {_hpo3_version()}\n".encode())
     digest.update(f"{ACQUIRED_FILE} {knowledge.hashes.get(ACQUIRED_FILE, '')}\n".encode())
+    digest.update(f"{PHENOTYPES_FILE} {knowledge.hashes.get(PHENOTYPES_FILE, '')}\n".encode())
     for module in _BUILDERS:
         digest.update(f"{module.__name__} {_source_digest(module)}\n".encode())
     digest.update(json.dumps(parameters.to_dict(), sort_keys=True).encode())
@@ -118,6 +128,8 @@ def knowledge_key(directory: Path = DATA_DIR) -> str | None:
     try:
         for name in KNOWLEDGE_FILES:
             digest.update(f"{name} {hashlib.sha256((directory / name).read_bytes()).hexdigest()}\n".encode())
+        own = (PHENOTYPES_DIR / PHENOTYPES_FILE).read_bytes()
+        digest.update(f"{PHENOTYPES_FILE} {hashlib.sha256(own).hexdigest()}\n".encode())
     except OSError:
         return None
     for module in _KNOWLEDGE_READERS:
@@ -178,6 +190,7 @@ def write_index(index: DifferentialIndex, path: Path, *, key: str) -> None:
         "replaced_by": dict(index.replaced_by),
         "disease_ids": index.disease_ids,
         "disease_names": index.disease_names,
+        "disease_aliases": index.disease_aliases,
         "genes": index.genes,
     }
     header = json.dumps(
@@ -218,6 +231,7 @@ def read_index(path: Path, *, key: str, knowledge: DifferentialKnowledge | None 
         genes=tuple(strings["genes"]),
         arrays=arrays,
         knowledge=knowledge,
+        disease_aliases=tuple(tuple(a) for a in strings["disease_aliases"]),
     )
 
 
@@ -226,6 +240,8 @@ def _build(knowledge: DifferentialKnowledge, parameters: ModelParameters) -> Dif
     graph = TermGraph.from_hpo3(hpo)
     knowledge.check_terms(graph.ids, release=graph.release)
     diseases, reconciliation = load_bundled_diseases(hpo, graph=graph)
+    diseases, added = add_reviewed_phenotypes(diseases, knowledge.phenotypes)
+    reconciliation = dataclasses.replace(reconciliation, reviewed_rows=len(added))
     clash = {d.id for d in diseases} & {c.id for c in knowledge.acquired}
     if clash:
         raise KnowledgeBaseError(

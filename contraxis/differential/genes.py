@@ -34,7 +34,8 @@ class GeneSuggestion:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {"gene": self.gene, "probability": round(self.probability, 4), "diseases": list(self.diseases)}
+        probability = float(f"{min(max(self.probability, 1e-6), 0.999):.3g}")  # never shown as 0 or 1
+        return {"gene": self.gene, "probability": probability, "diseases": list(self.diseases)}
 
 
 def suggest_genes(

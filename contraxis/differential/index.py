@@ -45,7 +45,7 @@ import numpy as np
 
 from contraxis.errors import KnowledgeBaseError, Problem
 
-from .annotations import Disease
+from .annotations import Disease, pool_rows
 from .onset import BANDS, bands_of_term
 from .ontology import PHENOTYPIC_ABNORMALITY, TermGraph
 from .parameters import ModelParameters
@@ -61,7 +61,7 @@ ARRAYS = (
     "credit_ptr", "credit_rows", "credit_log",
     "negated_ptr", "negated_rows",
     "unmentioned_ptr", "unmentioned_rows", "unmentioned_freq", "unmentioned_table",
-    "ann_ptr", "ann_term", "ann_freq", "ann_negated",
+    "ann_ptr", "ann_term", "ann_freq", "ann_negated", "ann_source",
     "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background", "onset_known",
 )
 """The arrays every index holds (and its cache file stores)."""
@@ -91,6 +91,9 @@ class DifferentialIndex:
         The reviewed knowledge the ranking uses beside the arrays (acquired causes,
         laboratory mapping, genetic dystonias): a
         :class:`~contraxis.differential.knowledge.DifferentialKnowledge`, or None.
+    disease_aliases : tuple of tuple of str
+        Per disease, its other ids (the entries joined into its row); empty tuples when
+        none was joined. ``disease_position`` finds a row by any of its ids.
     """
 
     meta: Mapping[str, Any]
@@ -102,6 +105,7 @@ class DifferentialIndex:
     genes: tuple[str, ...]
     arrays: Mapping[str, np.ndarray]
     knowledge: Any = None
+    disease_aliases: tuple[tuple[str, ...], ...] = ()
     term_position: Mapping[str, int] = field(init=False, repr=False)
     disease_position: Mapping[str, int] = field(init=False, repr=False)
 
@@ -110,7 +114,11 @@ class DifferentialIndex:
         if missing:
             raise KnowledgeBaseError([Problem("differential index", f"missing arrays: {', '.join(missing)}")])
         object.__setattr__(self, "term_position", {t: i for i, t in enumerate(self.term_ids)})
-        object.__setattr__(self, "disease_position", {d: i for i, d in enumerate(self.disease_ids)})
+        if not self.disease_aliases:
+            object.__setattr__(self, "disease_aliases", tuple(() for _ in self.disease_ids))
+        position = {alias: i for i, aliases in enumerate(self.disease_aliases) for alias in aliases}
+        position.update((d, i) for i, d in enumerate(self.disease_ids))
+        object.__setattr__(self, "disease_position", position)
         for name in ARRAYS:  # arrays read as plain attributes: ``index.background``
             object.__setattr__(self, name, self.arrays[name])
 
@@ -164,6 +172,19 @@ class DifferentialIndex:
         """A disease's direct annotations: term positions, frequencies, negated flags."""
         start, end = self.ann_ptr[disease], self.ann_ptr[disease + 1]
         return self.ann_term[start:end], self.ann_freq[start:end], self.ann_negated[start:end]
+
+    def ids_of(self, disease: int) -> tuple[str, ...]:
+        """Every id of a disease's row: its own, then the entries joined into it."""
+        return (self.disease_ids[disease], *self.disease_aliases[disease])
+
+    def annotation_source(self, disease: int, term: int) -> str:
+        """The reviewed source of a disease's direct annotation of ``term`` when the term comes
+        from the differential's reviewed phenotype file alone; else empty."""
+        start, end = int(self.ann_ptr[disease]), int(self.ann_ptr[disease + 1])
+        at = start + int(np.searchsorted(self.ann_term[start:end], term))
+        if at < end and self.ann_term[at] == term and self.ann_source[at] >= 0:
+            return str(self.meta["annotation_sources"][int(self.ann_source[at])])
+        return ""
 
     def genes_of(self, disease: int) -> tuple[str, ...]:
         """Gene symbols linked to a disease."""
@@ -223,27 +244,8 @@ def _lineage(graph: TermGraph) -> tuple[list[list[int]], list[list[int]]]:
     return ancestors, descendants
 
 
-def _frequencies(disease: Disease, mean: float, strength: float) -> list[tuple[str, float, bool]]:
-    """Each annotation as ``(term, estimated frequency, negated)``.
-
-    A stated frequency is used as is; *n* of *m* patients becomes the mean of a Beta
-    posterior, ``(n + strength * mean) / (m + strength)``; no frequency at all becomes the
-    corpus mean.
-    """
-    rows = []
-    for a in disease.annotations:
-        if a.negated:
-            rows.append((a.term, 0.0, True))
-        elif a.cohort is not None:
-            n, m = a.cohort
-            rows.append((a.term, (n + strength * mean) / (m + strength), False))
-        else:
-            rows.append((a.term, mean if a.frequency is None else a.frequency, False))
-    return rows
-
-
 def _onset(
-    diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters
+    diseases: Sequence[Disease], reference: np.ndarray, parameters: ModelParameters, *, background: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_bands = len(BANDS)
     spread = parameters.onset_spread
@@ -258,8 +260,9 @@ def _onset(
                 # at either end of the bands the missing neighbour's share stays put
                 raw[d, neighbour if 0 <= neighbour < n_bands else b] += share * spread
         has[d] = bool(bands)
-    chosen = has & reference
-    background = raw[chosen].mean(axis=0) if chosen.any() else np.full(n_bands, 1.0 / n_bands)
+    if background is None:
+        chosen = has & reference
+        background = raw[chosen].mean(axis=0) if chosen.any() else np.full(n_bands, 1.0 / n_bands)
     mixed = (1 - parameters.onset_atypical) * raw + parameters.onset_atypical * background
     onset = np.where(has[:, None], mixed, background)
     return onset.astype(np.float32), background, has
@@ -273,6 +276,7 @@ def build_index(
     priors: Mapping[str, float] | None = None,
     meta: Mapping[str, Any] | None = None,
     knowledge: Any = None,
+    reference: DifferentialIndex | None = None,
 ) -> DifferentialIndex:
     """Precompute everything the model needs from an ontology and annotated diseases.
 
@@ -292,6 +296,12 @@ def build_index(
         Kept in ``index.meta`` (releases, reconciliation counts...).
     knowledge : DifferentialKnowledge, optional
         Kept as ``index.knowledge``.
+    reference : DifferentialIndex, optional
+        An index built from the same ``graph`` whose corpus statistics (background
+        frequencies, the mean stated frequency, the expected number of features, the onset
+        background) and term lineage are used instead of being computed from ``diseases``:
+        a few diseases re-indexed against the whole corpus, as the leave-publication-out
+        benchmark does (:func:`contraxis.differential.benchmark.run_benchmark`).
 
     Raises
     ------
@@ -305,49 +315,68 @@ def build_index(
             [Problem("ontology", f"has no {PHENOTYPIC_ABNORMALITY} (Phenotypic abnormality) term")]
         )
     ids = [d.id for d in diseases]
-    if len(set(ids)) != len(ids):
+    every_id = [i for d in diseases for i in d.ids]
+    if len(set(every_id)) != len(every_id):
         seen: set[str] = set()
-        repeated = sorted({i for i in ids if i in seen or seen.add(i)})[:5]  # type: ignore[func-returns-value]
+        repeated = sorted({i for i in every_id if i in seen or seen.add(i)})[:5]  # type: ignore[func-returns-value]
         raise KnowledgeBaseError([Problem("diseases", f"disease ids repeated: {', '.join(repeated)}")])
     n_terms, n_diseases = len(graph.ids), len(diseases)
     root = position[PHENOTYPIC_ABNORMALITY]
 
-    ancestors, descendants = _lineage(graph)
-    anc_ptr, anc_idx = _csr(ancestors)
-    desc_ptr, desc_idx = _csr(descendants)
-    is_phenotype = np.array([root in a and i != root for i, a in enumerate(ancestors)])
-    organ_systems = {i for i, parents in enumerate(graph.parents) if root in parents}
-    category = np.array([min((a for a in anc if a in organ_systems), default=-1) for anc in ancestors], dtype=np.int32)
+    if reference is None:
+        ancestors, descendants = _lineage(graph)
+        anc_ptr, anc_idx = _csr(ancestors)
+        desc_ptr, desc_idx = _csr(descendants)
+        organ_systems = {i for i, parents in enumerate(graph.parents) if root in parents}
+        category = np.array(
+            [min((a for a in anc if a in organ_systems), default=-1) for anc in ancestors], dtype=np.int32
+        )
+    else:
+        if reference.term_ids != tuple(graph.ids):
+            raise ValueError("the reference index was built from another ontology")
+        anc_ptr, anc_idx = reference.arrays["anc_ptr"], reference.arrays["anc_idx"]
+        desc_ptr, desc_idx = reference.arrays["desc_ptr"], reference.arrays["desc_idx"]
+        category = reference.arrays["category"]
+    has_root = np.zeros(n_terms, dtype=bool)
+    has_root[np.repeat(np.arange(n_terms), np.diff(anc_ptr))[anc_idx == root]] = True
+    is_phenotype = has_root & (np.arange(n_terms) != root)
 
     kind = np.array([KIND_ACQUIRED if d.kind == "acquired" else KIND_MENDELIAN for d in diseases], dtype=np.int8)
     mendelian = kind == KIND_MENDELIAN
     n_reference = int(mendelian.sum())
-    if n_reference == 0:
-        raise KnowledgeBaseError([Problem("diseases", "no Mendelian disease to estimate background frequencies from")])
-    stated = [
-        a.cohort[0] / a.cohort[1] if a.cohort else a.frequency
-        for d in diseases
-        if d.kind == "mendelian"
-        for a in d.annotations
-        if not a.negated and (a.cohort or a.frequency is not None)
-    ]
-    # The mean stated frequency stands in where an annotation gives none, and centres the
-    # prior that smooths n-of-m frequencies (empirical Bayes).
-    mean = float(np.mean(stated)) if stated else 0.5
+    if reference is not None:
+        mean = float(reference.meta["mean_frequency"])
+    else:
+        if n_reference == 0:
+            raise KnowledgeBaseError(
+                [Problem("diseases", "no Mendelian disease to estimate background frequencies from")]
+            )
+        stated = [
+            a.cohort[0] / a.cohort[1] if a.cohort else a.frequency
+            for d in diseases
+            if d.kind == "mendelian"
+            for a in d.annotations
+            if not a.negated and (a.cohort or a.frequency is not None)
+        ]
+        # The mean stated frequency stands in where an annotation gives none, and centres the
+        # prior that smooths n-of-m frequencies (empirical Bayes).
+        mean = float(np.mean(stated)) if stated else 0.5
 
-    rows: list[list[tuple[int, bool, float]]] = []
+    rows: list[list[tuple[int, bool, float, str]]] = []
     for disease in diseases:
-        kept: dict[tuple[int, bool], float] = {}
-        for term, freq, negated in _frequencies(disease, mean, parameters.cohort_prior_strength):
-            t = position.get(term)
+        kept: dict[int, tuple[int, bool, float, str]] = {}
+        for pooled in pool_rows(disease.annotations, mean=mean, strength=parameters.cohort_prior_strength):
+            t = position.get(pooled.term)
             if t is not None and is_phenotype[t]:
-                kept[(t, negated)] = max(kept.get((t, negated), 0.0), freq)
-        rows.append(sorted((t, neg, f) for (t, neg), f in kept.items()))
+                kept[t] = (t, pooled.negated, pooled.frequency, pooled.source)
+        rows.append(sorted(kept.values()))
+    source_names = sorted({r[3] for row in rows for r in row if r[3]})
     ann_ptr = np.zeros(n_diseases + 1, dtype=np.int64)
     np.cumsum([len(r) for r in rows], out=ann_ptr[1:])
     ann_term = np.array([r[0] for row in rows for r in row], dtype=np.int32)
     ann_negated = np.array([r[1] for row in rows for r in row], dtype=bool)
     ann_freq = np.array([r[2] for row in rows for r in row], dtype=np.float32)
+    ann_source = np.array([source_names.index(r[3]) if r[3] else -1 for row in rows for r in row], dtype=np.int16)
     ann_disease = np.repeat(np.arange(n_diseases, dtype=np.int32), np.diff(ann_ptr))
     positive = ~ann_negated
 
@@ -367,18 +396,21 @@ def build_index(
     implied_rows = (key % n_diseases).astype(np.int32)
     implied_ptr = _pointer(implied_cols, n_terms)
 
-    in_reference = mendelian[implied_rows]
-    total = np.bincount(implied_cols, weights=implied_freq * in_reference, minlength=n_terms)
-    background = np.minimum((total + mean) / (n_reference + 1), 1.0 - 1e-6)
-    share = np.bincount(implied_cols, weights=in_reference, minlength=n_terms) / (n_reference + 1)
-
-    # log10 LR of a finding a disease cannot explain: from unexplained_rare for the rarest
-    # findings to unexplained_floor for common ones, linear in log10(background).
-    rare = math.log10(mean / (n_reference + 1))
-    common = math.log10(parameters.common_background)
     low, high = math.log10(parameters.unexplained_rare), math.log10(parameters.unexplained_floor)
-    slope = (high - low) / (common - rare) if common > rare else 0.0
-    unexplained = np.clip(low + (np.log10(background) - rare) * slope, low, high).astype(np.float32)
+    if reference is None:
+        in_reference = mendelian[implied_rows]
+        total = np.bincount(implied_cols, weights=implied_freq * in_reference, minlength=n_terms)
+        background = np.minimum((total + mean) / (n_reference + 1), 1.0 - 1e-6)
+        share = np.bincount(implied_cols, weights=in_reference, minlength=n_terms) / (n_reference + 1)
+
+        # log10 LR of a finding a disease cannot explain: from unexplained_rare for the rarest
+        # findings to unexplained_floor for common ones, linear in log10(background).
+        rare = math.log10(mean / (n_reference + 1))
+        common = math.log10(parameters.common_background)
+        slope = (high - low) / (common - rare) if common > rare else 0.0
+        unexplained = np.clip(low + (np.log10(background) - rare) * slope, low, high).astype(np.float32)
+    else:
+        background, share, unexplained = reference.background, reference.share, reference.unexplained
 
     # Credit through an ancestor c: full for a disease annotated at c, related_credit otherwise.
     credit = parameters.related_credit * implied_freq.astype(np.float64)
@@ -400,7 +432,7 @@ def build_index(
         for j in range(start, end):
             if not ann_negated[j]:
                 t = int(ann_term[j])
-                topmost[j] = not any(a in own for a in ancestors[t] if a != t)
+                topmost[j] = not any(a in own for a in anc_idx[anc_ptr[t] : anc_ptr[t + 1]].tolist() if a != t)
     # What each costs when the record leaves it unmentioned depends on how much the record
     # says (parameters.reporting_rate): one row per number of findings, up to the ceiling.
     top_freq = np.zeros(len(ann_term))
@@ -408,7 +440,10 @@ def build_index(
     top_freq = top_freq[topmost]
     top_rows = ann_disease[topmost]
     top_background = background[ann_term[topmost]]
-    expected_features = float(np.bincount(top_rows, weights=top_freq, minlength=n_diseases)[mendelian].mean())
+    if reference is None:
+        expected_features = float(np.bincount(top_rows, weights=top_freq, minlength=n_diseases)[mendelian].mean())
+    else:
+        expected_features = float(reference.meta["expected_features"])
     unmentioned_table = np.stack(
         [
             np.bincount(
@@ -432,7 +467,9 @@ def build_index(
     gene_position = {g: i for i, g in enumerate(gene_symbols)}
     gene_ptr, gene_idx = _csr([[gene_position[g] for g in d.genes] for d in diseases])
 
-    onset, onset_background, onset_known = _onset(diseases, mendelian, parameters)
+    onset, onset_background, onset_known = _onset(
+        diseases, mendelian, parameters, background=None if reference is None else reference.onset_background
+    )
     weights = priors or {}
     log_prior = np.array([math.log10(weights.get(d.id, 1.0)) for d in diseases])
     release_names = sorted({d.release for d in diseases})
@@ -447,7 +484,7 @@ def build_index(
         "unmentioned_ptr": unmentioned_ptr, "unmentioned_rows": unmentioned_rows,
         "unmentioned_freq": unmentioned_freq, "unmentioned_table": unmentioned_table,
         "ann_ptr": ann_ptr, "ann_term": ann_term, "ann_freq": ann_freq, "ann_negated": ann_negated,
-        "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
+        "ann_source": ann_source, "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
         "log_prior": log_prior, "onset": onset, "onset_background": onset_background, "onset_known": onset_known,
     }
     info = dict(meta or {})
@@ -455,8 +492,9 @@ def build_index(
         "parameters": parameters.to_dict(),
         "mean_frequency": mean,
         "expected_features": expected_features,
-        "reference_diseases": n_reference,
+        "reference_diseases": n_reference if reference is None else reference.meta["reference_diseases"],
         "disease_releases": release_names,
+        "annotation_sources": source_names,
     })
     return DifferentialIndex(
         meta=info,
@@ -465,6 +503,7 @@ def build_index(
         replaced_by=dict(graph.replaced_by),
         disease_ids=tuple(ids),
         disease_names=tuple(d.name for d in diseases),
+        disease_aliases=tuple(d.aliases for d in diseases),
         genes=tuple(gene_symbols),
         arrays=arrays,
         knowledge=knowledge,

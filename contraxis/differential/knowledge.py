@@ -5,7 +5,11 @@ Three files of ``contraxis/knowledge/data``, each with its schema below:
 - ``acquired_causes.yaml``: the acquired and common causes ranked beside the Mendelian
   diseases (their phenotypes, the case facts that define them, their pretest weight);
 - ``lab_to_hpo.yaml``: laboratory and imaging results as HPO terms;
-- ``genetic_dystonias.yaml``: MDS names, levodopa response and disease-specific treatments.
+- ``genetic_dystonias.yaml``: MDS names, levodopa response and disease-specific treatments;
+
+and one of the differential's own, ``contraxis/differential/data/disease_phenotypes.yaml``:
+the phenotypes of genetic dystonias as reviewed sources describe them, added to a disease's
+annotation where the HPO annotation lacks them (:func:`add_reviewed_phenotypes`).
 
 They cite the sources of ``sources.yaml`` (the knowledge base's one registry), and
 refer to the drug classes of ``drugs.yaml``, the history codes of ``history.yaml`` and the
@@ -24,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
@@ -42,6 +46,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ACQUIRED_FILE",
     "DYSTONIAS_FILE",
+    "PHENOTYPES_FILE",
+    "ReviewedPhenotype",
+    "add_reviewed_phenotypes",
     "FREQUENCY_WORDS",
     "LABS_FILE",
     "OWN_FILES",
@@ -59,6 +66,9 @@ LABS_FILE = "lab_to_hpo.yaml"
 DYSTONIAS_FILE = "genetic_dystonias.yaml"
 OWN_FILES: Final = (ACQUIRED_FILE, LABS_FILE, DYSTONIAS_FILE)
 """The knowledge base's files that only the differential reads."""
+PHENOTYPES_FILE = "disease_phenotypes.yaml"
+PHENOTYPES_DIR: Final = Path(__file__).resolve().parent / "data"
+"""Where the differential's own reviewed phenotype file lives."""
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else the
 # pure-Python one; both are the safe loader.
@@ -230,6 +240,67 @@ class _DystoniasFile(_Row):
     entries: tuple[GeneticDystonia, ...]
 
 
+class _Phenotype(_Row):
+    hpo: str = Field(pattern=_HPO)
+    frequency: Frequency
+    says: str = Field(min_length=10)
+
+
+class ReviewedPhenotype(_Row):
+    """A disease's phenotype as a reviewed source describes it (``disease_phenotypes.yaml``)."""
+
+    disease: str = Field(pattern=anchored(OMIM_ID))
+    name: str
+    source: str
+    phenotype: tuple[_Phenotype, ...] = Field(min_length=1)
+    onset: tuple[HpoId, ...] = ()
+
+    def annotations(self) -> tuple[Annotation, ...]:
+        """The rows as annotations, each citing the source (origin ``reviewed``)."""
+        return tuple(
+            Annotation(row.hpo, FREQUENCY_WORDS[row.frequency], references=(self.source,), origin="reviewed")
+            for row in self.phenotype
+        )
+
+
+class _PhenotypesFile(_Row):
+    reviewed: dt.date
+    diseases: tuple[ReviewedPhenotype, ...]
+
+
+def add_reviewed_phenotypes(
+    diseases: Iterable[Disease], phenotypes: Iterable[ReviewedPhenotype]
+) -> tuple[list[Disease], list[tuple[str, str, str]]]:
+    """Add to each disease the reviewed phenotype rows its annotation lacks.
+
+    A row is added when no row of the disease's annotation names that term (the HPO's own
+    row, with its frequency, always wins; a reviewed row for a broader term than an
+    annotated one still adds what the source says of the broader term); an onset is added
+    when the disease lacks it. The disease is found by any of its ids (a joined row's
+    aliases too).
+
+    Returns
+    -------
+    tuple
+        The diseases (in the same order) and the rows added, as ``(disease id, HPO id,
+        source)``.
+    """
+    wanted: dict[str, ReviewedPhenotype] = {p.disease: p for p in phenotypes}
+    result: list[Disease] = []
+    added: list[tuple[str, str, str]] = []
+    for disease in diseases:
+        entry = next((wanted[i] for i in disease.ids if i in wanted), None)
+        if entry is None:
+            result.append(disease)
+            continue
+        have = {a.term for a in disease.annotations}
+        extra = tuple(a for a in entry.annotations() if a.term not in have)
+        onsets = tuple(t for t in entry.onset if t not in disease.onsets)
+        added += [(disease.id, a.term, entry.source) for a in extra]
+        result.append(replace(disease, annotations=disease.annotations + extra, onsets=disease.onsets + onsets))
+    return result, added
+
+
 @dataclass(frozen=True)
 class DifferentialKnowledge:
     """The reviewed data the differential uses, validated (see :func:`load_knowledge`).
@@ -254,6 +325,8 @@ class DifferentialKnowledge:
         The review date of each file.
     hashes : Mapping[str, str]
         sha256 of each file read.
+    phenotypes : tuple of ReviewedPhenotype
+        Disease phenotypes from ``disease_phenotypes.yaml``.
     """
 
     acquired: tuple[AcquiredCause, ...] = ()
@@ -265,6 +338,7 @@ class DifferentialKnowledge:
     sources: Mapping[str, str] = field(default_factory=dict)
     reviewed: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
+    phenotypes: tuple[ReviewedPhenotype, ...] = ()
 
     def acquired_diseases(self) -> list[Disease]:
         """The acquired causes as diseases for the index."""
@@ -291,6 +365,10 @@ class DifferentialKnowledge:
             found += [(limit.hpo, where) for limit in (test.low, test.high) if limit is not None]
             found += [(t, f"{where}.normal") for t in (test.normal.excludes if test.normal else ())]
         found += [(t, f"{LABS_FILE}: imaging") for t in self.mri_normal_excludes]
+        for entry in self.phenotypes:
+            where = f"{PHENOTYPES_FILE}: {entry.disease}"
+            found += [(row.hpo, f"{where}.phenotype") for row in entry.phenotype]
+            found += [(t, f"{where}.onset") for t in entry.onset]
         return found
 
     def check_terms(self, current: Iterable[str], *, release: str) -> None:
@@ -323,6 +401,7 @@ class DifferentialKnowledge:
             "sources": dict(self.sources),
             "reviewed": dict(self.reviewed),
             "hashes": dict(self.hashes),
+            "phenotypes": [dump(entry) for entry in self.phenotypes],
         }
 
     @classmethod
@@ -347,6 +426,7 @@ class DifferentialKnowledge:
             sources={str(k): str(v) for k, v in data["sources"].items()},
             reviewed={str(k): str(v) for k, v in data["reviewed"].items()},
             hashes={str(k): str(v) for k, v in data["hashes"].items()},
+            phenotypes=tuple(ReviewedPhenotype.model_validate(entry) for entry in data["phenotypes"]),
         )
 
 
@@ -376,10 +456,13 @@ def _validate(model: type[BaseModel], data: Any, name: str, problems: list[Probl
         return None
 
 
-def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = None) -> DifferentialKnowledge:
+def load_knowledge(
+    kb: KnowledgeBase | None = None, *, directory: Path | None = None, phenotypes_dir: Path = PHENOTYPES_DIR
+) -> DifferentialKnowledge:
     """Read and validate the differential's data files beside the knowledge base.
 
-    The three files of the differential are read from the knowledge base's folder; what
+    The three files of the differential are read from the knowledge base's folder, and
+    ``disease_phenotypes.yaml`` from ``phenotypes_dir`` (``contraxis/differential/data``); what
     they refer to (sources, drug classes, history codes, laboratory units) is taken from the
     knowledge base as :func:`~contraxis.knowledge.load_knowledge_base` loaded it, never read
     a second time.
@@ -391,12 +474,15 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
     directory : pathlib.Path, optional
         The knowledge base's data folder when ``kb`` is omitted (``contraxis/knowledge/data``
         by default).
+    phenotypes_dir : pathlib.Path
+        The folder of ``disease_phenotypes.yaml``.
 
     Raises
     ------
     KnowledgeBaseError
         Listing every problem: a file that does not read or fit its schema, a source,
-        drug class or history code that does not resolve, an id given twice (and any
+        drug class or history code that does not resolve, an id given twice, a reviewed
+        phenotype for a disease that ``genetic_dystonias.yaml`` does not list (and any
         problem of the knowledge base itself when it is loaded here).
     """
     if kb is None:
@@ -407,9 +493,11 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
         raise ValueError(f"give kb or directory, not both (kb was loaded from {kb.directory})")
     problems: list[Problem] = []
     raw = {name: _read(kb.directory, name, problems) for name in OWN_FILES}
+    raw[PHENOTYPES_FILE] = _read(Path(phenotypes_dir), PHENOTYPES_FILE, problems)
     acquired = _validate(_AcquiredFile, raw[ACQUIRED_FILE][0], ACQUIRED_FILE, problems)
     labs = _validate(_LabsFile, raw[LABS_FILE][0], LABS_FILE, problems)
     dystonias = _validate(_DystoniasFile, raw[DYSTONIAS_FILE][0], DYSTONIAS_FILE, problems)
+    phenotypes = _validate(_PhenotypesFile, raw[PHENOTYPES_FILE][0], PHENOTYPES_FILE, problems)
     if problems:
         raise KnowledgeBaseError(problems)
 
@@ -462,6 +550,18 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
                     Problem(f"{DYSTONIAS_FILE}: {entry.gene}.omim", f"{omim} is already given for {by_omim[omim].gene}")
                 )
             by_omim[omim] = entry
+    described: set[str] = set()
+    for i, entry in enumerate(phenotypes.diseases):
+        where = f"{PHENOTYPES_FILE}: diseases[{i}] ({entry.disease})"
+        need_source(where, entry.source)
+        if entry.disease not in by_omim:
+            problems.append(Problem(where, f"{entry.disease} is not an entry of {DYSTONIAS_FILE}"))
+        if entry.disease in described:
+            problems.append(Problem(where, f"{entry.disease} is given twice"))
+        described.add(entry.disease)
+        terms = [row.hpo for row in entry.phenotype]
+        if len(set(terms)) != len(terms):
+            problems.append(Problem(f"{where}.phenotype", "a term is given twice"))
     if problems:
         raise KnowledgeBaseError(problems)
 
@@ -482,6 +582,8 @@ def load_knowledge(kb: KnowledgeBase | None = None, *, directory: Path | None = 
             ACQUIRED_FILE: str(acquired.reviewed),
             LABS_FILE: str(labs.reviewed),
             DYSTONIAS_FILE: str(dystonias.reviewed),
+            PHENOTYPES_FILE: str(phenotypes.reviewed),
         },
         hashes={name: digest for name, (_, digest) in raw.items()},
+        phenotypes=phenotypes.diseases,
     )

@@ -52,9 +52,20 @@ findings, and gene tests.
 
 Redundant findings are removed first (:func:`reduce_terms`). The pretest probability is
 uniform over the Mendelian diseases; acquired causes carry a larger pretest weight
-(``acquired_causes.yaml``). The post-test probability is ``prior * LR`` normalised over every
-disease. Every constant is in :class:`~contraxis.differential.parameters.ModelParameters`,
-with its reason.
+(``acquired_causes.yaml``).
+
+**Post-test probability**: the findings of one record are not independent (a checklist, an
+organ system examined in detail), so their likelihood ratios are tempered before they are
+combined with the pretest odds::
+
+    log10 odds(d) = log10 prior(d) + w(n) * (present + unmentioned + onset)
+                    + w_x(m) * excluded + facts
+
+with ``w(n) = temper / (1 + (n - 1) * dependence)`` for ``n`` present findings and ``w_x(m)``
+the same for ``m`` exclusions (:meth:`~.parameters.ModelParameters.evidence_weight`); the
+case facts (an exposure, a gene test) are separate observations and keep their weight. The
+post-test probability is these odds normalised over every disease. Every constant is in
+:class:`~contraxis.differential.parameters.ModelParameters`, with its reason.
 """
 
 from __future__ import annotations
@@ -66,7 +77,7 @@ import numpy as np
 
 from .index import DifferentialIndex, unmentioned_log
 
-__all__ = ["Evidence", "Scores", "reduce_terms", "score"]
+__all__ = ["Evidence", "Scores", "normalise", "reduce_terms", "score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +128,11 @@ class Scores:
         ``(D,)``: the sum, the disease's ``log10`` likelihood ratio.
     posterior : numpy.ndarray
         ``(D,)``: post-test probability.
+    log_odds : numpy.ndarray
+        ``(D,)``: ``log10`` post-test odds before normalisation (the tempered evidence
+        plus the pretest weight): the order of the list.
+    weights : tuple of float
+        The weights ``(w(n), w_x(m))`` given to the findings and to the exclusions.
     """
 
     present: np.ndarray
@@ -126,6 +142,8 @@ class Scores:
     facts: np.ndarray
     total: np.ndarray
     posterior: np.ndarray
+    log_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weights: tuple[float, float] = (1.0, 1.0)
 
 
 def reduce_terms(
@@ -281,10 +299,15 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
         onset = np.zeros(index.n_diseases)
     unmentioned = _unmentioned(evidence.present, excluded_terms, index)
     facts = evidence.facts_log if evidence.facts_log is not None else np.zeros(index.n_diseases)
-    total = present.sum(axis=0, dtype=np.float64) + excluded.sum(axis=0, dtype=np.float64) + onset + unmentioned + facts
-    log_odds = total + index.log_prior
-    shifted = np.power(10.0, log_odds - log_odds.max())
-    posterior = shifted / shifted.sum()
+    findings = present.sum(axis=0, dtype=np.float64) + onset + unmentioned
+    absent = excluded.sum(axis=0, dtype=np.float64)
+    total = findings + absent + facts
+    parameters = index.parameters
+    weights = (
+        parameters.evidence_weight(len(evidence.present)),
+        parameters.evidence_weight(len(excluded_terms), excluded=True),
+    )
+    log_odds = index.log_prior + weights[0] * findings + weights[1] * absent + facts
     return Scores(
         present=present,
         excluded=excluded,
@@ -292,5 +315,13 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
         unmentioned=unmentioned,
         facts=facts,
         total=total,
-        posterior=posterior,
+        posterior=normalise(log_odds),
+        log_odds=log_odds,
+        weights=weights,
     )
+
+
+def normalise(log_odds: np.ndarray) -> np.ndarray:
+    """Post-test probabilities from ``log10`` odds: ``10 ** log_odds`` normalised to sum to one."""
+    shifted = np.power(10.0, log_odds - log_odds.max())
+    return shifted / shifted.sum()

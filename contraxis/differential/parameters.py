@@ -110,6 +110,34 @@ class ModelParameters:
         cause the patient's disease (a carrier of a recessive variant read as causal, a
         misclassified variant): 1 in 100, so a positive test raises the odds of the gene's
         diseases ninetyfold.
+    specific_share : float
+        A finding is specific when fewer than this share of the Mendelian diseases show it
+        (one in ten): a record whose findings are all more common than that (seizures,
+        intellectual disability, hypotonia, short stature...) singles out no disease, and
+        gets no ranked list but a note saying what to record.
+    temper : float
+        The power to which a single finding's likelihood ratio is raised when the
+        post-test probability is computed (a tempered, or power, likelihood). The model
+        multiplies likelihood ratios as if the findings were independent; they are not.
+    dependence : float
+        Mean correlation between the findings of one record (present findings, with the
+        features they leave unmentioned and the onset): ``n`` findings carry the
+        information of ``n / (1 + (n - 1) * dependence)`` independent ones (Kish's design
+        effect), so their summed ``log10`` likelihood ratio is weighted by
+        ``temper / (1 + (n - 1) * dependence)`` (:meth:`evidence_weight`). However many
+        findings a record names, together they never weigh more than ``temper /
+        dependence`` independent ones: a handful of generic findings, or a long list, cannot
+        give certainty.
+    exclusion_dependence : float
+        The same for the findings recorded as absent, weighted on their own: exclusions
+        come in checklists, whose items say much the same thing about a disease (a long
+        list of them counts as ``temper / exclusion_dependence`` exclusions at most).
+
+        ``temper``, ``dependence`` and ``exclusion_dependence`` are the three constants set
+        from data: by maximum likelihood of the known diagnosis over the broad development
+        set of phenopackets (``tools/fit_calibration.py``), which makes the post-test
+        probabilities calibrated (the README gives the reliability table). They weigh the
+        evidence; they do not change what any single finding says.
     """
 
     cohort_prior_strength: float = 3.0
@@ -127,6 +155,19 @@ class ModelParameters:
     local_code_background: float = 0.25
     gene_test_sensitivity: float = 0.9
     gene_false_positive: float = 0.01
+    specific_share: float = 0.1
+    temper: float = 1.0
+    dependence: float = 0.3
+    exclusion_dependence: float = 0.1
+
+    def evidence_weight(self, findings: int, *, excluded: bool = False) -> float:
+        """The weight of the summed ``log10`` likelihood ratio of ``findings`` findings.
+
+        ``temper / (1 + (findings - 1) * dependence)`` (``exclusion_dependence`` for
+        findings recorded as absent); ``temper`` for one finding or none.
+        """
+        rho = self.exclusion_dependence if excluded else self.dependence
+        return self.temper / (1.0 + max(findings - 1, 0) * rho)
 
     def reporting_rate(self, findings: int, expected_features: float) -> float:
         """The probability that a record naming ``findings`` findings mentions a feature.

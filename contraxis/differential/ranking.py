@@ -4,8 +4,13 @@ The candidates are ordered by post-test probability, except that a *treatable* c
 (an acquired cause, or a genetic disease with a disease-specific treatment) that fits comes
 first: one whose likelihood ratio favours it (``log10 LR > 0``), whose defining facts are in
 the record (an acquired cause's drug, history or finding), and whose probability is within
-a factor of ten of the leading candidate's. Each candidate keeps its rank by
-probability (``rank``), which the benchmark uses.
+a factor of ten of the leading candidate's (:func:`display_order`; the benchmark ranks
+the list in the same order). Each candidate keeps its rank by probability (``rank``).
+
+No list is given when the record has nothing to rank on (no present finding) or nothing
+specific (:func:`specificity_note`): the answer then carries a ``note`` saying what to
+record. Probabilities are shown between :data:`SHOWN_MIN` and :data:`SHOWN_MAX`, never as
+0 or 1.
 """
 
 from __future__ import annotations
@@ -30,15 +35,22 @@ from .knowledge import DifferentialKnowledge
 from .model import Scores, score
 
 __all__ = [
+    "SHOWN_MAX",
+    "SHOWN_MIN",
     "Candidate",
     "Differential",
     "Treatment",
     "answer_not_read",
     "differential_answer",
+    "display_order",
     "hpo_release",
     "nothing_to_rank",
     "rank",
     "score_case",
+    "shown_probability",
+    "specificity_note",
+    "treatable_fits",
+    "user_rank",
 ]
 
 TREATABLE_WINDOW = 10.0
@@ -47,6 +59,25 @@ the leader's and its likelihood ratio favours it."""
 
 GENE_CANDIDATES = 20
 """Gene suggestions are drawn from this many leading candidates."""
+
+SHOWN_MIN = 1e-6
+SHOWN_MAX = 0.999
+"""A post-test probability is shown within these bounds (three significant digits): the
+model never knows a disease to be certain or impossible."""
+
+WHAT_TO_RECORD = (
+    "record what is specific to the patient: the movement itself (dystonia, myoclonus, tremor, chorea, "
+    "tics, spasms or cramps) and where it is, the age at onset and the course, other neurological and "
+    "examination findings (eyes, skin, face, skeleton, organs), brain MRI and laboratory results, drugs "
+    "taken, and any gene test"
+)
+"""What a note asks for when the record gives nothing to rank on."""
+
+
+def shown_probability(p: float) -> float:
+    """A probability as shown: three significant digits, within :data:`SHOWN_MIN` and
+    :data:`SHOWN_MAX`."""
+    return float(f"{min(max(p, SHOWN_MIN), SHOWN_MAX):.3g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +103,9 @@ class Candidate:
         Rank by post-test probability (1 is the most probable).
     disease_id, name : str
         The disease (``OMIM:``, ``ORPHA:``, ``DECIPHER:`` or ``CX:cause-...``).
+    ids : tuple of str
+        Every id of the disease: ``disease_id``, then the entries MONDO maps to the same
+        disease, joined into this row.
     kind : str
         ``mendelian`` or ``acquired``.
     genes : tuple of str
@@ -102,6 +136,7 @@ class Candidate:
     levodopa_responsive: bool | None = None
     treatment: Treatment | None = None
     _explain: Callable[[], Explanation] | None = field(default=None, repr=False)
+    ids: tuple[str, ...] = ()
 
     @property
     def treatable(self) -> bool:
@@ -120,12 +155,13 @@ class Candidate:
         data: dict[str, Any] = {
             "rank": self.rank,
             "disease_id": self.disease_id,
+            "ids": list(self.ids or (self.disease_id,)),
             "name": self.name,
             "kind": self.kind,
             "genes": list(self.genes),
             "mds_name": self.mds_name,
             "score": round(self.score, 3),
-            "post_test_probability": float(f"{self.post_test_probability:.4g}"),
+            "post_test_probability": shown_probability(self.post_test_probability),
             "treatable": self.treatable,
             "treatment": self.treatment.to_json() if self.treatment else None,
             "release": self.release,
@@ -169,6 +205,8 @@ class Differential:
         How the case was read.
     n_diseases : int
         How many diseases were ranked.
+    note : str or None
+        Why no candidate is listed, and what to record (None when there is a list).
     """
 
     case_id: str | None
@@ -179,19 +217,30 @@ class Differential:
     evidence: CaseEvidence
     n_diseases: int
     evidence_summary: dict[str, Any] = field(default_factory=dict, repr=False)
+    note: str | None = None
 
     def to_json(self, *, detail: bool = False) -> dict[str, Any]:
-        """JSON-ready data (``detail`` adds each candidate's full explanation)."""
-        return {
+        """JSON-ready data (``detail`` adds each candidate's full explanation); ``note`` when
+        no candidate is listed."""
+        data = {
             "id": self.case_id,
             "hpo_release": self.hpo_release,
             "releases": self.releases,
-            "model": "likelihood ratio per finding (LIRICAL-style), uniform pretest over Mendelian diseases",
+            "model": MODEL_DESCRIPTION,
             "diseases_ranked": self.n_diseases,
             "evidence": self.evidence_summary,
             "candidates": [c.to_json(detail=detail) for c in self.candidates],
             "genes": [g.to_json() for g in self.genes],
         }
+        if self.note is not None:
+            data["note"] = self.note
+        return data
+
+
+MODEL_DESCRIPTION = (
+    "likelihood ratio per finding (LIRICAL-style), tempered for findings that are not independent; "
+    "uniform pretest over Mendelian diseases"
+)
 
 
 def hpo_release(index: DifferentialIndex) -> str:
@@ -234,6 +283,80 @@ def score_case(
     return read, facts, score(dataclasses.replace(read.evidence, facts_log=facts_log), index=index)
 
 
+def treatable_mask(index: DifferentialIndex) -> np.ndarray:
+    """Per disease, whether it is treatable (an acquired cause, or a genetic disease with a
+    disease-specific treatment in ``genetic_dystonias.yaml``); computed once per index."""
+    cached = _TREATABLE.get(id(index))
+    if cached is not None and cached[0] is index:
+        return cached[1]
+    mask = np.array([_treatment(index, d)[2] is not None for d in range(index.n_diseases)], dtype=bool)
+    if len(_TREATABLE) >= 8:
+        _TREATABLE.clear()
+    _TREATABLE[id(index)] = (index, mask)
+    return mask
+
+
+_TREATABLE: dict[int, tuple[DifferentialIndex, np.ndarray]] = {}
+
+
+def treatable_fits(scores: Scores, facts: dict[int, list[Fact]], index: DifferentialIndex) -> np.ndarray:
+    """Per disease, whether it is a treatable candidate that fits and so comes first: treatable
+    (:func:`treatable_mask`), its likelihood ratio in favour (``log10 LR > 0``), its defining
+    facts in the record, and its probability within :data:`TREATABLE_WINDOW` of the leader's."""
+    fits = treatable_mask(index) & (scores.total > 0)
+    fits &= scores.log_odds >= scores.log_odds.max() - np.log10(TREATABLE_WINDOW)
+    for d, found in facts.items():
+        if any(f.kind == "needs" for f in found):
+            fits[d] = False
+    return fits
+
+
+def display_order(scores: Scores, fits: np.ndarray, top: int) -> list[int]:
+    """The ``top`` diseases in the order the list shows them: the treatable candidates that
+    fit first, then the others, each group by post-test probability (ties by position)."""
+    n = len(scores.log_odds)
+    top = max(0, min(top, n))
+    if top == 0:
+        return []
+    key = scores.log_odds + np.where(fits, _FIRST, 0.0)
+    part = np.argpartition(-key, top - 1)[:top] if top < n else np.arange(n)
+    return sorted(part.tolist(), key=lambda d: (-key[d], d))
+
+
+_FIRST = 1e6
+"""Added to the ``log10`` odds of a fitting treatable candidate to sort it first."""
+
+
+def user_rank(disease: int, scores: Scores, fits: np.ndarray) -> int:
+    """The place of ``disease`` in the list as :func:`display_order` shows it (1 is first)."""
+    key = scores.log_odds + np.where(fits, _FIRST, 0.0)
+    return 1 + int(np.count_nonzero(key > key[disease]))
+
+
+def specificity_note(read: CaseEvidence, facts: dict[int, list[Fact]], index: DifferentialIndex) -> str | None:
+    """Why the record cannot rank diseases, and what to record; None when it can.
+
+    A record ranks diseases on something present (an HPO or local finding, or an abnormal
+    result) that is specific: a present finding shown by fewer than one Mendelian disease
+    in ten (``specific_share``), or a case fact that singles out diseases (an acquired
+    cause's defining drug or history, a local finding one of them lists, a gene test with a
+    disease-causing variant). A record with no present finding, or only findings that one
+    disease in ten or more shows (seizures, intellectual disability, hypotonia...) and no
+    such fact, gets no list.
+    """
+    present = read.present
+    if not present and not read.local_present:
+        return f"no ranked list: the record gives no present finding to rank diseases on; {WHAT_TO_RECORD}"
+    if any(index.share[t] < index.parameters.specific_share for t in present):
+        return None
+    if any(f.log10_lr > 0 and f.kind != "needs" for found in facts.values() for f in found):
+        return None
+    names = ", ".join(index.term_names[t] for t in present[:6]) + (", ..." if len(present) > 6 else "")
+    what = f"every finding recorded ({names}) is shown by one disease in ten or more" if present else (
+        "the local findings recorded single out no disease")
+    return f"no ranked list: {what}, so no disease stands out; {WHAT_TO_RECORD}"
+
+
 def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str | None = None) -> Differential:
     """Rank every disease of the index for a case.
 
@@ -251,19 +374,64 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
     Returns
     -------
     Differential
-        The leading candidates with their explanations, and gene suggestions.
+        The leading candidates with their explanations, and gene suggestions; no candidate
+        and a ``note`` when the record has nothing specific to rank on
+        (:func:`specificity_note`).
     """
     read, facts, scores = score_case(case, index=index, onset_term=onset_term)
-    chosen = _leading(scores, top)
-    excluded_rows = read.excluded + read.excluded_by_test
-    leader = float(scores.posterior[chosen[0]]) if len(chosen) else 0.0
+    summary = {
+        "present": [{"term": index.term_ids[t], "name": index.term_names[t]} for t in read.present],
+        "excluded": [
+            {"term": index.term_ids[t], "name": index.term_names[t]} for t in read.excluded + read.excluded_by_test
+        ],
+        "onset": read.onset,
+        "labs": [r.to_json() for r in read.labs],
+        "replaced": read.replaced,
+        "set_aside": read.set_aside,
+        "local_codes": sorted(read.local_present),
+        # the chance that a feature the patient has reaches this record (model.py)
+        "reporting_rate": round(index.reporting_rate(len(read.evidence.present)), 3),
+        # the weights of the findings' and the exclusions' evidence (model.py)
+        "evidence_weights": {"findings": round(scores.weights[0], 3), "excluded": round(scores.weights[1], 3)},
+    }
+    note = specificity_note(read, facts, index)
+    candidates = [] if note is not None else _candidates(read, facts, scores, index, top)
+    tested = case.genetics.tested if case.genetics else ()
+    genes = suggest_genes(
+        (
+            (c.disease_id, c.post_test_probability, c.genes)
+            for c in sorted(candidates, key=lambda c: c.rank)[:GENE_CANDIDATES]
+        ),
+        already_tested=tested,
+    )
+    return Differential(
+        case_id=case.id,
+        hpo_release=hpo_release(index),
+        releases=index.releases,
+        candidates=tuple(candidates),
+        genes=tuple(genes),
+        evidence=read,
+        n_diseases=index.n_diseases,
+        evidence_summary=summary,
+        note=note,
+    )
 
+
+def _candidates(
+    read: CaseEvidence, facts: dict[int, list[Fact]], scores: Scores, index: DifferentialIndex, top: int
+) -> list[Candidate]:
+    """The leading candidates in the order shown, each with its explanation (made on use)."""
+    fits = treatable_fits(scores, facts, index)
+    shown = display_order(scores, fits, top)
+    by_probability = sorted(shown, key=lambda d: (-scores.log_odds[d], d))
+    rank_of = {d: i for i, d in enumerate(by_probability, start=1)}
+    excluded_rows = read.excluded + read.excluded_by_test
     candidates = []
-    for position, d in enumerate(chosen, start=1):
+    for d in shown:
         mds_name, levodopa, treatment = _treatment(index, d)
         candidates.append(
             Candidate(
-                rank=position,
+                rank=rank_of[d],
                 disease_id=index.disease_ids[d],
                 name=index.disease_names[d],
                 kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
@@ -283,79 +451,31 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
                     index=index,
                     facts=tuple(facts.get(d, ())),
                 ),
+                ids=index.ids_of(d),
             )
         )
-    unmet = {index.disease_ids[d] for d, found in facts.items() if any(f.kind == "needs" for f in found)}
-    fits = [
-        c
-        for c in candidates
-        if c.treatable
-        and c.score > 0
-        and c.disease_id not in unmet
-        and c.post_test_probability * TREATABLE_WINDOW >= leader
-    ]
-    ordered = fits + [c for c in candidates if c not in fits]
-
-    tested = case.genetics.tested if case.genetics else ()
-    genes = suggest_genes(
-        (
-            (c.disease_id, c.post_test_probability, c.genes)
-            for c in sorted(candidates, key=lambda c: c.rank)[:GENE_CANDIDATES]
-        ),
-        already_tested=tested,
-    )
-    summary = {
-        "present": [{"term": index.term_ids[t], "name": index.term_names[t]} for t in read.present],
-        "excluded": [{"term": index.term_ids[t], "name": index.term_names[t]} for t in excluded_rows],
-        "onset": read.onset,
-        "labs": [r.to_json() for r in read.labs],
-        "replaced": read.replaced,
-        "set_aside": read.set_aside,
-        "local_codes": sorted(read.local_present),
-        # the chance that a feature the patient has reaches this record (model.py)
-        "reporting_rate": round(index.reporting_rate(len(read.evidence.present)), 3),
-    }
-    return Differential(
-        case_id=case.id,
-        hpo_release=hpo_release(index),
-        releases=index.releases,
-        candidates=tuple(ordered),
-        genes=tuple(genes),
-        evidence=read,
-        n_diseases=index.n_diseases,
-        evidence_summary=summary,
-    )
-
-
-def _leading(scores: Scores, top: int) -> list[int]:
-    """Positions of the ``top`` most probable diseases, best first (ties by position)."""
-    n = len(scores.posterior)
-    top = max(0, min(top, n))
-    if top == 0:
-        return []
-    part = np.argpartition(-scores.posterior, top - 1)[:top]
-    return sorted(part.tolist(), key=lambda d: (-scores.posterior[d], d))
+    return candidates
 
 
 # --- the answer for one input: the differential, what was not read, and why nothing ranks ---
 
 
 def nothing_to_rank(reading: Reading, result: Differential) -> str | None:
-    """Why no disease is listed, when the input gives nothing present to rank on; else None.
+    """Why no disease is listed, and what to record; None when there is a list.
 
-    A case ranks only on something present: an HPO or local finding, or an abnormal result.
+    The differential's own note (:func:`specificity_note`), worded for a phenopacket when the
+    input is one and gives no present phenotypic feature.
     """
-    evidence = result.evidence
-    if evidence.present or evidence.local_present:
+    if result.note is None:
         return None
-    if reading.format == "phenopacket":
+    evidence = result.evidence
+    if reading.format == "phenopacket" and not evidence.present and not evidence.local_present:
         if reading.case.absent:
             return ("no ranked list: the phenopacket gives only excluded phenotypic features; "
-                    "give at least one present HPO feature to rank diseases on")
+                    f"give at least one present HPO feature to rank diseases on: {WHAT_TO_RECORD}")
         return ("no ranked list: the phenopacket gives no phenotypic features (no present HPO term in "
-                "phenotypicFeatures), so there is nothing to rank diseases on")
-    return ("no ranked list: the case gives no present finding (an HPO or local code, or an abnormal "
-            "laboratory result), so there is nothing to rank diseases on")
+                f"phenotypicFeatures), so there is nothing to rank diseases on: {WHAT_TO_RECORD}")
+    return result.note
 
 
 def _same_place(a: str, b: str) -> bool:

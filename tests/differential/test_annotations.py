@@ -9,11 +9,14 @@ import pytest
 from contraxis.differential import Annotation, Disease, TermGraph
 from contraxis.differential.annotations import (
     add_newer_links,
+    bundled_join,
     diseases_from_hpo3,
+    join_diseases,
     parse_frequency,
-    pool_gene_matched,
+    pool_rows,
     read_gene_links,
     read_hpoa,
+    read_join,
     reconcile,
 )
 from contraxis.errors import KnowledgeBaseError
@@ -75,14 +78,24 @@ def test_hpoa_rows_become_annotations_onsets_and_inheritance():
     assert release == "2025-01-16"
     first, second = diseases
     assert first.id == "OMIM:1" and first.name == "Test disease"
+    cited = ("PMID:1",)
     assert first.annotations == (
-        Annotation("HP:0001332", 0.895),
-        Annotation("HP:0000473", None, (2, 3)),
-        Annotation("HP:0001250", None, None, True),
-        Annotation("HP:0001337", None, None, True),
+        Annotation("HP:0001332", 0.895, references=cited),
+        Annotation("HP:0000473", None, (2, 3), references=cited),
+        Annotation("HP:0001250", None, None, True, references=cited),
+        Annotation("HP:0001337", None, None, True, references=cited),
     )
     assert first.onsets == ("HP:0003593",) and first.inheritance == ("HP:0000006",)
-    assert second.annotations == (Annotation("HP:0001332", 0.05),)
+    assert second.annotations == (Annotation("HP:0001332", 0.05, references=cited),)
+
+
+def test_a_row_keeps_every_reference_it_gives():
+    """Check that the reference column is split on semicolons, so that a row can be left out
+    for any of its publications."""
+    line = row("OMIM:1", "HP:0001332").replace("PMID:1", "PMID:1;OMIM:1")
+    _, [disease] = read_hpoa(hpoa(line))
+    assert disease.annotations[0].references == ("PMID:1", "OMIM:1")
+    assert disease.annotations[0].origin == "annotation"
 
 
 def test_hpoa_problems_are_listed_with_their_line():
@@ -112,42 +125,86 @@ def test_gene_links_are_read_per_disease():
 
 def test_reconcile_maps_obsolete_terms_and_drops_unknown_ones(mini_graph: TermGraph):
     """Check that an obsolete id goes to its replacement, an unknown one is dropped and counted,
-    and a duplicate the mapping creates is merged."""
+    and that every row is kept with its references (rows of one term are pooled later)."""
     disease = Disease("OMIM:1", "x", (
-        Annotation("HP:0000000", 0.5),  # obsolete, replaced by HP:0001332 in the mini graph
+        Annotation("HP:0000000", 0.5, references=("PMID:7",)),  # obsolete, replaced by HP:0001332
         Annotation("HP:0001332", 0.9),
         Annotation("HP:9999999", 0.2),  # unknown
         Annotation("HP:0000473", 0.3),
     ), onsets=("HP:0003593", "HP:8888888"))
     [result], report = reconcile([disease], graph=mini_graph, annotation_release="old")
-    assert [a.term for a in result.annotations] == ["HP:0001332", "HP:0000473"]
-    assert result.annotations[0].frequency == 0.5  # the first row is kept
+    assert [a.term for a in result.annotations] == ["HP:0001332", "HP:0001332", "HP:0000473"]
+    assert result.annotations[0].references == ("PMID:7",)
     assert result.onsets == ("HP:0003593",)
     assert report.replaced_terms == {"HP:0000000": "HP:0001332"} and report.replaced_rows == 1
     assert report.dropped_terms == ("HP:8888888", "HP:9999999") and report.dropped_rows == 2
     assert report.to_dict()["ontology_release"] == "mini-1"
 
 
-def test_gene_matched_orphanet_phenotypes_join_the_omim_entry():
-    """Check that an OMIM entry takes the phenotypes of the Orphanet entry for its single gene,
-    but not from a chromosomal syndrome nor when the gene has two OMIM entries."""
-    omim = Disease("OMIM:1", "Disease one", (Annotation("HP:0001332", 0.5),), genes=("GENEA",))
+def test_rows_of_one_term_are_pooled():
+    """Check that counts add up, stated frequencies average, a row without frequency adds no
+    estimate, a NOT row yields to a row that saw the feature, and a reviewed row keeps its
+    source only when nothing else annotates the term."""
+    rows = [
+        Annotation("HP:0001332", cohort=(1, 2)),
+        Annotation("HP:0001332", cohort=(3, 8)),
+        Annotation("HP:0001332", 0.895),
+        Annotation("HP:0001332"),
+        Annotation("HP:0000473"),
+        Annotation("HP:0001250", negated=True),
+        Annotation("HP:0001250", 0.17),
+        Annotation("HP:0001337", negated=True),
+        Annotation("HP:0002451", 0.895, references=("src-1",), origin="reviewed"),
+    ]
+    pooled = {p.term: p for p in pool_rows(rows, mean=0.5, strength=3.0)}
+    assert pooled["HP:0001332"].frequency == pytest.approx(((4 + 1.5) / 13 + 0.895) / 2)
+    assert pooled["HP:0000473"].frequency == 0.5 and not pooled["HP:0000473"].negated
+    assert pooled["HP:0001250"].frequency == 0.17 and not pooled["HP:0001250"].negated
+    assert pooled["HP:0001337"].negated and pooled["HP:0001337"].frequency == 0.0
+    assert pooled["HP:0002451"].source == "src-1" and pooled["HP:0001332"].source == ""
+    assert list(pooled) == ["HP:0001332", "HP:0000473", "HP:0001250", "HP:0001337", "HP:0002451"]
+
+
+def test_entries_mondo_maps_to_one_disease_become_one_row():
+    """Check that the OMIM entry gives the id and name, the Orphanet twin becomes an alias, each
+    term is taken from the first entry that annotates it, onsets and genes are joined, and a
+    group with one entry present changes nothing."""
+    omim = Disease("OMIM:100001", "Dystonia A", (Annotation("HP:0000473", 0.9), Annotation("HP:0001337")),
+                   onsets=("HP:0003581",), genes=("GENEA",))
     orpha = Disease(
-        "ORPHA:1",
-        "Disease one",
-        (Annotation("HP:0001332", 0.9), Annotation("HP:0000473", 0.17)),
-        onsets=("HP:0003593",),
-        genes=("GENEA",),
+        "ORPHA:5", "Dystonia A (Orphanet)", (Annotation("HP:0001337", 0.025), Annotation("HP:0002451", 0.545)),
+        onsets=("HP:0011463",), genes=("GENEA", "GENEZ"),
     )
-    deletion = Disease("ORPHA:2", "1p36 microdeletion syndrome", (Annotation("HP:0001250", 0.9),), genes=("GENEA",))
-    allelic_1 = Disease("OMIM:3", "Allelic one", (Annotation("HP:0001337"),), genes=("GENEB",))
-    allelic_2 = Disease("OMIM:4", "Allelic two", (Annotation("HP:0001337"),), genes=("GENEB",))
-    orpha_b = Disease("ORPHA:3", "Allelic", (Annotation("HP:0001250", 0.9),), genes=("GENEB",))
-    pooled, count = pool_gene_matched([omim, orpha, deletion, allelic_1, allelic_2, orpha_b])
+    alone = Disease("ORPHA:6", "Alone", (Annotation("HP:0001250", 0.9),))
+    other = Disease("OMIM:100002", "Dystonia B", (Annotation("HP:0001332", 0.8),))
+    groups = [("MONDO:0000001", ("OMIM:100001", "ORPHA:5")), ("MONDO:0000002", ("OMIM:999999", "ORPHA:6"))]
+    joined, count = join_diseases([orpha, other, omim, alone], groups)
     assert count == 1
-    assert pooled[0].annotations == (Annotation("HP:0001332", 0.5), Annotation("HP:0000473", 0.17))
-    assert pooled[0].onsets == ("HP:0003593",)
-    assert pooled[1:] == [orpha, deletion, allelic_1, allelic_2, orpha_b]
+    assert [d.id for d in joined] == ["OMIM:100002", "OMIM:100001", "ORPHA:6"]
+    row_ = joined[1]
+    assert row_.name == "Dystonia A" and row_.aliases == ("ORPHA:5",) and row_.ids == ("OMIM:100001", "ORPHA:5")
+    assert row_.annotations == (
+        Annotation("HP:0000473", 0.9), Annotation("HP:0001337"), Annotation("HP:0002451", 0.545)
+    )
+    assert row_.onsets == ("HP:0003581", "HP:0011463") and row_.genes == ("GENEA", "GENEZ")
+    assert joined[2] is alone
+
+
+def test_the_join_file_is_read_and_checked():
+    """Check the shipped join (myoclonus-dystonia's and DEE4's OMIM entries have Orphanet twins)
+    and that a malformed or repeated row is refused naming its line."""
+    groups = dict(bundled_join())
+    assert groups["MONDO:0012812"] == ("OMIM:612164", "ORPHA:599373")
+    def order(i: str) -> tuple[bool, int]:
+        return not i.startswith("OMIM:"), int(i.split(":")[1])
+
+    assert all(len(ids) >= 2 and ids == tuple(sorted(ids, key=order)) for ids in groups.values())
+    with pytest.raises(KnowledgeBaseError, match="j.tsv:3: 'MONDO:1"):
+        read_join(["# c\n", "mondo_id\tids\n", "MONDO:1\tOMIM:1\n"], source="j.tsv")
+    with pytest.raises(KnowledgeBaseError, match="ORPHA:5 is already joined to MONDO:0000001"):
+        read_join(["mondo_id\tids\n", "MONDO:0000001\tOMIM:100001 ORPHA:5\n", "MONDO:0000002\tOMIM:100002 ORPHA:5\n"])
+    with pytest.raises(KnowledgeBaseError, match="header"):
+        read_join(["MONDO:0000001\tOMIM:100001 ORPHA:5\n"])
 
 
 def _hpo3_release(*omim: tuple[int, str, set[int]]) -> SimpleNamespace:
@@ -178,11 +235,11 @@ def test_newer_release_adds_phenotypes_without_frequency_but_never_against_a_not
     (copper_now, epilepsy_now, untouched_now), added = add_newer_links(
         [copper, epilepsy, untouched], newer, graph=mini_graph
     )
-    assert copper_now.annotations == (*copper.annotations, Annotation("HP:0002451"))
+    assert copper_now.annotations == (*copper.annotations, Annotation("HP:0002451", origin="newer release"))
     assert copper_now.onsets == ("HP:0003593",)
     assert epilepsy_now == epilepsy  # Dystonia is NOT annotated; the annotated childhood onset stays
     assert untouched_now is untouched
     assert added == 1
     [new] = diseases_from_hpo3(newer, graph=mini_graph, exclude={"OMIM:100003", "OMIM:100004"})
-    assert new.id == "OMIM:100007" and new.annotations == (Annotation("HP:0001337"),)
+    assert new.id == "OMIM:100007" and new.annotations == (Annotation("HP:0001337", origin="newer release"),)
     assert new.onsets == ("HP:0003581",) and new.release == "mini-1"

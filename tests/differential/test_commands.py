@@ -90,27 +90,36 @@ def test_bad_input_is_an_error_not_a_traceback(real_index, tmp_path):
 
 
 def test_benchmark_ranks_with_both_methods(real_index, few_packets):
-    """Check the benchmark's figures on three real cases, hpo3 on a sample of two."""
+    """Check the benchmark's figures on three real cases, hpo3 on a sample of two: the rank as
+    listed and among OMIM entries, the calibration, and hpo3 beside."""
     cases = list(iter_phenopackets(few_packets))
     report = run_benchmark(cases, index=real_index, hpo3_sample=2)
-    assert len(report.contraxis.ranks) == 3 and report.sample == (0, 1)
+    assert len(report.listed.ranks) == 3 and len(report.omim.ranks) == 3 and report.sample == (0, 1)
+    assert all(a is None or b is None or a >= b for a, b in zip(report.listed.ranks, report.omim.ranks, strict=True))
     assert report.hpo3 is not None and len(report.hpo3.ranks) == 2
-    assert report.contraxis.ms_per_case > 0 and report.hpo3.ms_per_case > report.contraxis.ms_per_case
+    assert report.listed.ms_per_case > 0 and report.hpo3.ms_per_case > report.listed.ms_per_case
+    assert len(report.calibration.confidence) == 3 and report.listed_lpo is None
     data = report.to_json()
-    assert data["contraxis_on_sample"]["cases"] == 2 and "both_known" in data
+    assert data["as_listed_on_sample"]["cases"] == 2 and "both_known" in data and "calibration" in data
 
 
 def test_bench_command_prints_the_comparison(real_index, few_packets):
-    """Check that the bench command prints both methods and the comparison."""
+    """Check that the bench command prints both ways of ranking, hpo3 beside, the reliability
+    table and the comparison, each figure line within 80 columns."""
     result = runner.invoke(
-        app, ["bench", "differential", str(few_packets), "--hpo3-sample", "2"], env={"COLUMNS": "80"}
+        app,
+        ["bench", "differential", str(few_packets), "--hpo3-sample", "2", "--no-leave-publication-out"],
+        env={"COLUMNS": "80"},
     )
     assert result.exit_code == 0, result.output
     assert "hpo3: resnik, funSimAvg" in result.output and "times faster per case" in result.output
-    rows = [line for line in result.output.splitlines() if line.startswith(("Contraxis, ", "hpo3, "))]
+    assert "expected calibration error (ECE)" in result.output and "first row right" in result.output
+    rows = [line for line in result.output.splitlines() if line.startswith(("Contraxis", "hpo3, "))]
     assert [r.split("  ")[0] for r in rows] == [
-        "Contraxis, all cases",
-        "Contraxis, sample",
+        "Contraxis, listed",
+        "Contraxis, OMIM",
+        "Contraxis listed, sample",
+        "Contraxis OMIM, sample",
         "hpo3, sample",
         "Contraxis, both know",
         "hpo3, both know",

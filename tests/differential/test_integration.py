@@ -31,7 +31,9 @@ def test_releases_and_reconciliation_are_recorded(real_index):
     assert counts["diseases_only_in_ontology_release"] == 233
     assert counts["diseases_only_in_annotation_release"] == 72
     assert counts["rows_from_ontology_release"] == 975
-    assert real_index.n_diseases == 12914  # 12,898 annotated diseases + 16 acquired causes
+    # 12,898 annotated entries, 2,153 of them joined into another's row (MONDO), + 16 acquired causes
+    assert counts["joined_entries"] == 2153 and real_index.n_diseases == 10761
+    assert counts["reviewed_rows"] == 2  # DYT-TOR1A limb dystonia, DYT-SGCE arm dystonia (disease_phenotypes.yaml)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Data files of the differential (see README.md here)."""
