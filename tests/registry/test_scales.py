@@ -335,3 +335,16 @@ def test_response_refuses_items_out_of_range_before_writing() -> None:
     """Check that no QuestionnaireResponse is written with a value out of range."""
     with pytest.raises(CaseError, match=r"jrs\.severity: severity: 5 is out of range 0–4"):
         questionnaire_response("jrs", {"severity": 5, "frequency": 1})
+
+
+def test_the_readme_example_runs() -> None:
+    """Check that the README's rating-scale example runs and gives what its comment says."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Rating scales", 1)[1]
+    code = re.search(r"```python\n(.+?)\n```", section, re.S)
+    assert code is not None
+    namespace: dict[str, object] = {}
+    exec(code.group(1), namespace)  # noqa: S102 - the README's own example
+    assert namespace["result"].total == 5  # type: ignore[attr-defined]
