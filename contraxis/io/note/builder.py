@@ -199,7 +199,7 @@ def assemble(b: Builder, present: list[str], absent: list[str], history: list[st
     for name in ("age", "sex", "onset_age", "course"):
         if name in b.fields:
             data[name] = b.fields[name]
-            add(name, b.fields[name], str(b.fields[name]), b.evidence[name])
+            add(name, b.fields[name], _shown(name, b.fields[name]), b.evidence[name])
     if regions:
         data["regions"] = regions
         for i, r in enumerate(regions):
@@ -236,7 +236,7 @@ def assemble(b: Builder, present: list[str], absent: list[str], history: list[st
     for name in ("family_history", "severity", "disabling"):
         if name in b.fields:
             data[name] = b.fields[name]
-            add(name, b.fields[name], str(b.fields[name]), b.evidence[name])
+            add(name, b.fields[name], _shown(name, b.fields[name]), b.evidence[name])
     if "treatment_history" in b.fields:
         data["treatment_history"] = b.fields["treatment_history"]
         for i, (row, e) in enumerate(zip(b.fields["treatment_history"], b.evidence["treatment_history"], strict=True)):
@@ -251,8 +251,20 @@ def assemble(b: Builder, present: list[str], absent: list[str], history: list[st
         facts = [f for f in facts if not any(f.path == p or f.path.startswith(p + "[") for p, _m in dropped)]
     message = "" if facts else EMPTY_MESSAGE
     unused = sorted(b.unused, key=lambda u: (u.start, u.end))
+    said_none = tuple(name for name, value in data.items() if value == [])
     return NoteReading(text=b.d.text, case=reading.case, not_read=reading.not_read, facts=tuple(facts),
-                       unused=tuple(unused), message=message, sections=tuple(b.sections))
+                       unused=tuple(unused), message=message, sections=tuple(b.sections), said_none=said_none)
+
+
+def _shown(name: str, value: Any) -> str:
+    """A fact's value in words: ``58 years``, ``no relative affected``, ``disabling``."""
+    if name in ("age", "onset_age"):
+        return f"{value:g} years"
+    if name == "family_history":
+        return "a relative affected" if value else "no relative affected"
+    if name == "disabling":
+        return "disabling" if value else "not disabling"
+    return str(value)
 
 
 def _without_refused(

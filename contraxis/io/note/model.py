@@ -129,6 +129,8 @@ class NoteReading:
         ``""``, or a sentence for the reader (an empty case says so).
     sections : tuple of (str, int, int)
         The sections found: kind, start and end offsets.
+    said_none : tuple of str
+        The list fields the note says are empty (``medications`` for "takes no medication").
     """
 
     text: str
@@ -138,6 +140,7 @@ class NoteReading:
     unused: tuple[Unused, ...] = ()
     message: str = ""
     sections: tuple[tuple[str, int, int], ...] = ()
+    said_none: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -149,8 +152,13 @@ class NoteReading:
         return Reading(case=self.case, not_read=self.not_read, format="note")
 
     def case_json(self) -> dict[str, Any]:
-        """The case as the case format writes it (fields left unknown are left out)."""
-        return self.case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        """The case as the case format writes it: fields left unknown are left out, and a list
+        the note says is empty ("takes no medication": ``medications: []``) is written empty."""
+        data = self.case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        for name in self.said_none:
+            data.setdefault(name, [])
+        order = list(type(self.case).model_fields)
+        return {key: data[key] for key in sorted(data, key=order.index)}
 
     def to_json(self) -> dict[str, Any]:
         """``case``, ``facts``, ``unused``, ``not_read``, ``sections`` and ``message``."""

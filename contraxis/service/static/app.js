@@ -1,6 +1,7 @@
 // The Contraxis intake page: builds the form from /intake/form and /terminology/labs, turns it
 // into a native case, posts it to /report and shows what was not read as given, the clinician
-// report and the patient handout. Drug suggestions and readings come from /terminology/drugs:
+// report and the patient handout. A pasted note is read by POST /note into the form, each filled
+// item showing the words it came from; the finding search asks /terminology/findings. Drug suggestions and readings come from /terminology/drugs:
 // no clinical fact (drug name, unit factor, plausible range) is written in this file.
 // No framework and no network beyond this server: clinics are often offline.
 "use strict";
@@ -97,8 +98,14 @@
       for (const finding of group.findings) details.append(findingRow(finding, group.id));
       container.append(details);
     });
-    $("#finding-filter").addEventListener("input", (event) => {
-      const query = event.target.value.trim().toLowerCase();
+    $("#finding-filter").addEventListener("input", (event) => filterFindings(event.target.value));
+  }
+
+  // Show the form's findings whose name or code holds the words typed (all, for none).
+  function filterFindings(text) {
+    const container = $("#finding-groups");
+    {
+      const query = text.trim().toLowerCase();
       for (const details of $$("details.group", container)) {
         let shown = 0;
         for (const row of $$(".finding", details)) {
@@ -109,7 +116,7 @@
         details.hidden = shown === 0;
         if (query && shown) details.open = true;
       }
-    });
+    }
   }
 
   // -- laboratory results: a unit selector and the plausibility check before submitting --
@@ -549,6 +556,9 @@
 
   // The parts of the form that a native reset does not know: regions and added rows.
   function clearCustom() {
+    const added = $('#finding-groups details.group[data-group="added"]');
+    if (added) added.remove();
+    clearNoteMarks();
     for (const node of $$(".region")) setRegion(node, false);
     updateRegions();
     $("#medications").replaceChildren();
@@ -618,6 +628,261 @@
       $(`input[name=${name}][value="${value}"]`).checked = true;
     }
     for (const t of c.treatment_history || []) addTreatment(t.treatment, t.response);
+  }
+
+  // -- the note: read into the form, each filled item shows the words it came from --
+
+  let noteFacts = [];  // the facts of the last note read: path, value, label, evidence (the words)
+
+  function noteFieldOf(fact) {
+    const top = fact.path.replace(/\[\d+\]$/, "");
+    const index = Number((/\[(\d+)\]$/.exec(fact.path) || [])[1]);
+    if (["age", "sex", "onset_age", "course", "severity"].includes(top)) return $(`#${top}`).closest(".field");
+    if (top === "regions") return $("#selected-regions");
+    if (top === "findings" || top === "absent") return $(`#finding-groups .finding[data-code="${CSS.escape(fact.value)}"]`);
+    if (top === "labs") {
+      const row = labRowFor(String(fact.value.loinc));
+      return row && !fact.value.interpretation ? row : $("#labs-kept");
+    }
+    if (top === "medications") return Number.isNaN(index) ? $("#no-medication").closest(".choices") : $$("#medications .medication")[index];
+    if (top === "history") return $(`#history input[value="${CSS.escape(fact.value)}"]`)?.closest("label");
+    if (top === "imaging") return $("#mri");
+    if (top === "genetics") return $("#genes-tested").closest(".field");
+    if (top === "family_history" || top === "disabling") return $(`[data-tristate=${top}]`).closest("fieldset");
+    if (top === "treatment_history") return $$("#treatments .treatment")[index];
+    return null;
+  }
+
+  // Rows for findings the form's groups do not list (found in the note or by the search).
+  function addedGroup() {
+    let group = $('#finding-groups details.group[data-group="added"]');
+    if (!group) {
+      group = el("details", { class: "group", open: true, "data-group": "added" },
+        el("summary", { text: "Added: from the note or the search" }));
+      $("#finding-groups").append(group);
+    }
+    return group;
+  }
+
+  function addFindingRow(code, name) {
+    let row = $(`#finding-groups .finding[data-code="${CSS.escape(code)}"]`);
+    if (!row) {
+      row = findingRow({ code, name }, "added");
+      addedGroup().append(row);
+    }
+    row.closest("details").open = true;
+    return row;
+  }
+
+  function quote(fact) {
+    return fact.evidence.map((e) => `“${e.text}”`).join(", ");
+  }
+
+  function showInNote(index) {
+    const marks = $$(`#note-highlighted mark[data-facts~="${index}"]`);
+    for (const mark of $$("#note-highlighted mark.active")) mark.classList.remove("active");
+    for (const item of $$("#note-facts li.active")) item.classList.remove("active");
+    for (const mark of marks) mark.classList.add("active");
+    const item = $(`#note-facts li[data-fact="${index}"]`);
+    if (item) item.classList.add("active");
+    if (marks.length) marks[0].scrollIntoView({ block: "nearest" });
+  }
+
+  function fromNoteNote(index, fact) {
+    const button = el("button", { type: "button", class: "from-note-link", "data-fact": String(index),
+      "aria-label": `Show the words of ${fact.label} in the note` }, "show in the note");
+    button.addEventListener("click", () => showInNote(index));
+    return el("span", { class: "from-note", "data-fact": String(index) }, `From the note: ${quote(fact)} `, button);
+  }
+
+  function clearNoteMarks() {
+    for (const node of $$(".from-note")) node.remove();
+    for (const node of $$("[data-from-note]")) node.removeAttribute("data-from-note");
+  }
+
+  // The note with the words read highlighted; each mark lists the facts it holds.
+  function renderNote(text, facts, unused) {
+    const spans = [];
+    facts.forEach((fact, i) => {
+      const kind = fact.path.startsWith("absent") ? "absent" : "read";
+      for (const e of fact.evidence) if (e.end > e.start) spans.push({ start: e.start, end: e.end, fact: i, kind });
+    });
+    for (const u of unused) if (u.end > u.start) spans.push({ start: u.start, end: u.end, fact: null, kind: "unused", reason: u.reason });
+    const cuts = [...new Set([0, text.length, ...spans.flatMap((s) => [s.start, s.end])])].sort((a, b) => a - b);
+    const box = $("#note-highlighted");
+    box.replaceChildren();
+    for (let i = 0; i + 1 < cuts.length; i += 1) {
+      const [a, b] = [cuts[i], cuts[i + 1]];
+      const piece = text.slice(a, b);
+      const over = spans.filter((s) => s.start <= a && b <= s.end);
+      if (!over.length) { box.append(piece); continue; }
+      const read = over.filter((s) => s.fact !== null);
+      const kind = read.some((s) => s.kind === "read") ? "read" : read.length ? "absent" : "unused";
+      const titles = read.map((s) => facts[s.fact].label).concat(over.filter((s) => s.fact === null).map((s) => `not used: ${s.reason}`));
+      const mark = el("mark", { class: `note-mark ${kind}`, "data-facts": [...new Set(read.map((s) => s.fact))].join(" "), title: titles.join("; ") }, piece);
+      if (read.length) mark.addEventListener("click", () => showInNote(read[0].fact));
+      box.append(mark);
+    }
+  }
+
+  function describeFact(fact) {
+    const top = fact.path.replace(/\[\d+\]$/, "");
+    const names = { findings: "present", absent: "absent", regions: "region", medications: "drug", labs: "result",
+      history: "history", treatment_history: "treatment tried", onset_age: "onset age", family_history: "relatives affected" };
+    const value = typeof fact.value === "object" && fact.value !== null ? fact.label : String(fact.label);
+    return `${names[top] || top.replace(/_/g, " ")}: ${value}`;
+  }
+
+  function showNoteFacts(facts, unused) {
+    $("#note-facts").replaceChildren(...facts.map((fact, i) => {
+      const button = el("button", { type: "button", class: "fact-link", "data-fact": String(i) }, describeFact(fact));
+      button.addEventListener("click", () => showInNote(i));
+      return el("li", { "data-fact": String(i), "data-path": fact.path }, button, el("span", { class: "words", text: ` ${quote(fact)}` }));
+    }));
+    $("#note-count").textContent = `${facts.length} item${facts.length === 1 ? "" : "s"}`;
+    $("#note-unused ul").replaceChildren(...unused.map((u) => el("li", {}, el("span", { class: "words", text: `“${u.text}” ` }), `${u.what}: ${u.reason}`)));
+    $("#note-unused-count").textContent = `${unused.length}`;
+    $("#note-unused").hidden = unused.length === 0;
+  }
+
+  async function readNote() {
+    const text = $("#note-text").value;
+    const status = $("#note-status");
+    if (!text.trim()) {
+      status.textContent = "Paste a note first.";
+      $("#note-text").focus();
+      return;
+    }
+    status.textContent = "Reading the note…";
+    let response;
+    try {
+      response = await fetch("/note", { method: "POST", headers: { "content-type": "text/plain; charset=utf-8", accept: "application/json", ...credential() }, body: text });
+    } catch (error) {
+      status.textContent = "The note could not be sent to the server.";
+      return;
+    }
+    const body = await response.json().catch(() => null);
+    if (response.status === 401 || response.status === 403) askCredential();
+    if (!response.ok || !body) {
+      status.textContent = `Not read: ${((body && body.problems) || []).map((p) => p.message).join("; ") || "the server could not read it"}`;
+      return;
+    }
+    noteFacts = body.facts;
+    clearNoteMarks();
+    fillForm(body.case);
+    $("#note-text").value = text;  // the form's reset does not take the note away
+    // findings the form's groups do not list get a row of their own, named as HPO names them
+    for (const fact of body.facts) {
+      const top = fact.path.replace(/\[\d+\]$/, "");
+      if (top !== "findings" && top !== "absent") continue;
+      const row = addFindingRow(fact.value, fact.label);
+      const input = $(`input[value=${top === "findings" ? "present" : "absent"}]`, row);
+      input.checked = true;
+    }
+    const extra = new Set(body.facts.filter((f) => f.path.startsWith("findings")).map((f) => f.value));
+    $("#extra-findings").value = splitList($("#extra-findings").value).filter((code) => !extra.has(code)).join(", ");
+    body.facts.forEach((fact, i) => {
+      const field = noteFieldOf(fact);
+      if (!field) return;
+      field.setAttribute("data-from-note", "true");
+      if (fact.path.startsWith("regions")) {
+        const node = $(`.region[data-region="${CSS.escape(fact.value)}"]`);
+        if (node) node.setAttribute("data-from-note", "true");
+      }
+      if (field.id === "selected-regions") field.after(fromNoteNote(i, fact));  // its text is rewritten on each click
+      else field.append(fromNoteNote(i, fact));
+      const group = field.closest("details.group");
+      if (group) group.open = true;
+    });
+    renderNote(text, body.facts, body.unused);
+    showNoteFacts(body.facts, body.unused);
+    $("#note-view").hidden = false;
+    status.textContent = body.message || `Read ${body.facts.length} item${body.facts.length === 1 ? "" : "s"} into the form. Check each one against its words, correct what is wrong, then choose Assess.`;
+  }
+
+  function clearNote() {
+    $("#note-text").value = "";
+    $("#note-status").textContent = "";
+    $("#note-view").hidden = true;
+    noteFacts = [];
+    clearNoteMarks();
+  }
+
+  // -- finding search: every HPO term and synonym, the knowledge base's first --
+
+  function findingSearch() {
+    const input = $("#finding-filter");
+    const list = $("#finding-search");
+    let timer = null;
+    let controller = null;
+    let active = -1;
+    const optionsOf = () => $$("[role=option]", list);
+
+    function close() {
+      list.hidden = true;
+      list.replaceChildren();
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function choose(option) {
+      input.value = "";
+      filterFindings("");
+      const row = addFindingRow(option.dataset.code, option.dataset.name);
+      close();
+      const present = $("input[value=present]", row);
+      row.scrollIntoView({ block: "nearest" });
+      present.focus();
+    }
+
+    function highlight(i) {
+      const all = optionsOf();
+      if (!all.length) return;
+      active = (i + all.length) % all.length;
+      all.forEach((option, j) => option.setAttribute("aria-selected", j === active ? "true" : "false"));
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function show(findings) {
+      list.replaceChildren();
+      findings.forEach((f, i) => {
+        const option = el("li", { role: "option", id: `finding-search-${i}`, "aria-selected": "false", "data-code": f.code, "data-name": f.name },
+          el("span", { class: "drug-name", text: f.name }), el("code", { text: ` ${f.code}` }),
+          el("span", { class: "drug-ingredient", text: [f.matched.toLowerCase() !== f.name.toLowerCase() ? `“${f.matched}”` : "", f.knowledge_base ? "read by the knowledge base" : "HPO"].filter(Boolean).join(" · ") }));
+        option.addEventListener("mousedown", (event) => event.preventDefault());
+        option.addEventListener("click", () => choose(option));
+        list.append(option);
+      });
+      list.hidden = findings.length === 0;
+      input.setAttribute("aria-expanded", findings.length ? "true" : "false");
+      active = -1;
+    }
+
+    async function search() {
+      const query = input.value.trim();
+      if (controller) controller.abort();
+      // an id is found by the filter of the form's rows; words are searched in all of HPO
+      if (query.length < 3 || /^(HP:|CX:|\d)/i.test(query)) { close(); return; }
+      controller = new AbortController();
+      try {
+        const body = await getJson(`/terminology/findings?${new URLSearchParams({ q: query, limit: "12" })}`, controller.signal);
+        if (input.value.trim() === query) show(body.findings);
+      } catch (error) {
+        if (error.name !== "AbortError") close();
+      }
+    }
+
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, DEBOUNCE_MS); });
+    input.addEventListener("keydown", (event) => {
+      const open = !list.hidden;
+      if (event.key === "ArrowDown" && open) { event.preventDefault(); highlight(active + 1); }
+      else if (event.key === "ArrowUp" && open) { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "Enter" && open && active >= 0) { event.preventDefault(); choose(optionsOf()[active]); }
+      else if (event.key === "Escape" && open) { event.preventDefault(); close(); }
+    });
+    input.addEventListener("blur", () => setTimeout(close, 150));
   }
 
   // -- results --
@@ -794,6 +1059,9 @@
     $("#no-medication").addEventListener("change", updateNoMedication);
     $("#intake").addEventListener("submit", assess);
     $("#intake").addEventListener("reset", clearCustom);
+    $("#read-note").addEventListener("click", readNote);
+    $("#clear-note").addEventListener("click", clearNote);
+    findingSearch();
     $("#load-json").addEventListener("click", () => {
       try {
         fillForm(JSON.parse($("#case-json").value));
