@@ -185,6 +185,15 @@ def _register_optional() -> None:
     bench_app.command(
         "screen", help="Cohort screening end to end on generated populations: time, memory, truth found."
     )(bench_screen_command)
+    try:
+        from .registry import bench_registry_command, registry_app
+    except ImportError:
+        pass
+    else:
+        app.add_typer(registry_app, name="registry")
+        bench_app.command("registry", help="Load patients x visits into a registry and compute the cohort overview.")(
+            bench_registry_command
+        )
 
 
 _register_optional()

@@ -18,8 +18,9 @@ event                     when
                           segmental -> generalized: a progression; the other way: a regression)
 ``secondary-feature``     a feature that points away from primary dystonia seen for the first
                           time: a fact behind the assessment's ``secondary-features`` alert
-                          (a course, an abnormal MRI, a history, a drug...) or a neurological
-                          sign other than dystonia (the assessment's ``other_features``)
+                          (a course, an abnormal MRI, a history, a drug...) or a finding
+                          that alert's condition reads (a neurological sign other than
+                          dystonia: parkinsonism, ataxia, pyramidal signs...)
 ========================  ===================================================================
 
 Each event carries the visit it was seen at, its date and the date of the visit before it
@@ -34,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..knowledge import KnowledgeBase
 from ..knowledge.schema import Regions
 from ..reasoning.distribution import segments
 
@@ -43,7 +45,10 @@ __all__ = [
     "EventKind",
     "VisitState",
     "course_events",
+    "SECONDARY_ALERT",
+    "Signs",
     "features_of",
+    "sign_codes",
     "visit_state",
 ]
 
@@ -125,34 +130,107 @@ class CourseEvent:
                 "explanation": self.explanation, "detail": self.detail, "source": self.source}
 
 
-def features_of(assessment: Mapping[str, Any]) -> tuple[str, ...]:
-    """The features of an assessment (its JSON) that point away from primary dystonia.
+SECONDARY_ALERT = "secondary-features"
+"""The alert whose condition says which features point away from primary dystonia."""
 
-    The facts behind the ``secondary-features`` alert (but its phenomenology guard) and the
-    neurological signs other than dystonia of Axis I (``other_features``), in that order,
-    each once.
+
+_CASE_VALUES = ("mri", "course", "distribution")
+"""Variables of an ``is`` test of the alert read from the visit itself (its case, its summary)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signs:
+    """What the ``secondary-features`` alert's condition reads, for :func:`features_of`.
+
+    Attributes
+    ----------
+    codes : frozenset of str
+        Finding codes read as present (concepts expanded).
+    values : frozenset of (str, str)
+        ``(variable, value)`` of its ``is`` tests on the MRI, the course and the distribution.
     """
+
+    codes: frozenset[str] = frozenset()
+    values: frozenset[tuple[str, str]] = frozenset()
+
+
+def sign_codes(kb: KnowledgeBase) -> Signs:
+    """What the ``secondary-features`` alert's condition reads, directly or through the
+    definitions it uses, never under a ``not``: the findings (``other-neuro-signs``: pyramidal
+    signs, ataxia, parkinsonism...; Kayser-Fleischer rings) and the values of the MRI, the
+    course and the distribution (abnormal, acute, hemidystonia)."""
+    rule = next((r for r in kb.alerts if r.row.alert == SECONDARY_ALERT), None)
+    if rule is None:
+        return Signs()
+    codes: set[str] = set()
+    values: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for op, arg in node.items():
+            if op in ("all", "any") and isinstance(arg, list):
+                for item in arg:
+                    walk(item)
+            elif op == "finding" and isinstance(arg, str):
+                codes.update(kb.concepts.get(arg, frozenset([arg])))
+            elif op == "is" and isinstance(arg, Mapping):
+                values.update((k, str(v)) for k, v in arg.items() if k in _CASE_VALUES and v is not None)
+            elif op == "fact" and isinstance(arg, str) and arg in kb.definitions and arg not in seen:
+                seen.add(arg)
+                walk(kb.definitions[arg].row.when)
+
+    walk(rule.row.when)
+    return Signs(frozenset(codes), frozenset(values))
+
+
+def features_of(case: Mapping[str, Any], assessment: Mapping[str, Any], *, kb: KnowledgeBase,
+                signs: Signs | None = None) -> tuple[str, ...]:
+    """The features of a visit that point away from primary dystonia, as the knowledge base
+    says them (``present: HP:0001300 Parkinsonism``, ``course: acute``, ``mri: abnormal``).
+
+    The facts of the case behind the assessment's ``secondary-features`` alert (its
+    definitions' own descriptions and its phenomenology guard left out), and every finding of
+    the case, present, that the alert's condition reads (:func:`sign_codes`; the alert names
+    only the first of its reasons that holds, so a sign added to an existing one is found
+    here). Empty unless the movement is a dystonia.
+    """
+    if (assessment.get("summary") or {}).get("phenomenology") != "dystonia":
+        return ()
     found: list[str] = []
     for alert in assessment.get("alerts") or ():
-        if alert.get("code") == "secondary-features":
-            found += [f for f in (alert.get("why") or {}).get("facts", ()) if not f.startswith(("phenomenology:", "not:"))]
-    axis_i = (assessment.get("classification") or {}).get("axis_i") or {}
-    found += list(axis_i.get("other_features") or ())
+        if alert.get("code") == SECONDARY_ALERT:
+            for fact in (alert.get("why") or {}).get("facts", ()):
+                head = fact.split(":", 1)[0]
+                if head in ("phenomenology", "not") or head in kb.definitions:
+                    continue
+                found.append(fact)
+    signs = sign_codes(kb) if signs is None else signs
+    seen = {"mri": (case.get("imaging") or {}).get("mri_brain"), "course": case.get("course"),
+            "distribution": (assessment.get("summary") or {}).get("distribution")}
+    found += [f"{var}: {value}" for var, value in sorted(signs.values) if seen.get(var) == value]
+    present = [*(case.get("findings") or ()), *((case.get("imaging") or {}).get("findings") or ())]
+    found += [f"present: {code} {kb.label(code)}".rstrip() for code in sorted(set(present) & signs.codes)]
     return tuple(dict.fromkeys(found))
 
 
-def visit_state(visit_id: int, date: dt.date, case: Mapping[str, Any], assessment: Mapping[str, Any]) -> VisitState:
+def visit_state(visit_id: int, date: dt.date, case: Mapping[str, Any], assessment: Mapping[str, Any], *,
+                kb: KnowledgeBase, signs: Signs | None = None) -> VisitState:
     """The :class:`VisitState` of a visit, from its case and its assessment (both as JSON)."""
     summary = assessment.get("summary") or {}
     return VisitState(
         visit_id=visit_id, date=date, regions=tuple(case.get("regions") or ()),
         distribution=summary.get("distribution"), phenomenology=summary.get("phenomenology"),
-        features=features_of(assessment), age=case.get("age"),
+        features=features_of(case, assessment, kb=kb, signs=signs), age=case.get("age"),
     )
 
 
+_SEGMENT_NAMES = {"oromandibular": "oromandibular region (lower face, jaw, tongue)", "trunk": "trunk and back"}
+
+
 def _segment_name(segment: str) -> str:
-    return segment.replace("-", " ")
+    return _SEGMENT_NAMES.get(segment, segment.replace("-", " "))
 
 
 def _names(values: Iterable[str]) -> str:
@@ -170,31 +248,49 @@ def _between(previous: VisitState, state: VisitState) -> str:
     return f"between {previous.date.isoformat()} and {state.date.isoformat()} ({days} days)"
 
 
+def _spread_order(before: frozenset[str], new: frozenset[str], layout: Regions) -> list[tuple[str, list[str]]]:
+    """Each new segment with the involved segments it is contiguous with: first those next to a
+    segment involved before, then those next to a new one reached that way (spread over two
+    segments between visits), in a stable order; a segment reached by neither has ``[]``."""
+    reached = set(before)
+    order: list[tuple[str, list[str]]] = []
+    left = sorted(new)
+    while True:
+        step = [(seg, sorted(set(layout.contiguous.get(seg, ())) & reached)) for seg in left]
+        step = [(seg, near) for seg, near in step if near]
+        if not step:
+            break
+        order += step
+        reached.update(seg for seg, _ in step)
+        left = [seg for seg in left if seg not in reached]
+    return order + [(seg, []) for seg in left]
+
+
 def _region_events(previous: VisitState, state: VisitState, layout: Regions, source: str) -> list[CourseEvent]:
     before = segments(previous.regions, layout=layout)
     now = segments(state.regions, layout=layout)
     events: list[CourseEvent] = []
     when = _between(previous, state)
-    for seg in sorted(now - before):
-        next_to = sorted(set(layout.contiguous.get(seg, ())) & before)
+    for seg, next_to in _spread_order(before, now - before, layout) if before else []:
         where = _region_words(state.regions, seg, layout)
+        regions = [r for r in state.regions if layout.regions[r].segment == seg]
         if next_to:
+            also_new = [n for n in next_to if n not in before]
+            via = f" (itself newly involved: {_names(also_new)})" if also_new else ""
             events.append(CourseEvent(
                 "spread", state.visit_id, state.date, previous.date, f"spread to the {_segment_name(seg)}",
                 (f"The {_segment_name(seg)} ({where}) is involved at this visit and was not at the one before; "
-                 f"it is contiguous with the {_names(next_to)}, involved before: spread to an adjacent region, "
+                 f"it is contiguous with the {_names(next_to)}{via}: spread to an adjacent region, "
                  f"{when} (contiguity of the body segments: {source})."),
-                {"segment": seg, "regions": [r for r in state.regions if layout.regions[r].segment == seg],
-                 "next_to": next_to, "before": sorted(before)}, source,
+                {"segment": seg, "regions": regions, "next_to": next_to, "before": sorted(before)}, source,
             ))
-        elif before:
+        else:
             events.append(CourseEvent(
                 "new-region", state.visit_id, state.date, previous.date, f"new region: the {_segment_name(seg)}",
                 (f"The {_segment_name(seg)} ({where}) is involved at this visit and was not at the one before; "
                  f"it is not contiguous with any segment involved before ({_names(sorted(before))}), "
                  f"{when} (contiguity of the body segments: {source})."),
-                {"segment": seg, "regions": [r for r in state.regions if layout.regions[r].segment == seg],
-                 "next_to": [], "before": sorted(before)}, source,
+                {"segment": seg, "regions": regions, "next_to": [], "before": sorted(before)}, source,
             ))
     for seg in sorted(before - now):
         events.append(CourseEvent(
