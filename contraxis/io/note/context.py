@@ -85,7 +85,7 @@ def apply_cues(d: Doc, cues: Cues, mentions: list[Mention], attr: str) -> None:
                     continue
                 hit = text
                 break
-        if hit is None:
+        if hit is None and m.kind not in ("drug", "treatment"):  # "X did not help" is about X's effect
             for s, e, text in cues.following:
                 if usable(text) and m.end <= s < b and _scope_ok(d, m.end, s, mentions, (s, e), 0):
                     hit = text

@@ -222,6 +222,21 @@ class Mention:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_VERDICTS = frozenset({"absent", "present", "nil", "none", "negative", "normal", "yes", "no", "positive"})
+
+
+def _joined(segments: list[tuple[int, int]], lower: list[str]) -> list[tuple[int, int]]:
+    """Sentence parts, with "tremor: absent" kept as one (a colon before a one-word verdict)."""
+    out: list[tuple[int, int]] = []
+    for start, end in segments:
+        words = [w for w in lower[start:end] if w not in (".", ",", ";")]
+        if out and lower[out[-1][1] - 1] == ":" and len(words) == 1 and words[0] in _VERDICTS:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 class Doc:
     """One note as tokens, keys and sentence parts."""
 
@@ -236,7 +251,7 @@ class Doc:
         self.ends = [t.idx + len(t.text) for t in self.doc]
         self.keys = [("" if (t.is_punct or t.is_space) else word_key(t.text, lex)) for t in self.doc]
         self.punct = [t.is_punct and t.text not in ("-", "'") for t in self.doc]
-        self.segments: list[tuple[int, int]] = [(s.start, s.end) for s in self.doc.sents]
+        self.segments: list[tuple[int, int]] = _joined([(s.start, s.end) for s in self.doc.sents], self.lower)
         self.segment_of = [0] * self.n
         for i, (s, e) in enumerate(self.segments):
             for j in range(s, e):

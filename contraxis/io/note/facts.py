@@ -104,11 +104,14 @@ def _drug_days(d: Doc, m: Mention, timings: Sequence[Found], facts_words: Any) -
     out: dict[str, Any] = {}
     near = [t for t in timings if s_start <= t.start < s_end]
     raise_words = ("raised", "increased", "doubled", "double dose", "double doses", "higher dose")
+    start_words = ("started", "start", "taken", "taking", "given", "added", "began", "commenced", "put on")
     for t in near:
-        before = d.text[max(s_start, t.start - 40):t.start].casefold()
-        after = d.text[t.end:min(s_end, t.end + 30)].casefold()
-        context = before + " " + after
-        if any(w in context for w in raise_words) and "dose" in context:
+        before = d.text[max(s_start, t.start - 35):t.start].casefold()
+        after = d.text[t.end:min(s_end, t.end + 35)].casefold()
+        raised_before = any(w in before for w in raise_words) and "dose" in before
+        raised_after = (any(w in after for w in raise_words) and "dose" in after
+                        and not any(w in before for w in start_words))
+        if raised_before or raised_after:
             if t.kind in ("ago",) or "for" in d.text[t.start:t.end].casefold():
                 out.setdefault("days_since_dose_increase", int(round(t.value)))
             continue
@@ -355,8 +358,9 @@ def medications_of(b: Builder, drugs: list[Mention], medwords: list[Mention], tr
                 b.set("medications", [], b.ev(m, f"no drug taken ('{m.negated}')", cue=m.negated))
                 break
     if tried:
-        b.fields["treatment_history"] = [{"treatment": t, "response": r} for t, (r, _e) in tried.items()]
-        b.evidence["treatment_history"] = [e for _t, (_r, e) in tried.items()]
+        ordered = sorted(tried.items(), key=lambda item: item[1][1].start)  # in the note's order
+        b.fields["treatment_history"] = [{"treatment": t, "response": r} for t, (r, _e) in ordered]
+        b.evidence["treatment_history"] = [e for _t, (_r, e) in ordered]
 
 
 def imaging_fact(b: Builder, imaging: list[Mention], clauses: Sequence[tuple[int, int, Mention]]) -> None:
