@@ -57,6 +57,10 @@ JWKS_MAX_BYTES = 1024 * 1024
 """Largest JWK Set document read from a URL or a file."""
 JWKS_REFETCH_SECONDS = 60.0
 """A token with an unknown ``kid`` fetches its issuer's JWK Set again at most this often."""
+VERIFIED_TOKENS = 4096
+VERIFIED_SECONDS = 300.0
+"""A user's access token, once verified, is taken as verified for at most this long (and never
+past its ``exp``); a CDS client's token is used once and never kept."""
 CDS_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti")
 """The claims CDS Hooks 2.0 makes required in the client's JWT."""
 
@@ -368,6 +372,7 @@ class Authenticator:
         }
         self.api_keys: dict[str, ApiKey] = {k.sha256: k for k in settings.api_keys}
         self.replay = ReplayGuard(settings.jti_path if self.cds else None)
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def cds_client(self, authorization: str | None, *, audience: str | Sequence[str]) -> Principal:
         """The CDS client whose JWT is in ``authorization``, for a call of the service at ``audience``
@@ -426,6 +431,9 @@ class Authenticator:
             return Principal("api-key", key.name, None, frozenset(key.roles))
         if credential.count(".") != 2:
             raise AuthError(f"the credential is neither an API key ({API_KEY_PREFIX}...) nor a JWT")
+        known = self._verified.get(credential)
+        if known is not None and known[1] > time.time():
+            return known[0]
         header = _header(credential)
         issuer = _unverified_claims(credential).get("iss")
         found = self.oidc.get(issuer) if isinstance(issuer, str) else None
@@ -441,4 +449,16 @@ class Authenticator:
             granted = granted.split()
         roles = frozenset(provider.role_map[r] for r in granted or () if isinstance(r, str) and r in provider.role_map)
         name = _claim(claims, provider.user_claim)
-        return Principal("user", str(name)[:120] if name is not None else "unknown", provider.issuer, roles)
+        principal = Principal("user", str(name)[:120] if name is not None else "unknown", provider.issuer, roles)
+        self._remember(credential, principal, expires=float(claims["exp"]))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, *, expires: float) -> None:
+        """Keep a verified access token until it expires (at most VERIFIED_SECONDS), so that a
+        client reusing its token is not verified again on every request."""
+        if len(self._verified) >= VERIFIED_TOKENS:
+            now = time.time()
+            self._verified = {t: v for t, v in self._verified.items() if v[1] > now}
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (principal, min(expires, time.time() + VERIFIED_SECONDS))

@@ -265,3 +265,17 @@ def test_without_authentication_configured_every_door_is_open(client):
     """Check the quick start: no credential configured, loopback, everything answers."""
     assert client.post("/assess", json=CASE).status_code == 200
     assert client.get("/audit").status_code == 200
+
+
+def test_a_reused_access_token_is_verified_once(world, monkeypatch):
+    """Check that a user's token sent again is not verified again (cheap per request), while a
+    CDS client's token is never kept (each is used once)."""
+    from contraxis.service import auth
+
+    calls = []
+    verify = auth._verify
+    monkeypatch.setattr(auth, "_verify", lambda *a, **k: calls.append(1) or verify(*a, **k))
+    token = world.idp.token(aud="contraxis", roles=["clinician"])
+    for _ in range(3):
+        assert world.client.post("/assess", json=CASE, headers=bearer(token)).status_code == 200
+    assert len(calls) == 1
