@@ -187,8 +187,8 @@ def bench_load_command(connections: int = 32, duration: float = 10.0, workers: i
     tool : str
         ``wrk`` (Debian's package), ``python`` (the built-in asyncio client) or ``auto``.
     auth : str
-        ``none``; ``api-key`` (every request with an API key); ``jwt`` (every request with an
-        OpenID Connect bearer token, its RS256 signature verified each time). The audit log is on.
+        ``none``; ``api-key`` (every request with an API key); ``jwt`` (every request with the
+        same OpenID Connect bearer token, as a client reuses its access token). The audit log is on.
     json_output : bool
         Print the figures as JSON.
     """

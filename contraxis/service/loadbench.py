@@ -295,7 +295,8 @@ def secured_server_env(folder: Path, *, auth: Auth) -> tuple[dict[str, str], dic
 
     ``api-key``: an API key with the clinician role (kept as its SHA-256). ``jwt``: an OpenID
     Connect provider whose JWK Set is a file in ``folder`` (an RS256 key made for the run) and
-    one bearer token of it, verified on every request. ``none``: no authentication (the quick
+    one bearer token of it, reused as a client reuses its access token (verified on first use,
+    then kept until it expires). ``none``: no authentication (the quick
     start). The audit log is on, in ``folder``, in every case.
 
     Returns
