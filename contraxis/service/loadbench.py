@@ -27,7 +27,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["LoadResult", "TYPICAL_CASE", "bench_load", "free_port", "run_load", "secured_server_env", "start_server"]
+__all__ = [
+    "LoadResult", "TYPICAL_CASE", "bench_load", "free_port", "merge_results", "run_load", "secured_server_env",
+    "start_server",
+]
 
 Tool = Literal["auto", "wrk", "python"]
 Auth = Literal["none", "api-key", "jwt"]
@@ -327,8 +330,22 @@ def secured_server_env(folder: Path, *, auth: Auth) -> tuple[dict[str, str], dic
     return {**env, "CONTRAXIS_OIDC_PROVIDERS": json.dumps([provider])}, {"Authorization": f"Bearer {token}"}
 
 
+def merge_results(parts: Sequence[LoadResult]) -> LoadResult:
+    """One endpoint's figures from several slices of load: requests and seconds added up, p50
+    the request-weighted mean of the slices' p50, p99 the largest slice p99 (an upper bound)."""
+    if len(parts) == 1:
+        return parts[0]
+    requests = sum(p.requests for p in parts)
+    seconds = sum(p.seconds for p in parts)
+    p50 = sum(p.p50_ms * p.requests for p in parts) / requests if requests else float("nan")
+    return LoadResult(endpoint=parts[0].endpoint, tool=parts[0].tool, connections=parts[0].connections,
+                      seconds=round(seconds, 2), requests=requests, errors=sum(p.errors for p in parts),
+                      rps=round(requests / seconds, 1) if seconds else 0.0, p50_ms=round(p50, 2),
+                      p99_ms=max(p.p99_ms for p in parts))
+
+
 def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 2, tool: Tool = "auto",
-               warmup: float = 2.0, auth: Auth = "none") -> list[LoadResult]:
+               warmup: float = 2.0, auth: Auth = "none", rounds: int = 1) -> list[LoadResult]:
     """Start the service; load ``GET /health``, then ``POST /assess`` with a typical case (the
     default answer, without the HPO differential) and ``POST /assess?differential=true``; stop it.
 
@@ -347,6 +364,10 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
     auth : {"none", "api-key", "jwt"}
         Authentication on the server (:func:`secured_server_env`): every ``POST /assess``
         carries the key or token; ``GET /health`` stays open. The audit log is on.
+    rounds : int
+        Measure the endpoints in turn this many times, ``duration / rounds`` seconds each, and
+        add the slices up (:func:`merge_results`): on a machine whose other load changes during
+        the run, every endpoint then sees the same conditions.
 
     Returns
     -------
@@ -381,7 +402,6 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
         runs = [("GET", "/health", None), ("POST", "/assess", body)]
         if has_differential:
             runs.append(("POST", "/assess?differential=true", body))
-        results = []
         for method, path, payload in runs:
             if warmup > 0:
                 run_load(
@@ -394,9 +414,13 @@ def bench_load(*, connections: int = 32, duration: float = 10.0, workers: int = 
                     tool=tool,
                     headers=headers,
                 )
-            results.append(run_load(port=port, method=method, path=path, body=payload, connections=connections,
-                                    duration=duration, tool=tool, headers=headers))
-        return results
+        slices: list[list[LoadResult]] = [[] for _ in runs]
+        for _ in range(rounds):
+            for i, (method, path, payload) in enumerate(runs):
+                slices[i].append(run_load(port=port, method=method, path=path, body=payload,
+                                          connections=connections, duration=duration / rounds, tool=tool,
+                                          headers=headers))
+        return [merge_results(parts) for parts in slices]
     finally:
         stop_server(server)
         folder.cleanup()

@@ -9,8 +9,11 @@ from contraxis.service.loadbench import (
     _WRK_LATENCY,
     _WRK_REQUESTS,
     TYPICAL_CASE,
+    LoadResult,
     free_port,
+    merge_results,
     run_load,
+    secured_server_env,
     start_server,
     stop_server,
 )
@@ -53,3 +56,30 @@ def test_a_short_python_load_run_against_a_real_server():
     finally:
         stop_server(server)
     assert server.poll() is not None
+
+
+def test_slices_of_load_add_up():
+    """Check that slices merge into one figure: requests and seconds summed, p50 weighted, p99 the worst."""
+    def part(requests, seconds, p50, p99):
+        return LoadResult("POST /assess", "wrk", 32, seconds, requests, 0, requests / seconds, p50, p99)
+
+    merged = merge_results([part(1000, 2.0, 8.0, 20.0), part(3000, 2.0, 4.0, 12.0)])
+    assert (merged.requests, merged.seconds, merged.rps) == (4000, 4.0, 1000.0)
+    assert merged.p50_ms == 5.0 and merged.p99_ms == 20.0
+
+
+def test_a_short_load_run_with_an_api_key(tmp_path):
+    """Check that a server started with authentication on lets the benchmark's key in, and nothing without it."""
+    env, headers = secured_server_env(tmp_path, auth="api-key")
+    port = free_port()
+    server = start_server(port=port, workers=1, env=env)
+    try:
+        body = json.dumps(TYPICAL_CASE).encode()
+        refused = run_load(port=port, method="POST", path="/assess", body=body, connections=2, duration=0.5,
+                           tool="python")
+        allowed = run_load(port=port, method="POST", path="/assess", body=body, connections=2, duration=0.5,
+                           tool="python", headers=headers)
+        assert refused.requests > 0 and refused.errors == refused.requests
+        assert allowed.requests > 0 and allowed.errors == 0
+    finally:
+        stop_server(server)
