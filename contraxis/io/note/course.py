@@ -37,10 +37,10 @@ def sex_of(d: Doc, age: Found | None) -> tuple[str, Evidence] | None:
     he = [t for t in range(d.n) if d.lower[t] in ("he", "his", "him", "himself")]
     she = [t for t in range(d.n) if d.lower[t] in ("she", "her", "hers", "herself")]
     if len(he) > len(she) and len(he) >= 2:
-        return "male", Evidence(d.idx[he[0]], d.ends[he[0]], d.doc[he[0]].text,
+        return "male", Evidence(d.idx[he[0]], d.ends[he[0]], d.texts[he[0]],
                                 f"pronouns ({len(he)} male, {len(she)} female)")
     if len(she) > len(he) and len(she) >= 2:
-        return "female", Evidence(d.idx[she[0]], d.ends[she[0]], d.doc[she[0]].text,
+        return "female", Evidence(d.idx[she[0]], d.ends[she[0]], d.texts[she[0]],
                                   f"pronouns ({len(she)} female, {len(he)} male)")
     return None
 

@@ -89,7 +89,8 @@ def keys_of(phrases: Iterable[str], lexicon: Lexicon) -> tuple[Key, ...]:
 Phrase = tuple[Key, str]
 
 
-def _phrases(phrases: Iterable[str], lexicon: Lexicon) -> tuple[Phrase, ...]:
+@lru_cache(maxsize=256)
+def _phrases(phrases: tuple[str, ...], lexicon: Lexicon) -> tuple[Phrase, ...]:
     """Each phrase's key with the phrase (a one-word phrase matches only its written forms)."""
     out: list[Phrase] = []
     for p in phrases:
@@ -237,6 +238,18 @@ def _joined(segments: list[tuple[int, int]], lower: list[str]) -> list[tuple[int
     return out
 
 
+def _token_table(doc: Any, text: str) -> list[tuple[str, str, int, bool, bool, bool]]:
+    """Each token's text, lower case, offset and kind, read in one array (no Token objects)."""
+    from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, LENGTH
+
+    rows = doc.to_array([IDX, LENGTH, IS_PUNCT, IS_SPACE, IS_ALPHA]).tolist()
+    out = []
+    for idx, length, punct, space, alpha in rows:
+        word = text[idx:idx + length]
+        out.append((word, word.lower(), idx, bool(punct), bool(space), bool(alpha)))
+    return out
+
+
 class Doc:
     """One note as tokens, keys and sentence parts."""
 
@@ -245,19 +258,28 @@ class Doc:
         self.index = index
         self.doc = pipeline.doc(text)
         lex = index.lexicon
-        self.n = len(self.doc)
-        self.lower = [t.lower_ for t in self.doc]
-        self.idx = [t.idx for t in self.doc]
-        self.ends = [t.idx + len(t.text) for t in self.doc]
-        self.keys = [("" if (t.is_punct or t.is_space) else word_key(t.text, lex)) for t in self.doc]
-        self.punct = [t.is_punct and t.text not in ("-", "'") for t in self.doc]
+        tokens = _token_table(self.doc, text)
+        self.n = len(tokens)
+        self.texts = [t[0] for t in tokens]
+        self.lower = [t[1] for t in tokens]
+        self.idx = [t[2] for t in tokens]
+        self.ends = [t[2] + len(t[0]) for t in tokens]
+        self.alpha = [t[5] for t in tokens]
+        self.keys = [("" if (t[3] or t[4]) else word_key(t[0], lex)) for t in tokens]
+        self.punct = [t[3] and t[0] not in ("-", "'") for t in tokens]
         self.segments: list[tuple[int, int]] = _joined([(s.start, s.end) for s in self.doc.sents], self.lower)
         self.segment_of = [0] * self.n
         for i, (s, e) in enumerate(self.segments):
             for j in range(s, e):
                 self.segment_of[j] = i
-        # the key stream of each segment: token positions with a key
+        # the key stream of each segment: token positions with a key, and where each key is
         self.stream: list[list[int]] = [[j for j in range(s, e) if self.keys[j]] for s, e in self.segments]
+        self.where: list[dict[str, list[int]]] = []
+        for stream in self.stream:
+            spots: dict[str, list[int]] = {}
+            for p, t in enumerate(stream):
+                spots.setdefault(self.keys[t], []).append(p)
+            self.where.append(spots)
 
     def chars(self, start: int, end: int) -> tuple[int, int]:
         return self.idx[start], self.ends[end - 1]
@@ -271,8 +293,8 @@ class Doc:
         stream = self.stream[seg]
         out = []
         n = len(key)
-        for p in range(len(stream) - n + 1):
-            if self.keys[stream[p]] != key[0]:
+        for p in self.where[seg].get(key[0], ()):
+            if p + n > len(stream):
                 continue
             if all(self.keys[stream[p + k]] == key[k] for k in range(1, n)) and not any(
                 self.punct[t] for t in range(stream[p], stream[p + n - 1])
@@ -303,7 +325,7 @@ def one_word_ok(d: Doc, token: int, phrase: str) -> bool:
     if len(words) != 1:
         return True
     lex = d.index.lexicon
-    return _form(d.doc[token].text, lex) == _form(words[0], lex)
+    return _form(d.texts[token], lex) == _form(words[0], lex)
 
 
 def dedupe(mentions: list[Mention]) -> list[Mention]:

@@ -25,13 +25,13 @@ def drug_mentions(d: Doc, comp: Compiled) -> list[Mention]:
     out: list[Mention] = []
     i = 0
     while i < d.n:
-        if not d.doc[i].is_alpha:
+        if not d.alpha[i]:
             i += 1
             continue
         hit = None
         for length in range(min(4, d.n - i), 0, -1):
             j = i + length
-            if not d.doc[j - 1].is_alpha:
+            if not d.alpha[j - 1]:
                 continue
             text = d.text[d.idx[i]:d.ends[j - 1]].casefold()
             if text in names and text not in comp.not_drugs:
