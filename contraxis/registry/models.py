@@ -32,6 +32,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -146,7 +147,8 @@ class Visit(Base):
 
 
 class AssessmentRow(Base):
-    """One assessment of a visit's case: the whole answer and the fields the cohort counts."""
+    """One assessment of a visit's case: the whole answer (canonical JSON, zlib-compressed; its
+    SHA-256 is of the JSON) and the fields the cohort counts."""
 
     __tablename__ = "assessments"
 
@@ -159,7 +161,7 @@ class AssessmentRow(Base):
     distribution: Mapped[str | None] = mapped_column(String(40))
     focal_type: Mapped[str | None] = mapped_column(String(40))
     etiology: Mapped[str | None] = mapped_column(String(40))
-    body_json: Mapped[str] = mapped_column(Text)
+    body_zlib: Mapped[bytes] = mapped_column(LargeBinary)
     body_sha256: Mapped[str] = mapped_column(String(64))
 
     visit: Mapped[Visit] = relationship(back_populates="assessments")

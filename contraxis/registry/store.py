@@ -27,6 +27,7 @@ import hashlib
 import json
 import re
 import secrets
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ from .records import (
 from .schema import require_head, upgrade
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..case import Case
     from ..knowledge import KnowledgeBase
 
 __all__ = ["NewVisit", "Reassessment", "Registry", "canonical_json", "local_actor"]
@@ -373,24 +375,31 @@ class Registry:
 
         return read_input(data, source=source, today=date)
 
-    def _assess(self, case: dict[str, Any], not_read: Sequence[NotRead]) -> dict[str, Any]:
+    def _assess(self, case: dict[str, Any] | Case, not_read: Sequence[NotRead]) -> dict[str, Any]:
         from ..case import read_case
         from ..engine import assess
 
-        return assess(read_case(case, source="registry"), kb=self.kb, not_read=not_read).to_json()
+        if isinstance(case, dict):
+            case = read_case(case, source="registry")
+        return assess(case, kb=self.kb, not_read=not_read).to_json()
 
-    def _new_visit(self, session: Session, patient: Patient, reading: Reading, *, date: dt.date) -> Visit:
+    def _new_visit(self, session: Session, patient: Patient, reading: Reading, *, date: dt.date,
+                   flush: bool = True) -> Visit:
         case, notes = stored_case(reading, visit_date=date)
         not_read = [*reading.not_read, *notes]
-        assessment = self._assess(case, not_read)
+        relabelled = any(n.path.startswith("case.labs") for n in notes)
+        # The case assessed is the case stored: read again from it when a lab's date became days_ago.
+        assessment = self._assess(case if relabelled else reading.case.model_copy(update={"id": None}), not_read)
         case_text = canonical_json(case)
-        visit = Visit(patient_id=patient.id, date=date, input_format=reading.format, case_json=case_text,
+        visit = Visit(patient=patient, date=date, input_format=reading.format, case_json=case_text,
                       case_sha256=_sha256(case_text), regions=list(case.get("regions") or ()),
                       not_read=[n.to_json() for n in not_read], recorded_at=_now(), recorded_by=self.actor.name[:200])
+        visit.assessments.append(_assessment_row(None, assessment))
         session.add(visit)
-        session.flush()
-        session.add(_assessment_row(visit.id, assessment))
-        self._audit(session, "create", f"visit {visit.id} of {date.isoformat()}", patient.pseudonym)
+        if flush:
+            session.flush()
+        named = f"visit {visit.id} of {date.isoformat()}" if flush else f"visit of {date.isoformat()}"
+        self._audit(session, "create", named, patient.pseudonym)
         return visit
 
     def add_visit(self, pseudonym: str, data: Any, *, date: dt.date | str, source: str = "input",
@@ -453,7 +462,7 @@ class Registry:
                 for item, reading in pending:
                     patient = known.get(item.patient) or self._patient(session, item.patient, create=True)
                     known[item.patient] = patient
-                    self._new_visit(session, patient, reading, date=item.date)
+                    self._new_visit(session, patient, reading, date=item.date, flush=False)
             done += len(pending)
             pending.clear()
             if progress is not None:
@@ -530,7 +539,7 @@ class Registry:
             rows = [self._visit_row(session, pseudonym, visit_id)] if visit_id is not None else \
                 self._visit_rows(session, patient)
             for row in rows:
-                old = json.loads(row.assessments[-1].body_json)
+                old = _body(row.assessments[-1])
                 not_read = [NotRead(n["path"], n["value"], n["reason"]) for n in row.not_read]
                 new = self._assess(json.loads(row.case_json), not_read)
                 if save:
@@ -575,17 +584,19 @@ class Registry:
 
     def add_injection(self, pseudonym: str, visit_id: int, injection: Mapping[str, Any]) -> InjectionRecord:
         """Keep a botulinum toxin treatment with a visit, checked against the product's label
-        (:mod:`contraxis.registry.toxin`) with the treatments before it; the warnings are kept
-        and returned (a warning does not refuse the entry: it records what the label says)."""
+        (:mod:`contraxis.registry.toxin`) with the treatments before it (of the same date too:
+        one session); the warnings are kept and returned (a warning does not refuse the entry:
+        it records what the label says). See :func:`_check_injection` for the fields."""
         self._allow("write")
         with self._write() as session:
             visit = self._visit_row(session, pseudonym, visit_id)
-            earlier = session.execute(
-                select(Visit.date, ToxinInjection.product, ToxinInjection.total_units, ToxinInjection.detail)
-                .join(ToxinInjection, ToxinInjection.visit_id == Visit.id)
-                .where(Visit.patient_id == visit.patient_id, Visit.date <= visit.date, Visit.id != visit.id)
-                .order_by(Visit.date)
-            ).all()
+            earlier = [
+                {k: d[k] for k in ("product", "date", "indication", "guidance", "muscles") if d.get(k) is not None}
+                for d in session.scalars(
+                    select(ToxinInjection.detail).join(Visit, Visit.id == ToxinInjection.visit_id)
+                    .where(Visit.patient_id == visit.patient_id, Visit.date <= visit.date)
+                    .order_by(Visit.date, ToxinInjection.id))
+            ]
             product, total, detail, warnings = _check_injection(injection, visit.date, earlier)
             row = ToxinInjection(visit_id=visit.id, product=product, total_units=total, detail=detail,
                                  warnings=warnings)
@@ -699,23 +710,35 @@ def _identity_of(row: Identity | None) -> IdentityData | None:
     return IdentityData(row.name, row.birth_date, row.identifier, row.identifier_system)
 
 
-def _assessment_row(visit_id: int, assessment: dict[str, Any]) -> AssessmentRow:
+def _body(row: AssessmentRow) -> dict[str, Any]:
+    return json.loads(_body_text(row))
+
+
+def _body_text(row: AssessmentRow) -> str:
+    return zlib.decompress(row.body_zlib).decode()
+
+
+def _assessment_row(visit_id: int | None, assessment: dict[str, Any]) -> AssessmentRow:
     text = canonical_json(assessment)
     summary = assessment.get("summary") or {}
     return AssessmentRow(
-        visit_id=visit_id, knowledge_base_version=str(assessment["knowledge_base_version"]),
+        **({"visit_id": visit_id} if visit_id is not None else {}), knowledge_base_version=str(assessment["knowledge_base_version"]),
         hpo_release=str(assessment["hpo_release"]), assessed_at=_now(), phenomenology=summary.get("phenomenology"),
         distribution=summary.get("distribution"), focal_type=summary.get("focal_type"),
-        etiology=summary.get("etiology"), body_json=text, body_sha256=_sha256(text),
+        etiology=summary.get("etiology"), body_zlib=zlib.compress(text.encode(), 6), body_sha256=_sha256(text),
     )
 
 
 def _visit_of(row: Visit, number: int) -> VisitRecord:
     newest = row.assessments[-1]
-    intact = _sha256(row.case_json) == row.case_sha256 and _sha256(newest.body_json) == newest.body_sha256
+    try:
+        body = _body_text(newest)
+    except (zlib.error, UnicodeDecodeError):
+        body = "{}"
+    intact = _sha256(row.case_json) == row.case_sha256 and _sha256(body) == newest.body_sha256
     return VisitRecord(
         id=row.id, number=number, date=row.date, input_format=row.input_format, case=json.loads(row.case_json),
-        not_read=list(row.not_read), assessment=json.loads(newest.body_json),
+        not_read=list(row.not_read), assessment=json.loads(body),
         knowledge_base_version=newest.knowledge_base_version, hpo_release=newest.hpo_release,
         assessed_at=newest.assessed_at, recorded_by=row.recorded_by, assessments=len(row.assessments), intact=intact,
         scales=tuple(ScaleRecord(s.id, s.scale, dict(s.items), dict(s.scores), s.total) for s in row.scales),
@@ -765,14 +788,67 @@ def _score(scale: str, items: Mapping[str, Any]) -> tuple[dict[str, Any], float 
     return scored, result.total
 
 
+ADVERSE_EFFECTS = ("dysphagia", "ptosis", "neck-weakness", "limb-weakness", "dysphonia", "diplopia", "dry-mouth",
+                   "injection-site-pain", "flu-like", "other")
+"""Adverse effects a toxin treatment may be followed by (the log's vocabulary)."""
+RESPONSE_FIELDS = {"onset_days": 60, "peak_days": 120, "duration_weeks": 104}
+"""The response to a treatment: each field's largest value."""
+
+
+def _response_problems(value: Any) -> list[Problem]:
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [Problem("response", f"expected an object ({', '.join(RESPONSE_FIELDS)}), got {excerpt(value, 40)}")]
+    problems = [Problem(f"response.{excerpt(k, 30)}", f"is not a field of a response ({', '.join(RESPONSE_FIELDS)})")
+                for k in value if k not in RESPONSE_FIELDS]
+    for key, high in RESPONSE_FIELDS.items():
+        got = value.get(key)
+        if got is not None and (isinstance(got, bool) or not isinstance(got, (int, float)) or not 0 <= got <= high):
+            problems.append(Problem(f"response.{key}", f"{excerpt(got, 20)} is not a number from 0 to {high}"))
+    return problems
+
+
 def _check_injection(injection: Mapping[str, Any], date: dt.date,
-                     earlier: Sequence[Any]) -> tuple[str, float, dict[str, Any], list[dict[str, Any]]]:
-    """The product, total units, detail and label warnings of an injection, from :mod:`contraxis.registry.toxin`."""
+                     earlier: Sequence[Mapping[str, Any]]) -> tuple[str, float, dict[str, Any], list[dict[str, Any]]]:
+    """Read an injection given at a visit, check it against its product's label with the
+    patient's earlier injections (:mod:`contraxis.registry.toxin`), and return its product,
+    total units, the detail kept and the warnings.
+
+    Beside the fields :func:`~contraxis.registry.toxin.read_injection` reads (product,
+    indication, guidance, muscles; the date is the visit's), a treatment may give its
+    ``response`` (``onset_days``, ``peak_days``, ``duration_weeks``) and its
+    ``adverse_effects`` (:data:`ADVERSE_EFFECTS`).
+    """
+    from . import toxin
+
+    if not isinstance(injection, Mapping):
+        raise RegistryError([Problem("injection", f"expected an object, got {excerpt(injection, 40)}")])
+    given = dict(injection)
+    response = given.pop("response", None)
+    adverse = given.pop("adverse_effects", None) or []
+    problems = _response_problems(response)
+    if not isinstance(adverse, list):
+        problems.append(Problem("adverse_effects", f"expected a list of {', '.join(ADVERSE_EFFECTS)}"))
+        adverse = []
+    problems += [Problem(f"adverse_effects[{i}]", f"{excerpt(a, 30)!r} is not one of {', '.join(ADVERSE_EFFECTS)}")
+                 for i, a in enumerate(adverse) if a not in ADVERSE_EFFECTS]
+    if "date" in given and str(given["date"]) != date.isoformat():
+        problems.append(Problem("date", f"{excerpt(given['date'], 20)!r} is not the visit's date {date.isoformat()} "
+                                        "(leave it out)"))
+    given["date"] = date
     try:
-        from . import toxin
-    except ImportError:  # pragma: no cover - the toxin checks ship with the registry
-        raise RegistryError([Problem("toxin", "the toxin log is not available in this installation")]) from None
-    return toxin.registry_injection(injection, date, earlier)
+        read = toxin.read_injection(given)
+    except CaseError as error:
+        problems += error.problems
+        read = None
+    if problems:
+        raise RegistryError(problems)
+    assert read is not None
+    warnings = [w.to_json() for w in toxin.check_injection(read, list(earlier))]
+    detail = {**read.to_json(), "response": response, "adverse_effects": list(adverse)}
+    detail.pop("total_units", None)
+    return read.product, float(read.total), detail, warnings
 
 
 def _problems_of(error: CaseError) -> list[Problem]:  # pragma: no cover - kept for callers' messages

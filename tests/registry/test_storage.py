@@ -43,9 +43,9 @@ def test_upgrade_from_the_first_schema_keeps_the_data(db_url, cervical) -> None:
                     "r": json.dumps(case["regions"]), "t": dt.datetime(2024, 1, 2, tzinfo=dt.UTC)})
         vid = db.execute(text("SELECT id FROM visits")).scalar_one()
         db.execute(text("INSERT INTO assessments (visit_id, knowledge_base_version, hpo_release, assessed_at, "
-                        "phenomenology, distribution, focal_type, etiology, body_json, body_sha256) VALUES "
+                        "phenomenology, distribution, focal_type, etiology, body_zlib, body_sha256) VALUES "
                         "(:v, 'old', 'old', :t, 'dystonia', 'focal', 'cervical', 'primary', :b, :h)"),
-                   {"v": vid, "t": dt.datetime(2024, 1, 2, tzinfo=dt.UTC), "b": answer, "h": digest(answer.encode()).hexdigest()})
+                   {"v": vid, "t": dt.datetime(2024, 1, 2, tzinfo=dt.UTC), "b": __import__("zlib").compress(answer.encode()), "h": digest(answer.encode()).hexdigest()})
     registry = Registry.init(db_url)
     assert current_revision(registry.engine) == head_revision() == "0002"
     assert {"scale_scores", "toxin_injections", "dbs_implants", "dbs_settings"} <= set(

@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("distribution", sa.String(40), nullable=True),
         sa.Column("focal_type", sa.String(40), nullable=True),
         sa.Column("etiology", sa.String(40), nullable=True),
-        sa.Column("body_json", sa.Text(), nullable=False),
+        sa.Column("body_zlib", sa.LargeBinary(), nullable=False),
         sa.Column("body_sha256", sa.String(64), nullable=False),
         sa.ForeignKeyConstraint(["visit_id"], ["visits.id"], ondelete="CASCADE",
                                 name="fk_assessments_visit_id_visits"),
