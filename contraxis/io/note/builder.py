@@ -62,6 +62,8 @@ class Builder:
         section = section_at(self.sections, self.d.idx[m.start])
         if section == "plan":
             return "in the plan: to be done, not done"
+        if section == "history" and m.kind == "finding" and not str(m.value).startswith("CX:hx-"):
+            return "in the past medical history: another illness, not a finding of the movement"
         return None
 
 

@@ -5,6 +5,7 @@ Part of :mod:`contraxis.io.note.reader`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -85,13 +86,18 @@ def apply_cues(d: Doc, cues: Cues, mentions: list[Mention], attr: str) -> None:
                     continue
                 hit = text
                 break
-        if hit is None and m.kind not in ("drug", "treatment"):  # "X did not help" is about X's effect
+        if hit is None:
             for s, e, text in cues.following:
+                if m.kind in ("drug", "treatment") and not _NOT_GIVEN.search(text):
+                    continue  # "X did not help" is about X's effect; "X not yet tried" about X
                 if usable(text) and m.end <= s < b and _scope_ok(d, m.end, s, mentions, (s, e), 0):
                     hit = text
                     break
         if hit is not None:
             setattr(m, attr, hit)
+
+
+_NOT_GIVEN = re.compile(r"\b(?:tried|given|started|taken)\b", re.IGNORECASE)
 
 
 _CONDITION_VERBS = frozenset({"has", "had", "have", "developed", "was", "is", "were", "are", "suffers", "suffered",

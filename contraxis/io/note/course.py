@@ -125,19 +125,21 @@ def onset_of(b: Builder, age: Found | None, problem_segments: set[int], family_s
         return any(d.chars(s, e)[0] <= f.start < d.chars(s, e)[1] for s, e in family_spans if e > s)
 
     def near_drug(f: Found) -> bool:
-        return any(abs(f.start - d.chars(s, e)[1]) < 50 or abs(d.chars(s, e)[0] - f.end) < 50 for s, e in drug_spans)
+        """"sertraline 100 mg (for 5 years)": how long a drug has been taken, not the problem."""
+        return any(0 <= f.start - d.chars(s, e)[1] <= 30 and not re.search(r"[.;:]", d.text[d.chars(s, e)[1]:f.start])
+                   for s, e in drug_spans)
 
     def after_past_event(f: Found) -> bool:
         """"a disc herniation five years ago": the time of a past event, not of the problem."""
         return any(0 <= f.start - d.chars(s, e)[1] <= 12 and not re.search(r"[.;:]", d.text[d.chars(s, e)[1]:f.start])
                    for s, e in past_spans)
 
-    candidates = [f for f in candidates if not after_past_event(f)]
+    candidates = [f for f in candidates if not after_past_event(f) and not (f.kind == "duration" and near_drug(f))]
     pick = None
     for f in candidates:
         if in_family(f) or f.kind == "later" or f.kind == "of":
             continue
-        if seg_of(f) in problem_segments and not (f.kind in ("ago",) and near_drug(f) and False):
+        if seg_of(f) in problem_segments and not (f.kind == "duration" and near_drug(f)):
             pick = f
             break
     if pick is None:
@@ -175,6 +177,12 @@ def _week_long(text: str, words: Mapping[str, float]) -> list[Found]:
                          text, re.IGNORECASE):
         n = number(m.group("n"), words) if m.group("n") else 1.0
         unit = DAYS.get((m.group("u") or m.group("u2")).casefold())
+        if n and unit:
+            out.append(Found(n * unit, m.start(), m.end(), "duration"))
+    history = r"\b(?P<n>[a-z]+|\d+)[- ](?P<u>day|week|month|year)s?[- ](?:history|duration)\b"
+    for m in re.finditer(history, text, re.IGNORECASE):  # "a 4 year history of", "a two-year history"
+        n = number(m.group("n"), words)
+        unit = DAYS.get(m.group("u").casefold())
         if n and unit:
             out.append(Found(n * unit, m.start(), m.end(), "duration"))
     for m in re.finditer(r"\b(?P<n>[a-z]+|\d+) (?P<u>days?|weeks?|months?|years?) of\b", text, re.IGNORECASE):

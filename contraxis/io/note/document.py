@@ -256,6 +256,7 @@ class Doc:
     def __init__(self, text: str, index: NoteIndex, pipeline: Pipeline) -> None:
         self.text = text
         self.index = index
+        self.sections: list[tuple[str, int, int]] = []  # set once the headers are read
         self.doc = pipeline.doc(text)
         lex = index.lexicon
         tokens = _token_table(self.doc, text)
@@ -280,6 +281,14 @@ class Doc:
             for p, t in enumerate(stream):
                 spots.setdefault(self.keys[t], []).append(p)
             self.where.append(spots)
+
+    def segment_of_char(self, char: int) -> int:
+        """The sentence part holding a character offset (the last one before it)."""
+        best = 0
+        for i, (s, _e) in enumerate(self.segments):
+            if s < self.n and self.idx[s] <= char:
+                best = i
+        return best
 
     def chars(self, start: int, end: int) -> tuple[int, int]:
         return self.idx[start], self.ends[end - 1]

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .document import Compiled, Doc, Key, Mention, dedupe, keys_of
+from .document import Compiled, Doc, Key, Mention, dedupe, keys_of, section_at
 from .model import Evidence, Unused
 from .timing import Found, durations, number
 
@@ -95,6 +95,23 @@ _DRUG_TIME = 60
 """How far (characters) around a drug's name its start is looked for."""
 
 
+def _owner(d: Doc, t: Found, drugs: Sequence[Mention]) -> Mention | None:
+    """The drug a time belongs to: for a length of time ("X for six years") the nearest drug
+    named before it; for a time before now ("added X four days ago", "four days ago X was
+    added") the nearest either side, the one before it on a tie."""
+    seg_start, seg_end = d.chars(*d.segments[d.segment_of_char(t.start)])
+    best: tuple[int, int, Mention] | None = None
+    for m in drugs:
+        a, b = d.chars(m.start, m.end)
+        if not seg_start <= a < seg_end or (t.kind == "duration" and a > t.start):
+            continue
+        distance = t.start - b if t.start >= b else a - t.end
+        key = (abs(distance), 0 if t.start >= b else 1)
+        if best is None or key < best[:2]:
+            best = (*key, m)
+    return best[2] if best else None
+
+
 def _drug_days(d: Doc, m: Mention, timings: Sequence[Found], facts_words: Any) -> dict[str, Any]:
     """Days since the start (and the dose increase) of a drug, from the words of its sentence."""
     seg = d.segment_of[m.start]
@@ -121,7 +138,10 @@ def _drug_days(d: Doc, m: Mention, timings: Sequence[Found], facts_words: Any) -
             if abs(t.start - b) > _DRUG_TIME and abs(t.end - a) > _DRUG_TIME:
                 continue
             # a duration counts when the drug is taken for it; "ago" when it was started then
-            if t.kind == "duration" and not re.search(r"\b(?:taken|taking|takes|been on|on)\b", sentence):
+            in_list = section_at(d.sections, s_start) == "medications" or bool(  # "sertraline 100 mg (for 5 years)"
+                re.match(r"^[^.;]{0,40}\(\s*(?:for|since)\b", d.text[b:t.end]))
+            taking = re.search(r"\b(?:taken|taking|takes|been on|on)\b", sentence)
+            if t.kind == "duration" and not in_list and not taking:
                 continue
             out.setdefault("days_since_start", int(round(t.value)))
     given = re.search(r"\b(?:given|gave|administered|injected)\b", sentence)
@@ -335,7 +355,8 @@ def medications_of(b: Builder, drugs: list[Mention], medwords: list[Mention], tr
                 continue
         key = reading.ingredients
         row = meds.setdefault(key, {"name": reading.ingredients[0] if len(reading.ingredients) == 1 else reading.given})
-        for name, value in _drug_days(d, m, timings, None).items():
+        mine = [t for t in timings if _owner(d, t, drugs) is m]
+        for name, value in _drug_days(d, m, mine, None).items():
             row.setdefault(name, value)
         med_ev.setdefault(key, []).append(b.ev(m, how))
     for m in treatments:

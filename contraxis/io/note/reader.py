@@ -110,6 +110,7 @@ def read_note(text: str, *, index: NoteIndex | None = None, source: str | None =
     pipe = pipeline_for(index)
     d = Doc(text, index, pipe)
     sections = sections_of(text, comp)
+    d.sections = sections
     b = Builder(d, comp, sections)
     findings = kb_first(phrase_mentions(d, comp) + cooccurrence_mentions(d, comp), b)
     elicited = [(m.start, m.end) for m in findings if m.rule is not None and m.rule.rule.elicited]

@@ -100,17 +100,24 @@ def moving_parts(d: Doc, comp: Compiled, parts: list[Mention]) -> None:
         own: list[tuple[int, int, Key]] = []
         for key in m.value.moves:
             own.extend((a, b, key) for a, b in d.occurrences(seg, key))
-        moving = None
+        # the nearest word of movement decides; one the part does not move with ("eyes rolled")
+        # means the part is not a region there
+        nearest: tuple[int, int, int, bool] | None = None
         for a, b, key in [*own, *move_spots[seg]]:
-            if set(key) & m.value.not_with:
-                continue
             if a > hi + window or b < lo - window:
                 continue
             if lo <= a <= hi and b <= hi:
                 continue  # the part's own word ("jaw-opening") is not its movement
-            moving = (stream[a], stream[b] + 1)
-            break
-        m.extra["move"] = moving
+            distance = a - hi if a > hi else lo - b
+            blocked_by = bool(set(key) & m.value.not_with)
+            if nearest is None or distance < nearest[0]:
+                nearest = (distance, a, b, blocked_by)
+        for word in m.value.not_with:
+            for a, b in d.occurrences(seg, (word,)):
+                distance = a - hi if a > hi else lo - b
+                if 0 <= distance <= window and (nearest is None or distance < nearest[0]):
+                    nearest = (distance, a, b, True)
+        m.extra["move"] = None if nearest is None or nearest[3] else (stream[nearest[1]], stream[nearest[2]] + 1)
     # lists of parts share a movement
     ordered = sorted(parts, key=lambda x: x.start)
     for _ in range(2):
