@@ -162,27 +162,20 @@ class JwkSet:
         self.file = file
         self.ttl = ttl
         self._fetch = fetch
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._built: dict[tuple[str, str], jwt.PyJWK] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    def _parse(self, raw: bytes) -> dict[str, jwt.PyJWK]:
+    @staticmethod
+    def _parse(raw: bytes) -> dict[str, dict[str, Any]]:
         data = json.loads(raw)
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
             raise ValueError("is not a JWK Set (an object with a 'keys' list)")
-        keys: dict[str, jwt.PyJWK] = {}
-        for i, entry in enumerate(data["keys"]):
-            if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
-                continue
-            try:
-                key = jwt.PyJWK(entry)
-            except jwt.PyJWKError as error:
-                _log.warning("JWK Set %s: key %d (%s) skipped: %s", self.url or self.file, i, entry.get("kid"), error)
-                continue
-            keys[str(entry.get("kid", ""))] = key
-        return keys
+        return {str(entry.get("kid", "")): entry for entry in data["keys"]
+                if isinstance(entry, dict) and entry.get("use", "sig") == "sig"}
 
-    def _load(self) -> dict[str, jwt.PyJWK]:
+    def _load(self) -> dict[str, dict[str, Any]]:
         if self.file is not None:
             raw = self.file.read_bytes()[: JWKS_MAX_BYTES + 1]
             if len(raw) > JWKS_MAX_BYTES:
@@ -195,36 +188,51 @@ class JwkSet:
         since = time.monotonic() - self._loaded_at
         if self.url is not None and since > self.ttl:
             return True
-        return self._lookup(kid) is None and since > JWKS_REFETCH_SECONDS
+        return self._entry(kid) is None and since > JWKS_REFETCH_SECONDS
 
-    async def key(self, kid: str | None) -> jwt.PyJWK:
-        """The key named ``kid`` (the only key, when the token names none and the set has one).
+    def _entry(self, kid: str | None) -> tuple[str, dict[str, Any]] | None:
+        if kid is None:
+            return next(iter(self._keys.items())) if len(self._keys) == 1 else None
+        entry = self._keys.get(kid)
+        return (kid, entry) if entry is not None else None
+
+    async def key(self, kid: str | None, alg: str) -> jwt.PyJWK:
+        """The key named ``kid`` (the only key, when the token names none and the set has one),
+        for a token signed with ``alg``.
+
+        A key that names its algorithm keeps it (a token of another algorithm then fails its
+        check); one that does not is used with the token's, if its key type fits.
 
         Raises
         ------
         AuthError
-            401 when the set cannot be read or holds no such key.
+            401 when the set cannot be read, holds no such key, or the key does not fit ``alg``.
         """
         if self._due(kid):
             async with self._lock:
                 if self._due(kid):
                     self._loaded_at = time.monotonic()
                     try:
-                        self._keys = await to_thread.run_sync(self._load)
+                        keys = await to_thread.run_sync(self._load)
                     except (OSError, ValueError) as error:
                         _log.error("JWK Set %s cannot be read: %s", self.url or self.file, error)
-        found = self._lookup(kid)
+                    else:
+                        self._keys, self._built = keys, {}
+        found = self._entry(kid)
         if found is None:
             if not self._keys:
                 raise AuthError("the issuer's keys cannot be read now; try again in a minute")
             shown = repr(kid[:40]) if isinstance(kid, str) else "no kid"
             raise AuthError(f"the token's key ({shown}) is not in the issuer's JWK Set")
-        return found
-
-    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
-        if kid is None:
-            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
-        return self._keys.get(kid)
+        name, entry = found
+        built = self._built.get((name, alg))
+        if built is None:
+            try:
+                built = jwt.PyJWK(entry, algorithm=None if entry.get("alg") else alg)
+            except jwt.PyJWTError as error:
+                raise AuthError(f"the issuer's key {name[:40]!r} cannot check an {alg} token: {error}") from None
+            self._built[(name, alg)] = built
+        return built
 
 
 # --- replayed jti -----------------------------------------------------------------------------
@@ -398,7 +406,7 @@ class Authenticator:
         jku = header.get("jku")
         if jku is not None and jku != client.jwks_url:
             raise AuthError("the token's jku is not the JWK Set URL registered for its issuer")
-        key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None)
+        key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None, alg)
         claims = _verify(token, key, alg=alg, audience=audience, issuer=client.issuer, leeway=self.leeway,
                          required=CDS_CLAIMS)
         subject, jti = claims.get("sub"), claims.get("jti")
@@ -441,7 +449,7 @@ class Authenticator:
             raise AuthError(f"the token's iss {str(issuer)[:80]!r} is not an OpenID Connect provider allowed here")
         provider, keys = found
         alg = _check_algorithm(header, provider.algorithms)
-        key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None)
+        key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None, alg)
         claims = _verify(credential, key, alg=alg, audience=provider.audience, issuer=provider.issuer,
                          leeway=self.leeway, required=("iss", "aud", "exp"))
         granted = _claim(claims, provider.roles_claim)

@@ -279,3 +279,21 @@ def test_a_reused_access_token_is_verified_once(world, monkeypatch):
     for _ in range(3):
         assert world.client.post("/assess", json=CASE, headers=bearer(token)).status_code == 200
     assert len(calls) == 1
+
+
+def test_a_key_without_alg_is_used_with_the_tokens_if_its_type_fits(tmp_path):
+    """Check that a JWK Set whose keys name no alg (as some EHRs publish) verifies an RS384 token
+    with an RSA key, and refuses to use an EC key for it."""
+    import asyncio
+
+    from contraxis.service.auth import AuthError, JwkSet
+
+    rsa_issuer, ec_issuer = Issuer("https://a", alg="RS384", kid="r"), Issuer("https://b", alg="ES384", kid="e")
+    keys = [{k: v for k, v in i.jwks()["keys"][0].items() if k != "alg"} for i in (rsa_issuer, ec_issuer)]
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": keys}))
+    keyset = JwkSet(file=tmp_path / "jwks.json")
+    token = rsa_issuer.token(aud="x")
+    key = asyncio.run(keyset.key("r", "RS384"))
+    assert jwt.decode(token, key, algorithms=["RS384"], audience="x")["iss"] == "https://a"
+    with pytest.raises(AuthError, match="cannot check an RS384 token"):
+        asyncio.run(keyset.key("e", "RS384"))
