@@ -35,6 +35,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ContraxisError, Problem
+from ..reading import excerpt
 from .errors import RequestError
 
 __all__ = ["JobRequest", "ScreeningJobs", "build_screening_router"]
@@ -103,12 +104,19 @@ class ScreeningJobs:
 
     def source_path(self, source: str) -> Path:
         """The source under the data folder, or a RequestError naming the field."""
+        refuse = RequestError([Problem("source", f"{excerpt(source, 80)!r} must be a path inside the data folder "
+                                                 "(relative, without .., at most 1,024 characters)")], status=422)
+        if len(source) > 1024 or "\x00" in source:
+            raise refuse
         given = Path(source)
-        path = (self.root / given).resolve()
+        try:
+            path = (self.root / given).resolve()
+            exists = path.exists()
+        except (OSError, ValueError):
+            raise refuse from None
         if given.is_absolute() or not path.is_relative_to(self.root):
-            raise RequestError([Problem("source", f"{source[:80]!r} must be a path inside the data folder "
-                                                  "(relative, without ..)")], status=422)
-        if not path.exists():
+            raise refuse
+        if not exists:
             raise RequestError([Problem("source", f"{source[:80]!r} does not exist in the data folder")], status=422)
         return path
 

@@ -66,6 +66,8 @@ def test_a_job_runs_in_the_background_and_gives_its_worklist(client: Any, data_f
     [
         ({"source": "/etc"}, 422, "must be a path inside the data folder"),
         ({"source": "../outside"}, 422, "must be a path inside the data folder"),
+        ({"source": "0" * 5000}, 422, "at most 500 characters"),
+        ({"source": "0" * 480}, 422, "0"),
         ({"source": "absent"}, 422, "does not exist in the data folder"),
         ({"source": "pop", "screens": ["wilson"]}, 422, "'wilson' is not a screen"),
         ({"source": "pop", "engine": "oracle"}, 422, "engine"),
