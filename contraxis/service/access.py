@@ -15,6 +15,9 @@ clinician  every other route: ``POST /assess``, ``/differential``,   OpenID Conn
            ``/fhir/*``, ``/report*``                                  key with the clinician role
 admin      ``GET /audit``, ``GET /settings``,                         ... with the admin role
            ``GET /cds-services/{id}/feedback``
+registry   ``/registry/*``                                          ... with the clinician or the
+                                                                    researcher role (the route
+                                                                    checks which it needs)
 ========== ======================================================= =============================
 
 With no authentication configured (the quick start, on loopback only) every door is open.
@@ -52,6 +55,7 @@ class Door(Enum):
     CDS = "cds"
     CLINICIAN = "clinician"
     ADMIN = "admin"
+    REGISTRY = "registry"
 
 
 OPEN_PATHS = frozenset({
@@ -73,6 +77,8 @@ def door_of(method: str, path: str) -> Door:
     """
     if method == "OPTIONS":
         return Door.OPEN
+    if path == "/registry" or path.startswith("/registry/"):
+        return Door.REGISTRY
     if method in ("GET", "HEAD"):
         if path in OPEN_PATHS or path == "/knowledge" or path.startswith(OPEN_PREFIXES):
             return Door.OPEN
@@ -100,7 +106,7 @@ def _route(scope: Scope) -> str:
     if template is None:
         match = _CDS_SERVICE.match(scope.get("path", ""))
         template = ("/cds-services/{service_id}" + ("/feedback" if match.group(2) else "")) if match else None
-    return f"{scope.get('method', '')} {template or scope.get('path', '')[:80]}"
+    return f"{scope.get('method', '')} {template or '(no such route)'}"  # a raw path may hold anything
 
 
 class AccessMiddleware:
@@ -145,6 +151,11 @@ class AccessMiddleware:
             audience = [f"{self.base_url}{service}", f"{self.base_url}{path}"]
             return await self.auth.cds_client(authorization, audience=audience)
         principal = await self.auth.user(authorization)
+        if door is Door.REGISTRY:
+            if principal.roles & {"clinician", "researcher", "admin"}:
+                return principal
+            raise AuthError(f"this route needs the clinician or researcher role; {principal.name[:60]!r} has "
+                            f"{', '.join(sorted(principal.roles)) or 'none'}", status=403)
         role = "admin" if door is Door.ADMIN else "clinician"
         if role not in principal.roles:
             raise AuthError(f"this route needs the {role} role; {principal.name[:60]!r} has "

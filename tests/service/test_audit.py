@@ -209,3 +209,11 @@ def test_the_fast_line_is_the_event(options):
     assert line.pop("id") != event.pop("id")
     assert line.pop("recorded")[:16] == event.pop("recorded")[:16]
     assert line == event
+
+
+def test_a_path_that_is_no_route_is_not_written(audited):
+    """Check that a request to a path that is no route leaves its line without the path itself."""
+    client, secured, clinician, _ = audited
+    assert client.get(f"/patients/{NAME}-{BIRTH}", headers=clinician).status_code == 404
+    last = lines(secured)[-1]
+    assert NAME not in json.dumps(last) and last["entity"][-1]["what"]["display"] == "GET (no such route)"
