@@ -17,17 +17,27 @@ __all__ = ["AccessDenied", "NotFound", "RegistryError", "SchemaError"]
 
 
 class RegistryError(CaseError):
-    """A request to the registry cannot be carried out (bad URL, bad value, conflicting record)."""
+    """A request to the registry cannot be carried out (bad URL, bad value, conflicting record).
+
+    ``status`` is the HTTP status the web service answers it with."""
+
+    status = 422
 
 
 class NotFound(RegistryError):
     """No patient, visit or record answers to the identifier given."""
 
+    status = 404
+
 
 class AccessDenied(RegistryError):
     """The role of whoever asks does not allow what was asked."""
+
+    status = 403
 
 
 class SchemaError(RegistryError):
     """The database is not a registry, or its schema is older than this version of Contraxis
     (run ``contraxis registry init`` to upgrade it)."""
+
+    status = 503

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any
 
@@ -100,13 +100,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    template = getattr(route, "path", None)
+def route_templates(paths: Iterable[str]) -> list[tuple[re.Pattern[str], str]]:
+    """Patterns of the app's path templates (``/cds-services/{service_id}``), longest first."""
+    patterns = []
+    for template in sorted(paths, key=len, reverse=True):
+        regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        patterns.append((re.compile(f"^{regex}$"), template))
+    return patterns
+
+
+def _route(scope: Scope, templates: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    """The method and route template of a request (a refused request was never routed: its
+    template is looked up); a path that is no route is not written, as it may hold anything."""
+    template = getattr(scope.get("route"), "path", None)
     if template is None:
-        match = _CDS_SERVICE.match(scope.get("path", ""))
-        template = ("/cds-services/{service_id}" + ("/feedback" if match.group(2) else "")) if match else None
-    return f"{scope.get('method', '')} {template or '(no such route)'}"  # a raw path may hold anything
+        path = scope.get("path", "")
+        template = next((t for pattern, t in templates if pattern.match(path)), None)
+    return f"{scope.get('method', '')} {template or '(no such route)'}"
 
 
 class AccessMiddleware:
@@ -124,16 +134,26 @@ class AccessMiddleware:
         The public base URL: a CDS client's token must have ``aud`` = base URL + path.
     versions : callable
         Returns ``(knowledge-base version, HPO release)``.
+    paths : callable
+        Returns the app's path templates (its OpenAPI document's), to name the route of a
+        request refused before it was routed.
     """
 
     def __init__(self, app: Any, *, authenticator: Authenticator, audit: AuditLog, base_url: str,
-                 versions: Callable[[], tuple[str, str]]) -> None:
+                 versions: Callable[[], tuple[str, str]], paths: Callable[[], Iterable[str]] = tuple) -> None:
         self.app = app
+        self._paths = paths
+        self._templates: list[tuple[re.Pattern[str], str]] | None = None
         self.auth = authenticator
         self.audit = audit
         self.base_url = base_url.rstrip("/")
         self._versions = versions
         self._kb: str | None = None
+
+    def _route_templates(self) -> list[tuple[re.Pattern[str], str]]:
+        if self._templates is None:
+            self._templates = route_templates(self._paths())
+        return self._templates
 
     def _knowledge_base(self) -> str | None:
         if self._kb is None:
@@ -181,7 +201,7 @@ class AccessMiddleware:
         client = scope.get("client")
         match = _CDS_SERVICE.match(scope.get("path", ""))
         self.audit.write(audit_line(
-            route=_route(scope), status=status, principal=principal, address=client[0] if client else None,
+            route=_route(scope, self._route_templates()), status=status, principal=principal, address=client[0] if client else None,
             patient=self.audit.patient(patient), knowledge_base=self._knowledge_base(), reason=reason,
             service=match.group(1) if match else None, feedback=state.get("audit_feedback"),
         ))

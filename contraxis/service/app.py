@@ -26,6 +26,7 @@ from .limits import THREAD_SWITCH_SECONDS
 from .middleware import GuardMiddleware, ServiceMiddleware
 from .note import build_note_router
 from .pages import build_page_router
+from .registry import build_registry_router
 from .rest import build_router
 from .schemas import install_openapi
 from .screening import build_screening_router
@@ -114,6 +115,7 @@ def create_app(settings: ServiceSettings | None = None, *, engine: Engine | None
     app.include_router(build_admin_router())
     app.include_router(build_note_router())
     app.include_router(build_screening_router())
+    app.include_router(build_registry_router(settings))
     app.mount("/static", StaticFiles(directory=str(files("contraxis.service") / "static")), name="static")
     install_openapi(app)
     app.add_middleware(
@@ -130,7 +132,7 @@ def _guard(app: FastAPI, settings: ServiceSettings, *, versions: Callable[[], tu
         install_security_schemes(app)
     app.add_middleware(
         AccessMiddleware, authenticator=Authenticator(settings), audit=app.state.audit,
-        base_url=settings.base_url, versions=versions,
+        base_url=settings.base_url, versions=versions, paths=lambda: app.openapi().get("paths", {}),
     )
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts), www_redirect=False)

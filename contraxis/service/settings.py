@@ -43,8 +43,10 @@ MiB = 1024 * 1024
 SETTINGS_FILE_VARIABLE = "CONTRAXIS_SETTINGS_FILE"
 """The environment variable naming the YAML settings file."""
 
-Role = Literal["clinician", "admin"]
-"""What a user may do: ``clinician`` assesses cases; ``admin`` reads the audit log and the settings."""
+Role = Literal["clinician", "admin", "researcher"]
+"""What a user may do: ``clinician`` assesses cases and keeps the registry; ``admin`` reads the
+audit log and the settings; ``researcher`` gets the registry's pseudonymous exports and cohort
+overview only."""
 
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 """Asymmetric JWS algorithms a token may be signed with (never ``none``, never a shared secret)."""
@@ -210,6 +212,9 @@ class ServiceSettings(BaseSettings):
         The audit log.
     hsts_seconds : int
         ``Strict-Transport-Security`` max-age sent over HTTPS.
+    registry_url : str, optional
+        The registry's database (``sqlite:///PATH`` or ``postgresql://...``); a SQLite file in
+        the user's data folder when omitted (``contraxis.registry.database.default_url``).
     limits : LimitSettings
         How much work a request, a connection and a client may cost: body sizes per route,
         time per request, requests at once, a rate per client, header size and time, slow
@@ -250,6 +255,7 @@ class ServiceSettings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     hsts_seconds: int = Field(31_536_000, ge=0)
     limits: LimitSettings = LimitSettings()
+    registry_url: str | None = Field(None, max_length=2000)
 
     @field_validator("public_url")
     @classmethod
@@ -353,6 +359,9 @@ class ServiceSettings(BaseSettings):
         data = self.model_dump(mode="json")
         data["api_keys"] = [{"name": k.name, "roles": list(k.roles)} for k in self.api_keys]
         data["audit"]["key"] = "(set)" if self.audit.key else None
+        if self.registry_url and "@" in self.registry_url:  # a database password stays out
+            scheme, _, rest = self.registry_url.partition("://")
+            data["registry_url"] = f"{scheme}://(credentials)@{rest.rsplit('@', 1)[1]}"
         return data
 
     @classmethod

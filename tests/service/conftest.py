@@ -22,6 +22,7 @@ with warnings.catch_warnings():
 # in the user's state folder, and is reached at the test client's host.
 os.environ.setdefault("CONTRAXIS_STATE_DIR", tempfile.mkdtemp(prefix="contraxis-test-state-"))
 os.environ.setdefault("CONTRAXIS_PUBLIC_URL", "http://testserver")
+os.environ.setdefault("CONTRAXIS_REGISTRY_URL", f"sqlite:///{tempfile.mkdtemp(prefix='contraxis-test-registry-')}/r.sqlite")
 
 from contraxis.service import ServiceSettings, create_app  # noqa: E402
 
