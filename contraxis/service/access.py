@@ -201,7 +201,8 @@ class AccessMiddleware:
         client = scope.get("client")
         match = _CDS_SERVICE.match(scope.get("path", ""))
         self.audit.write(audit_line(
-            route=_route(scope, self._route_templates()), status=status, principal=principal, address=client[0] if client else None,
+            route=_route(scope, self._route_templates()), status=status, principal=principal,
+            address=client[0] if client else None,
             patient=self.audit.patient(patient), knowledge_base=self._knowledge_base(), reason=reason,
             service=match.group(1) if match else None, feedback=state.get("audit_feedback"),
         ))
