@@ -12,7 +12,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server():
     from contraxis.service.loadbench import free_port, start_server, stop_server
 
@@ -24,7 +24,7 @@ def server():
         stop_server(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api")
     profile = tmp_path_factory.mktemp("chromium-profile")
