@@ -34,6 +34,14 @@ def sex_of(d: Doc, age: Found | None) -> tuple[str, Evidence] | None:
         if tail:
             a = age.end + tail.start(1)
             return nouns[tail.group(1).casefold()], Evidence(a, a + len(tail.group(1)), tail.group(1), "patient noun")
+    if age is not None and d.text[age.start:age.end][-1:] in ("F", "M"):  # "62F"
+        letter = d.text[age.end - 1]
+        return ("female" if letter == "F" else "male"), Evidence(age.start, age.end, d.text[age.start:age.end],
+                                                                 "age and sex shorthand")
+    title = re.search(r"\b(?-i:(Mr|Mrs|Ms|Miss|Master))\b\.?", d.text)
+    if title:
+        value = "male" if title.group(1) in ("Mr", "Master") else "female"
+        return value, Evidence(title.start(1), title.end(1), title.group(1), "title")
     he = [t for t in range(d.n) if d.lower[t] in ("he", "his", "him", "himself")]
     she = [t for t in range(d.n) if d.lower[t] in ("she", "her", "hers", "herself")]
     if len(he) > len(she) and len(he) >= 2:

@@ -125,7 +125,7 @@ def _drug_days(d: Doc, m: Mention, timings: Sequence[Found], facts_words: Any) -
     for t in near:
         before = d.text[max(s_start, t.start - 35):t.start].casefold()
         after = d.text[t.end:min(s_end, t.end + 35)].casefold()
-        raised_before = any(w in before for w in raise_words) and "dose" in before
+        raised_before = any(w in before for w in raise_words) and re.search(r"\bdose|\d\s*(?:mg|mcg|g)\b", before)
         raised_after = (any(w in after for w in raise_words) and "dose" in after
                         and not any(w in before for w in start_words))
         if raised_before or raised_after:

@@ -76,7 +76,9 @@ def _unit(word: str) -> float | None:
 
 _AGE = re.compile(
     rf"\b(?P<n>{_NUM})[- ](?P<u>year|month|week|day)s?[- ]old\b|\baged (?P<n2>\d+(?:\.\d+)?)\b|"
-    rf"\b(?P<n3>\d+(?:\.\d+)?) (?:years? old|yo|y/o)\b",
+    rf"\b(?P<n3>\d+(?:\.\d+)?) ?(?:years? old|yo|y/o|yrs?|years?)(?= old\b|\b(?! of| ago| later))"
+    r"|\b(?P<n4>\d{1,3}) ?(?-i:[FM])\b"  # "62F", "70 M": a clinician's shorthand for age and sex
+    r"|\b(?-i:Mr|Mrs|Ms|Miss|Master)\.? [A-Z][A-Za-z'\-]*, (?P<n5>\d{1,3})\b",  # "Mr B, 70,"
     re.IGNORECASE,
 )
 _RELATIVE_AFTER = re.compile(
@@ -99,7 +101,9 @@ def ages(text: str, words: Mapping[str, float]) -> list[Found]:
                 continue
             out.append(Found(round(n * unit / DAYS["year"], 2), m.start(), m.end(), "age"))
         else:
-            n = float(m.group("n2") or m.group("n3"))
+            n = float(m.group("n2") or m.group("n3") or m.group("n4") or m.group("n5"))
+            if n > 120:
+                continue
             out.append(Found(n, m.start(), m.end(), "age"))
     return out
 
@@ -127,10 +131,15 @@ _WORD_DAYS = {"yesterday": 1.0, "last night": 0.5, "this morning": 0.0, "this af
               "today": 0.0, "tonight": 0.0, "last week": 7.0, "last month": 30.0, "last year": 365.0}
 
 
+_SHORTHAND = re.compile(r"\b(?P<n>\d{1,2})/(?P<base>12|52|7)\b(?!/)")
+_SHORTHAND_DAYS = {"12": DAYS["month"], "52": DAYS["week"], "7": DAYS["day"]}
+
+
 def durations(text: str, words: Mapping[str, float]) -> list[Found]:
     """Every length of time (``for two years``, ``three years of``, ``for a year``, ``over the
-    past eighteen months``) and time before now (``nine days ago``, ``yesterday``, ``this
-    morning``, ``three hours later``), in days; ``kind`` is ``duration`` or ``ago``."""
+    past eighteen months``, ``3/12`` for three months) and time before now (``nine days
+    ago``, ``yesterday``, ``this morning``, ``three hours later``), in days; ``kind`` is
+    ``duration`` or ``ago``."""
     out = []
     for m in _DURATION.finditer(text):
         groups = m.groupdict()
@@ -147,6 +156,10 @@ def durations(text: str, words: Mapping[str, float]) -> list[Found]:
         if n is None or unit is None or n <= 0 or n > 150 * 365:
             continue
         out.append(Found(n * unit, m.start(), m.end(), "duration"))
+    for m in _SHORTHAND.finditer(text):  # "3/12" three months, "2/52" two weeks, "5/7" five days
+        n = float(m.group("n"))
+        if 0 < n < float(m.group("base")):
+            out.append(Found(n * _SHORTHAND_DAYS[m.group("base")], m.start(), m.end(), "duration"))
     for m in _AGO.finditer(text):
         groups = m.groupdict()
         if groups.get("w") or groups.get("w2"):
