@@ -60,7 +60,7 @@ def generate_visits(patients: int, visits: int, *, seed: int = 0, contiguous: di
         onset = rng.uniform(25, 60)
         age = onset + rng.uniform(0.5, 5)
         sex = rng.choice(("female", "female", "male"))
-        day = today - dt.timedelta(days=int(visits * 200 + rng.uniform(0, 2000)))
+        day = today - dt.timedelta(days=int(visits * 270 + rng.uniform(30, 2000)))
         signs: list[str] = []
         for _ in range(visits):
             yield NewVisit(pseudonym, day, _case(rng, regions, age=age, onset=onset, sex=sex, signs=signs),

@@ -53,7 +53,7 @@ MAX_MAPS = 12
 
 STYLE = """
 :root{--ink:#1f2933;--muted:#52606d;--line:#cbd2d9;--involved:#c2410c;--free:#eef2f6;--score:#1d4ed8;
---score2:#047857;--score3:#7c3aed;--score4:#b45309;--warn:#b91c1c}
+--score2:#047857;--score3:#7c3aed;--score4:#b45309;--score5:#be185d;--score6:#0f766e;--warn:#b91c1c}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);margin:1.5rem auto;max-width:1100px;
 padding:0 1rem;line-height:1.4}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line)}
@@ -69,15 +69,16 @@ svg text{font-family:inherit}
 .cx-cell{fill:var(--free);stroke:#fff}.cx-cell.cx-involved{fill:var(--involved)}
 .cx-axis{stroke:#7b8794;stroke-width:1}.cx-grid{stroke:#e4e7eb;stroke-width:1}
 .cx-label{fill:var(--muted);font-size:11px}
-.cx-score{fill:none;stroke-width:2}.cx-dot{stroke:none}
-.s0{stroke:var(--score);fill:var(--score)}.s1{stroke:var(--score2);fill:var(--score2)}
-.s2{stroke:var(--score3);fill:var(--score3)}.s3{stroke:var(--score4);fill:var(--score4)}
+.s0{color:var(--score)}.s1{color:var(--score2)}.s2{color:var(--score3)}.s3{color:var(--score4)}
+.s4{color:var(--score5)}.s5{color:var(--score6)}
+polyline.cx-score{fill:none;stroke:currentColor;stroke-width:2}circle.cx-dot{fill:currentColor;stroke:none}
 .cx-bar{fill:var(--score)}
 .cx-event-spread,.cx-event-new-region,.cx-event-distribution{color:var(--involved);font-weight:600}
 .cx-event-secondary-feature{color:var(--warn);font-weight:600}
 .cx-warning{color:var(--warn)}
 .legend span{display:inline-block;margin-right:1rem;font-size:.8rem}
-.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem;
+background:currentColor}
 .note{color:var(--muted);font-size:.85rem}
 @media print{body{margin:0;max-width:none;font-size:10pt}h2{break-after:avoid}
 section{break-inside:avoid}.noprint{display:none}a{color:inherit;text-decoration:none}}
@@ -90,7 +91,7 @@ def _e(value: Any) -> str:
 
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>{STYLE}</style></head>'
             f"<body>{body}</body></html>\n")
 
 
@@ -126,7 +127,7 @@ def region_grid_svg(dates: Sequence[dt.date], regions_by_visit: Sequence[Sequenc
     if not used:
         return '<p class="note">No region recorded.</p>'
     cell, left, top = 22, 90, 70
-    width, height = left + cell * len(dates) + 10, top + cell * len(used) + 10
+    width, height = left + cell * len(dates) + 50, top + cell * len(used) + 10
     parts = [f'<svg viewBox="0 0 {width} {height}" width="{min(width, 1060)}" role="img" '
              f'aria-label="Regions involved at each visit">']
     for j, day in enumerate(dates):
@@ -147,11 +148,11 @@ def region_grid_svg(dates: Sequence[dt.date], regions_by_visit: Sequence[Sequenc
 
 def line_chart_svg(series: Mapping[str, Sequence[tuple[dt.date, float]]], *, title: str,
                    low: float | None = 0.0, high: float | None = None) -> str:
-    """A line chart of dated values, one line per series (at most four colours, then repeated)."""
+    """A line chart of dated values, one line per series (six colours, then repeated)."""
     points = [p for values in series.values() for p in values]
     if not points:
         return ""
-    width, height, left, right, top, bottom = 640, 220, 48, 16, 24, 40
+    width, height, left, right, top, bottom = 660, 220, 48, 44, 24, 40
     start, end = min(d for d, _ in points), max(d for d, _ in points)
     span = max((end - start).days, 1)
     y_low = low if low is not None else min(v for _, v in points)
@@ -171,12 +172,16 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[dt.date, float]]], *, tit
         parts.append(f'<line class="cx-grid" x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
                      f'<text class="cx-label" x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>')
     parts.append(f'<line class="cx-axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}"/>')
+    shown_at = -1e9
     for day in sorted({d for d, _ in points}):
+        if x(day) - shown_at < 72:  # no label over its neighbour: the points keep their dates in their titles
+            continue
+        shown_at = x(day)
         parts.append(f'<text class="cx-label" x="{x(day):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f"{day.isoformat()}</text>")
     legend = []
     for n, (name, values) in enumerate(series.items()):
-        cls = f"s{n % 4}"
+        cls = f"s{n % 6}"
         ordered = sorted(values)
         line = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in ordered)
         parts.append(f'<polyline class="cx-score {cls}" points="{line}"/>')
