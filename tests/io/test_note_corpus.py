@@ -19,6 +19,17 @@ def report(vignette_dir: Path):
     return bench_notes([vignette_dir, vignette_dir / "next"], seconds=0.5, details=True)
 
 
+@pytest.mark.parametrize("folder", ["", "next"], ids=["vignettes", "next"])
+def test_each_folder_on_its_own(vignette_dir: Path, folder: str):
+    """Check the findings, regions and negation thresholds in each folder of the corpus alone."""
+    alone = bench_notes([vignette_dir / folder], seconds=0.2)
+    findings, regions = alone.sets["findings"], alone.sets["regions"]
+    assert findings.precision >= 0.85 and findings.recall >= 0.85, findings.to_json()
+    assert regions.precision >= 0.95 and regions.recall >= 0.95, regions.to_json()
+    assert alone.negated_as_present == []
+    assert alone.expected_note[0] / alone.expected_note[1] >= 0.90
+
+
 def test_findings_from_the_narrative_alone(report):
     """Check findings precision and recall of at least 0.85 against the case blocks."""
     findings = report.sets["findings"]

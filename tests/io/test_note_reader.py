@@ -139,10 +139,14 @@ def test_a_region_needs_a_word_of_movement_and_a_negated_region_is_not_one():
 
 
 def test_a_limb_without_a_side_is_left_for_the_clinician():
-    """Check that a singular limb with no side anywhere is not placed, and that the note says so."""
+    """Check that a limb with no side anywhere, or "the limbs" without how many, is not placed,
+    and that the reading says so."""
     reading = read_note("The hand twists into a flexed posture.")
     assert reading.case.regions == ()
     assert any("no side" in u.reason for u in reading.unused)
+    reading = read_note("Bouts of painful spasms of the trunk and limbs.")
+    assert reading.case.regions == ("trunk",)
+    assert any("which limbs" in u.reason for u in reading.unused)
 
 
 # --- ages, onset, durations, course ---------------------------------------------------------

@@ -174,6 +174,9 @@ def regions_of(b: Builder, parts: list[Mention]) -> dict[str, list[Evidence]]:
             left, right = limb_kinds[part.region]
             regions = {"left": [left], "right": [right], "both": [left, right]}[side_word]
         elif part.region == "limb":
+            if side_word != "both" and "four" not in d.lower[max(0, m.start - 2):m.end]:
+                b.skip(m, "region limbs", "which limbs is not said (all four, both arms?): choose them in the form")
+                continue
             regions = ["left-arm", "right-arm", "left-leg", "right-leg"]
         elif part.region == "upper-limb":
             regions = ["left-arm", "right-arm"]
