@@ -37,8 +37,8 @@ def _open(db: str | None, role: str = "clinician") -> Any:
     from ..registry.store import Registry, local_actor
 
     if role not in ROLES:
-        from ..registry.errors import RegistryError
         from ..errors import Problem
+        from ..registry.errors import RegistryError
 
         raise RegistryError([Problem("role", f"{role[:30]!r} is not one of {', '.join(ROLES)}")])
     return Registry(db, actor=local_actor(role))

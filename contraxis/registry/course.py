@@ -332,7 +332,8 @@ def _feature_events(seen: set[str], previous: VisitState | None, state: VisitSta
     return events
 
 
-def course_events(visits: Sequence[VisitState], *, layout: Regions, source: str = "albanese-2013") -> tuple[CourseEvent, ...]:
+def course_events(visits: Sequence[VisitState], *, layout: Regions,
+                  source: str = "albanese-2013") -> tuple[CourseEvent, ...]:
     """Every change over a patient's visits, in date order.
 
     Parameters

@@ -54,8 +54,8 @@ MAX_MAPS = 12
 STYLE = """
 :root{--ink:#1f2933;--muted:#52606d;--line:#cbd2d9;--involved:#c2410c;--free:#eef2f6;--score:#1d4ed8;
 --score2:#047857;--score3:#7c3aed;--score4:#b45309;--score5:#be185d;--score6:#0f766e;--warn:#b91c1c}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);margin:1.5rem auto;max-width:1100px;
-padding:0 1rem;line-height:1.4}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);margin:1.5rem auto;
+max-width:1100px;padding:0 1rem;line-height:1.4}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line)}
 .meta{color:var(--muted);font-size:.9rem}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.4rem 0}
@@ -91,7 +91,8 @@ def _e(value: Any) -> str:
 
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>{STYLE}</style></head>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+            f"<style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
 
 
@@ -136,7 +137,8 @@ def region_grid_svg(dates: Sequence[dt.date], regions_by_visit: Sequence[Sequenc
                      f"{day.isoformat()}</text>")
     for i, region in enumerate(used):
         y = top + i * cell
-        parts.append(f'<text class="cx-label" x="{left - 6}" y="{y + cell * 0.68}" text-anchor="end">{_e(region)}</text>')
+        parts.append(f'<text class="cx-label" x="{left - 6}" y="{y + cell * 0.68}" text-anchor="end">'
+                     f"{_e(region)}</text>")
         for j, visit in enumerate(regions_by_visit):
             involved = region in visit
             parts.append(f'<rect class="cx-cell{" cx-involved" if involved else ""}" x="{left + j * cell}" y="{y}" '
@@ -171,7 +173,8 @@ def line_chart_svg(series: Mapping[str, Sequence[tuple[dt.date, float]]], *, tit
         value = y_low + (y_high - y_low) * k / 4
         parts.append(f'<line class="cx-grid" x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
                      f'<text class="cx-label" x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>')
-    parts.append(f'<line class="cx-axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}"/>')
+    base = height - bottom
+    parts.append(f'<line class="cx-axis" x1="{left}" x2="{width - right}" y1="{base}" y2="{base}"/>')
     shown_at = -1e9
     for day in sorted({d for d, _ in points}):
         if x(day) - shown_at < 72:  # no label over its neighbour: the points keep their dates in their titles
@@ -257,7 +260,8 @@ def _dbs_section(record: PatientRecord, followups: Sequence[DbsFollowUp]) -> str
             for k in score_ids)] for p in points]
         out += f"<h3>{_e(follow.scale.upper())}: {_e(follow.implant.target)} {_e(follow.implant.side)}</h3>"
         out += _table(["when", "date", *score_ids], rows)
-    settings = [[v.date.isoformat(), s.side, s.contacts, f"{s.amplitude:g} {s.amplitude_unit}", f"{s.pulse_width_us:g} µs",
+    settings = [[v.date.isoformat(), s.side, s.contacts, f"{s.amplitude:g} {s.amplitude_unit}",
+                 f"{s.pulse_width_us:g} µs",
                  f"{s.frequency_hz:g} Hz"] for v in record.visits for s in v.stimulation]
     out += "<h3>Settings</h3>" + _table(["date", "side", "contacts", "amplitude", "pulse width", "frequency"], settings)
     return out
@@ -295,7 +299,8 @@ def timeline_html(record: PatientRecord, *, events: Sequence[CourseEvent] = (),
         f"<section><h2>Rating scales</h2>{_scales_section(record)}</section>"
         f"<section><h2>Botulinum toxin</h2>{_injections_section(record)}</section>"
         f"<section><h2>Deep brain stimulation</h2>{_dbs_section(record, followups)}</section>"
-        f"<section><h2>Visits</h2>{_table(['#', 'date', 'regions', 'distribution', 'diagnosis', 'alerts', 'assessed with'], visit_rows)}"
+        "<section><h2>Visits</h2>"
+        f"{_table(['#', 'date', 'regions', 'distribution', 'diagnosis', 'alerts', 'assessed with'], visit_rows)}"
         "</section>"
     )
     return _page(title, body)

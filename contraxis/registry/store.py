@@ -162,7 +162,8 @@ def _check_date(value: Any, *, where: str = "date") -> dt.date:
         try:
             value = dt.date.fromisoformat(value)
         except ValueError:
-            raise RegistryError([Problem(where, f"{excerpt(value, 30)!r} is not a date (allowed: YYYY-MM-DD)")]) from None
+            problem = Problem(where, f"{excerpt(value, 30)!r} is not a date (allowed: YYYY-MM-DD)")
+            raise RegistryError([problem]) from None
     if not isinstance(value, dt.date):
         raise RegistryError([Problem(where, f"{excerpt(value, 30)} is not a date (allowed: YYYY-MM-DD)")])
     if value > dt.date.today() + dt.timedelta(days=1):
@@ -722,7 +723,8 @@ def _assessment_row(visit_id: int | None, assessment: dict[str, Any]) -> Assessm
     text = canonical_json(assessment)
     summary = assessment.get("summary") or {}
     return AssessmentRow(
-        **({"visit_id": visit_id} if visit_id is not None else {}), knowledge_base_version=str(assessment["knowledge_base_version"]),
+        **({"visit_id": visit_id} if visit_id is not None else {}),
+        knowledge_base_version=str(assessment["knowledge_base_version"]),
         hpo_release=str(assessment["hpo_release"]), assessed_at=_now(), phenomenology=summary.get("phenomenology"),
         distribution=summary.get("distribution"), focal_type=summary.get("focal_type"),
         etiology=summary.get("etiology"), body_zlib=zlib.compress(text.encode(), 6), body_sha256=_sha256(text),

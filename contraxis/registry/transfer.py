@@ -124,7 +124,8 @@ def _import_export(registry: Registry, data: Mapping[str, Any], summary: ImportS
     summary.patients.add(patient)
     if identity:
         birth = identity.get("birth_date")
-        registry.set_identity(patient, IdentityData(identity.get("name"), dt.date.fromisoformat(birth) if birth else None,
+        registry.set_identity(patient, IdentityData(identity.get("name"),
+                                                    dt.date.fromisoformat(birth) if birth else None,
                                                     identity.get("identifier"), identity.get("identifier_system")))
     old_to_new: dict[int, int] = {}
     for n, implant in enumerate(data.get("implants") or ()):
@@ -136,7 +137,8 @@ def _import_export(registry: Registry, data: Mapping[str, Any], summary: ImportS
     for n, visit in enumerate(data.get("visits") or ()):
         row = _mapping(visit, f"visits[{n}]", source)
         added = registry.add_visit(patient, _mapping(row.get("case"), f"visits[{n}].case", source),
-                                   date=_date(row.get("date"), f"visits[{n}].date", source), source=f"{source}: visits[{n}]")
+                                   date=_date(row.get("date"), f"visits[{n}].date", source),
+                                   source=f"{source}: visits[{n}]")
         summary.visits += 1
         stimulation = [{**s, "implant_id": old_to_new.get(int(s.get("implant_id", -1)), -1)}
                        for s in row.get("stimulation") or ()]

@@ -107,10 +107,12 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post(
         "/patients/{patient}/visits", status_code=201, summary="Add a visit from any input the assessment accepts",
-        openapi_extra=body_of("CaseInput", yaml_allowed=True, description="A case, vignette, FHIR Bundle or phenopacket"),
+        openapi_extra=body_of("CaseInput", yaml_allowed=True,
+                              description="A case, vignette, FHIR Bundle or phenopacket"),
     )
     async def add_visit(request: Request, patient: str,
-                        date: str | None = Query(None, description="The visit's date (default: today)")) -> JSONResponse:
+                        date: str | None = Query(None, description="The visit's date (default: today)"),
+                        ) -> JSONResponse:
         noted(request, patient)
         day = _today(date)
         reading = await read_reading(request, source="request", today=day)

@@ -3,6 +3,7 @@ cohort overview only, an admin reads the audit; every read and write leaves an a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -10,8 +11,6 @@ import pytest
 from contraxis.registry.errors import AccessDenied
 from contraxis.registry.records import Actor, IdentityData
 from contraxis.registry.store import Registry
-
-import datetime as dt
 
 NAME, MRN = "Ada Example-Lovelace", "MRN-0042-99"
 

@@ -74,7 +74,8 @@ def test_fhir_bundle_validates_with_each_visit_an_encounter(followed) -> None:
     assert condition["code"]["coding"][0] == {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G24.3",
                                               "display": "Spasmodic torticollis"}
     assert condition["onsetAge"]["value"] == 47
-    settings = next(r for r in resources if r["resourceType"] == "Observation" and "stimulation" in r["code"].get("text", ""))
+    settings = next(r for r in resources
+                    if r["resourceType"] == "Observation" and "stimulation" in r["code"].get("text", ""))
     assert settings["component"][0]["valueQuantity"] == {"value": 3.0, "unit": "mA",
                                                          "system": "http://unitsofmeasure.org", "code": "mA"}
     assert any(r["resourceType"] == "Procedure" and r.get("performedDateTime") == "2023-06-01" for r in resources)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -45,7 +46,8 @@ def test_upgrade_from_the_first_schema_keeps_the_data(db_url, cervical) -> None:
         db.execute(text("INSERT INTO assessments (visit_id, knowledge_base_version, hpo_release, assessed_at, "
                         "phenomenology, distribution, focal_type, etiology, body_zlib, body_sha256) VALUES "
                         "(:v, 'old', 'old', :t, 'dystonia', 'focal', 'cervical', 'primary', :b, :h)"),
-                   {"v": vid, "t": dt.datetime(2024, 1, 2, tzinfo=dt.UTC), "b": __import__("zlib").compress(answer.encode()), "h": digest(answer.encode()).hexdigest()})
+                   {"v": vid, "t": dt.datetime(2024, 1, 2, tzinfo=dt.UTC), "b": zlib.compress(answer.encode()),
+                    "h": digest(answer.encode()).hexdigest()})
     registry = Registry.init(db_url)
     assert current_revision(registry.engine) == head_revision() == "0002"
     assert {"scale_scores", "toxin_injections", "dbs_implants", "dbs_settings"} <= set(
