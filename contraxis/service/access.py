@@ -96,7 +96,7 @@ def door_of(method: str, path: str) -> Door:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            return bytes(value).decode("latin-1")
     return None
 
 
@@ -253,8 +253,9 @@ def install_security_schemes(app: Any) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None and app.openapi_schema.get("x-contraxis-security"):
-            return app.openapi_schema
-        document = build()
+            cached: dict[str, Any] = app.openapi_schema
+            return cached
+        document: dict[str, Any] = build()
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).setdefault("Error", {"type": "object"})
         components["securitySchemes"] = {

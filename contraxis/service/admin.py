@@ -12,7 +12,7 @@ from .audit import read_events
 
 __all__ = ["build_admin_router"]
 
-AUDIT_ANSWER: dict[str, Any] = {
+AUDIT_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {"description": "The newest audit events (FHIR AuditEvent), oldest first", "content": {"application/json": {
         "schema": {"type": "object", "properties": {
             "path": {"type": ["string", "null"]}, "events": {"type": "array", "items": {"type": "object"}},

@@ -165,9 +165,11 @@ def feedback_items(body: Any) -> list[dict[str, Any]]:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, Mapping):
             continue
-        reason = item.get("overrideReason") if isinstance(item.get("overrideReason"), Mapping) else {}
-        coding = reason.get("reason") if isinstance(reason.get("reason"), Mapping) else {}
-        suggestions = item.get("acceptedSuggestions") if isinstance(item.get("acceptedSuggestions"), list) else []
+        given = item.get("overrideReason")
+        reason: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        coding: Mapping[str, Any] = reason["reason"] if isinstance(reason.get("reason"), Mapping) else {}
+        listed = item.get("acceptedSuggestions")
+        suggestions: list[Any] = listed if isinstance(listed, list) else []
         kept.append({
             "card": str(item.get("card", ""))[:64],
             "outcome": str(item.get("outcome", ""))[:20],
@@ -297,7 +299,8 @@ def audit_event(
     }
     if reason:
         event["outcomeDesc"] = reason[:200]
-    return json.loads(json.dumps(event))  # a plain copy: nothing shared with the constants
+    copy: dict[str, Any] = json.loads(json.dumps(event))  # a plain copy: nothing shared with the constants
+    return copy
 
 
 def _dumps(data: Any) -> str:

@@ -135,7 +135,7 @@ def hash_api_key(key: str) -> str:
 def _fetch_url(url: str, timeout: float = 5.0) -> bytes:
     request = urllib.request.Request(url, headers={"accept": "application/json, application/jwk-set+json"})
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - https or loopback, checked at load
-        data = answer.read(JWKS_MAX_BYTES + 1)
+        data = bytes(answer.read(JWKS_MAX_BYTES + 1))
     if len(data) > JWKS_MAX_BYTES:
         raise ValueError(f"larger than {JWKS_MAX_BYTES} bytes")
     return data
@@ -449,8 +449,8 @@ class Authenticator:
             raise AuthError(f"the token's iss {str(issuer)[:80]!r} is not an OpenID Connect provider allowed here")
         provider, keys = found
         alg = _check_algorithm(header, provider.algorithms)
-        key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None, alg)
-        claims = _verify(credential, key, alg=alg, audience=provider.audience, issuer=provider.issuer,
+        signing_key = await keys.key(header.get("kid") if isinstance(header.get("kid"), str) else None, alg)
+        claims = _verify(credential, signing_key, alg=alg, audience=provider.audience, issuer=provider.issuer,
                          leeway=self.leeway, required=("iss", "aud", "exp"))
         granted = _claim(claims, provider.roles_claim)
         if isinstance(granted, str):
