@@ -175,7 +175,8 @@ def _run_wrk(*, url: str, method: str, body: bytes | None, connections: int, dur
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     requests = int(requests_match.group(1))
     seconds = float(requests_match.group(2)) * _UNIT[requests_match.group(3)] / 1000
-    errors = int(_WRK_ERRORS.search(output).group(1)) if _WRK_ERRORS.search(output) else 0
+    non_2xx = _WRK_ERRORS.search(output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
     socket_errors = _WRK_SOCKET.search(output)
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())

@@ -113,6 +113,10 @@ class CdsClient(_Frozen):
     check_algorithms = field_validator("algorithms")(_asymmetric)
 
 
+DEFAULT_ROLE_MAP: dict[str, Role] = {"clinician": "clinician", "admin": "admin"}
+"""Provider role names taken as Contraxis roles when ``role_map`` is not given."""
+
+
 class OidcProvider(_Frozen):
     """An OpenID Connect provider whose access tokens open the REST API and the page.
 
@@ -127,7 +131,7 @@ class OidcProvider(_Frozen):
     jwks_file: Path | None = None
     algorithms: tuple[str, ...] = ("RS256", "ES256", "PS256", "RS384", "ES384")
     roles_claim: str = "roles"
-    role_map: dict[str, Role] = Field(default_factory=lambda: {"clinician": "clinician", "admin": "admin"})
+    role_map: dict[str, Role] = Field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
     user_claim: str = Field("sub", description="The claim naming the user in the audit log")
 
     check_key_source = model_validator(mode="after")(_one_key_source)
@@ -344,7 +348,8 @@ class ServiceSettings(BaseSettings):
         if not local and not self.tls and not self.forwarded_allow_ips:
             warnings.append(f"serving plain HTTP on {self.host}: give ssl_certfile and ssl_keyfile, or put a TLS proxy "
                             "in front and list it in forwarded_allow_ips")
-        for source in (*self.cds_clients, *self.oidc_providers):
+        sources: list[CdsClient | OidcProvider] = [*self.cds_clients, *self.oidc_providers]
+        for source in sources:
             if source.jwks_file is not None and not source.jwks_file.is_file():
                 refusals.append(f"refusing to start: the JWK Set file {str(source.jwks_file)[:200]!r} of "
                                 f"{source.issuer[:80]!r} is not a file")
