@@ -46,6 +46,19 @@ def read_text(file: str) -> tuple[str, str]:
     return text, source
 
 
+def _fail(error: ContraxisError) -> None:
+    """Print an error as the other commands do; the install command of a missing extra is
+    printed as it is (its brackets are not markup)."""
+    from ..io.note.pipeline import NoteReaderUnavailable
+    from . import fail
+
+    if isinstance(error, NoteReaderUnavailable):
+        for line in str(error).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(code=2)
+    fail(error)
+
+
 def note_command(
     file: str = typer.Argument(..., help="A clinical note as plain text (UTF-8); - reads standard input."),
     assess: bool = typer.Option(False, "--assess", help="Assess the case read from the note."),
@@ -64,15 +77,13 @@ def note_command(
     their side, ages and timing, drugs with their start, results, imaging, gene tests,
     treatments tried, family history. Prints the case as YAML; what was recognised but not
     used goes to standard error."""
-    from . import fail
-
     try:
         text, source = read_text(file)
         from ..io.note import read_note
 
         reading = read_note(text, source=source)
     except ContraxisError as error:
-        fail(error)
+        _fail(error)
         return
     if reading.message and not assess:
         typer.echo(reading.message, err=True)
@@ -130,13 +141,11 @@ def bench_notes_command(
     """Read each vignette's narrative alone into a case, assess it, and compare with the case
     block and the expected answer: precision and recall of findings, regions, absent findings
     and each field; expected fields right beside the case block's; notes per second on one core."""
-    from . import fail
-
     try:
         from ..io.note.bench import bench_notes, render_bench
 
         report = bench_notes(folders, seconds=seconds, details=details)
     except ContraxisError as error:
-        fail(error)
+        _fail(error)
         return
     typer.echo(json.dumps(report.to_json(), ensure_ascii=False) if as_json else render_bench(report))

@@ -334,3 +334,22 @@ def test_a_bad_note_is_refused_naming_the_problem(text, message):
     """Check that a note that is not text, too long, or with control characters is a CaseError."""
     with pytest.raises(CaseError, match=message):
         read_note(text)
+
+
+def test_without_the_note_extra_the_reader_says_what_to_install():
+    """Check that without spaCy the reader raises NoteReaderUnavailable naming the install
+    command, and the command line prints it (exit 2) instead of a traceback."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['spacy'] = None\n"
+            "from contraxis.io.note import NoteReaderUnavailable, read_note\n"
+            "try:\n    read_note('There is no tremor.')\n"
+            "except NoteReaderUnavailable as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "pip install 'contraxis[note]'" in result.stdout, result.stderr
+    code = ("import sys; sys.modules['spacy'] = None\n"
+            "from contraxis.cli import main\nmain(['note', '-'])\n")
+    result = subprocess.run([sys.executable, "-c", code], input="There is no tremor.", capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "contraxis[note]" in result.stderr and "Traceback" not in result.stderr
