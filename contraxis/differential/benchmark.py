@@ -51,6 +51,7 @@ from .ranking import score_case, specificity_note, treatable_fits, user_rank
 __all__ = [
     "BenchmarkReport",
     "Calibration",
+    "NO_LIST",
     "LabelledCase",
     "MethodResult",
     "evenly_spaced",
@@ -60,6 +61,10 @@ __all__ = [
     "read_publications",
     "run_benchmark",
 ]
+
+
+NO_LIST = 10**9
+"""The rank given, as listed, to a diagnosis of a case given no list: beyond every rank."""
 
 
 class _Diagnosis(Protocol):
@@ -348,7 +353,7 @@ class _Tally:
         fits = treatable_fits(scores, facts, index)
         listed = omim_rank = None
         for d in targets:
-            r = index.n_diseases + 1 if no_list else user_rank(d, scores, fits)
+            r = NO_LIST if no_list else user_rank(d, scores, fits)
             listed = r if listed is None else min(listed, r)
             if omim[d]:
                 o = 1 + int(np.count_nonzero(scores.log_odds[omim] > scores.log_odds[d]))

@@ -12,11 +12,12 @@
   a normal one excludes it), and a normal brain MRI excludes a structural brain
   abnormality. These come from a test, not from a clinician's choice of what to record,
   so they are scored without the pertinent-negative factor.
-- ``onset_age`` (or an HPO onset term given by an importer) becomes onset bands.
+- ``onset_age`` (or an HPO onset term given by an importer) becomes onset bands; without
+  either, the onset came no later than the age at the visit (``age``): the bands up to it.
 - ``medications``, ``history`` and ``genetics`` are case facts (:mod:`.facts`).
 
-``age``, ``sex``, ``family_history`` and the classification fields are not used by the
-differential.
+``sex``, ``family_history`` and the classification fields are not used by the differential;
+``age`` only bounds an onset that is not given.
 """
 
 from __future__ import annotations
@@ -338,6 +339,10 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
     elif case.onset_age is not None:
         bands = band_of_age(case.onset_age)
         onset = f"{case.onset_age:g} years: " + " or ".join(BANDS[b] for b in bands)
+    elif case.age is not None and case.age >= 0:
+        # The onset is not given, but it came before the visit: no later than the age now.
+        bands = tuple(range(max(band_of_age(case.age)) + 1))
+        onset = f"not given; by {case.age:g} years (the age at the visit): {BANDS[bands[-1]]} or earlier"
 
     local_present = frozenset(code for code in case.findings if code.startswith("CX:"))
     local_absent = frozenset(code for code in case.absent if code.startswith("CX:"))

@@ -18,8 +18,8 @@ unexplained findings of each organ system are collapsed into a count.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -29,7 +29,7 @@ from .index import DifferentialIndex, unmentioned_log
 from .model import Scores
 from .onset import BANDS
 
-__all__ = ["COLLAPSE_AT", "Explanation", "FindingLine", "OrganGroup", "explain"]
+__all__ = ["COLLAPSE_AT", "CaseTerms", "Explanation", "FindingLine", "OrganGroup", "explain"]
 
 COLLAPSE_AT = 50
 """From this many present findings on, unexplained findings are collapsed into a count."""
@@ -54,6 +54,9 @@ class FindingLine:
         The disease's term it matched through (empty for exact and unexplained).
     frequency : float or None
         The disease's frequency for the matched term, when known.
+    source : str
+        The reviewed source of the disease's term it matched, when that term comes from the
+        differential's reviewed phenotype file rather than the HPO annotation.
     """
 
     term: str
@@ -63,6 +66,7 @@ class FindingLine:
     via: str = ""
     via_name: str = ""
     frequency: float | None = None
+    source: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -77,6 +81,8 @@ class FindingLine:
             data["via_name"] = self.via_name
         if self.frequency is not None:
             data["frequency"] = round(self.frequency, 2)
+        if self.source:
+            data["annotation_source"] = self.source
         return data
 
     def text(self) -> str:
@@ -91,6 +97,8 @@ class FindingLine:
             "against": "absent, counts against",
             "for": "absent, counts for",
         }.get(self.match, self.match)
+        if self.source:
+            how += f"; from {self.source}, not the HPO annotation"
         return f"{self.name} ({how}) {self.log10_lr:+.2f}"
 
 
@@ -222,6 +230,72 @@ def _implied_frequency(index: DifferentialIndex, term: int, disease: int) -> flo
     return float(freq[at]) if at < len(rows) and rows[at] == disease else 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class CaseTerms:
+    """What every explanation of one case shares, worked out once (:meth:`of`).
+
+    Attributes
+    ----------
+    accounted : numpy.ndarray
+        Per term, whether the record mentions it: a present finding, a term above or below
+        one, or a term below an excluded finding (a disease's feature there is not "missing").
+    frequencies : Mapping[int, Mapping[int, float]]
+        For the diseases to be explained: per term above a present finding (in an organ
+        system) or excluded, ``{disease: F(term | disease)}`` for those that show it.
+    above, below : Mapping[int, numpy.ndarray]
+        Per present finding, whether each term is one of its ancestors (itself included), or
+        one of its descendants.
+    """
+
+    accounted: np.ndarray
+    frequencies: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
+    above: Mapping[int, np.ndarray] = field(default_factory=dict)
+    below: Mapping[int, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex, diseases: Sequence[int] = ()
+    ) -> CaseTerms:
+        """The shared part for a case's present and excluded term positions, and the
+        frequencies the explanations of ``diseases`` look up (one search per term for all)."""
+        accounted = np.zeros(index.n_terms, dtype=bool)
+        above: dict[int, np.ndarray] = {}
+        below: dict[int, np.ndarray] = {}
+        for t in present:
+            above[t] = np.zeros(index.n_terms, dtype=bool)
+            above[t][index.ancestors(t)] = True
+            below[t] = np.zeros(index.n_terms, dtype=bool)
+            below[t][index.descendants(t)] = True
+            accounted |= above[t] | below[t]
+        for t in excluded:
+            accounted[index.descendants(t)] = True
+        frequencies: dict[int, dict[int, float]] = {}
+        if len(diseases):
+            wanted = np.asarray(sorted(set(diseases)), dtype=np.int64)
+            terms = {int(x) for t in present for x in index.ancestors(t) if index.category[x] >= 0}
+            terms.update(int(t) for t in excluded)
+            for x in terms:
+                rows, freq = index.implied(x)
+                at = np.minimum(np.searchsorted(rows, wanted), max(len(rows) - 1, 0))
+                hit = (rows[at] == wanted) if len(rows) else np.zeros(len(wanted), dtype=bool)
+                frequencies[x] = dict(zip(wanted[hit].tolist(), freq[at[hit]].tolist(), strict=True))
+        return cls(accounted, frequencies, above, below)
+
+    def frequency(self, index: DifferentialIndex, term: int, disease: int) -> float:
+        """``F(term | disease)``, from the shared table when it holds the term."""
+        table = self.frequencies.get(term)
+        if table is not None:
+            return table.get(disease, 0.0)
+        return _implied_frequency(index, term, disease)
+
+
+def _best(freqs: np.ndarray, among: np.ndarray) -> int | None:
+    """The position of the most frequent of the annotations flagged in ``among``, or None."""
+    if not among.any():
+        return None
+    return int(np.flatnonzero(among)[np.argmax(freqs[among])])
+
+
 def explain(
     disease: int,
     *,
@@ -231,6 +305,7 @@ def explain(
     index: DifferentialIndex,
     facts: Sequence[Fact] = (),
     limit: int = 8,
+    shared: CaseTerms | None = None,
 ) -> Explanation:
     """Explain one disease's score.
 
@@ -248,59 +323,78 @@ def explain(
         The case facts that count for this disease.
     limit : int
         At most this many excluded findings and missing features are listed.
+    shared : CaseTerms, optional
+        What the case's explanations share (worked out here when not given).
     """
     names, ids = index.term_names, index.term_ids
+    shared = shared or CaseTerms.of(present, excluded, index)
     terms, freqs, negated = index.annotations_of(disease)
-    annotated = {int(t): float(f) for t, f, n in zip(terms, freqs, negated, strict=True) if not n}
-    not_annotated = {int(t) for t, n in zip(terms, negated, strict=True) if n}
-    below: dict[int, int] = {}  # an ancestor of some annotation -> the most frequent such annotation
-    for a, f in annotated.items():
-        for x in index.ancestors(a).tolist():
-            if x not in below or f > annotated[below[x]]:
-                below[x] = a
+    positive = ~negated
+    annotated, annotated_freq = terms[positive], freqs[positive]
+    not_annotated = terms[negated]
     unexplained_floor = index.unexplained
+
+    start, end = int(index.ann_ptr[disease]), int(index.ann_ptr[disease + 1])
+    reviewed = bool((index.ann_source[start:end] >= 0).any())
+
+    def source(a: int) -> str:
+        return index.annotation_source(disease, a) if reviewed else ""
 
     lines: list[FindingLine] = []
     for k, t in enumerate(present):
         value = float(scores.present[k, disease])
-        ancestors = index.ancestors(t).tolist()
+        above = shared.above.get(t)
+        if above is None:
+            above = np.zeros(index.n_terms, dtype=bool)
+            above[index.ancestors(t)] = True
+        below = shared.below.get(t)
+        if below is None:
+            below = np.zeros(index.n_terms, dtype=bool)
+            below[index.descendants(t)] = True
         line: FindingLine
-        if not_annotated.intersection(ancestors):
+        at = int(np.searchsorted(annotated, t))
+        if len(not_annotated) and above[not_annotated].any():
             line = FindingLine(ids[t], names[t], value, "contradicted")
-        elif t in annotated:
-            line = FindingLine(ids[t], names[t], value, "exact", frequency=annotated[t])
-        elif t in below:
-            a = below[t]
-            line = FindingLine(ids[t], names[t], value, "implied", ids[a], names[a], annotated[a])
-        elif above := [x for x in ancestors if x in annotated]:
-            a = max(above, key=lambda x: annotated[x])
-            line = FindingLine(ids[t], names[t], value, "more specific", ids[a], names[a], annotated[a])
+        elif at < len(annotated) and annotated[at] == t:
+            line = FindingLine(ids[t], names[t], value, "exact", frequency=float(annotated_freq[at]), source=source(t))
+        elif (j := _best(annotated_freq, below[annotated])) is not None:
+            a = int(annotated[j])
+            line = FindingLine(
+                ids[t], names[t], value, "implied", ids[a], names[a], float(annotated_freq[j]), source(a)
+            )
+        elif (j := _best(annotated_freq, above[annotated])) is not None:
+            a = int(annotated[j])
+            line = FindingLine(
+                ids[t], names[t], value, "more specific", ids[a], names[a], float(annotated_freq[j]), source(a)
+            )
         else:
-            shared = [x for x in ancestors if x in below and index.category[x] >= 0 and x != t]
-            if shared and value > float(unexplained_floor[t]) + 1e-6:
-                c = min(shared, key=lambda x: index.background[x])
-                line = FindingLine(
-                    ids[t], names[t], value, "related", ids[c], names[c], _implied_frequency(index, c, disease)
-                )
+            shared_above = [
+                (float(index.background[x]), x, f)
+                for x in index.ancestors(t).tolist()
+                if x != t and index.category[x] >= 0 and (f := shared.frequency(index, x, disease)) > 0
+            ]
+            if shared_above and value > float(unexplained_floor[t]) + 1e-6:
+                _, c, f = min(shared_above)
+                line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)
             else:
                 line = FindingLine(ids[t], names[t], value, "unexplained")
         lines.append(line)
 
     collapsed = len(present) >= COLLAPSE_AT
-    by_system: dict[int, list[tuple[int, FindingLine]]] = {}
+    by_system: dict[int, list[FindingLine]] = {}
     for t, line in zip(present, lines, strict=True):
-        by_system.setdefault(int(index.category[t]), []).append((t, line))
+        by_system.setdefault(int(index.category[t]), []).append(line)
     groups = []
     for system, members in by_system.items():
         matched = sorted(
-            (line for _, line in members if line.match not in ("unexplained", "contradicted")),
+            (line for line in members if line.match not in ("unexplained", "contradicted")),
             key=lambda line: -line.log10_lr,
         )
-        missed = [line for _, line in members if line.match in ("unexplained", "contradicted")]
+        missed = [line for line in members if line.match in ("unexplained", "contradicted")]
         groups.append(OrganGroup(
             system=ids[system] if system >= 0 else "",
             system_name=names[system] if system >= 0 else "",
-            log10_lr=sum(line.log10_lr for _, line in members),
+            log10_lr=sum(line.log10_lr for line in members),
             matched=tuple(matched),
             unexplained=() if collapsed else tuple(missed),
             unexplained_count=len(missed),
@@ -311,28 +405,24 @@ def explain(
     against = []
     for k, t in enumerate(excluded):
         value = float(scores.excluded[k, disease])
-        f = _implied_frequency(index, t, disease)
+        f = shared.frequency(index, t, disease)
         if f > 0:
             against.append(FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f))
     against.sort(key=lambda line: line.log10_lr)
 
-    accounted: set[int] = set()
-    for t in present:
-        accounted.update(index.ancestors(t).tolist())
-        accounted.update(index.descendants(t).tolist())
-    for t in excluded:
-        accounted.update(index.descendants(t).tolist())
-    ptr, rows, freqs = index.unmentioned_ptr, index.unmentioned_rows, index.unmentioned_freq
+    accounted = shared.accounted
+    topmost = index.ann_topmost[start:end][positive]
+    wanted = topmost & (annotated_freq >= 0.5) & ~accounted[annotated]
     rate = index.reporting_rate(len(present))
-    missing = []
-    for a, f in annotated.items():
-        if a in accounted or f < 0.5:
-            continue
-        start, end = int(ptr[a]), int(ptr[a + 1])
-        at = start + int(np.searchsorted(rows[start:end], disease))
-        if at < end and rows[at] == disease:  # a topmost annotation
-            missing.append(Missing(ids[a], names[a], f, float(unmentioned_log(freqs[at], index.background[a], rate))))
-    missing.sort(key=lambda m: (-m.frequency, m.name))
+    chosen = annotated[wanted]
+    chosen_freq = annotated_freq[wanted]
+    order = np.lexsort((chosen, -chosen_freq))[:limit]  # most frequent first, then by term
+    shown = chosen[order]
+    costs = unmentioned_log(index.ann_implied[start:end][positive][wanted][order], index.background[shown], rate)
+    missing = [
+        Missing(ids[a], names[a], f, c)
+        for a, f, c in zip(shown.tolist(), chosen_freq[order].tolist(), np.asarray(costs, float).tolist(), strict=True)
+    ]
 
     onset_value = float(scores.onset[disease])
     if not bool(index.onset_known[disease]):
@@ -354,8 +444,8 @@ def explain(
     return Explanation(
         groups=tuple(groups),
         excluded=tuple(against[:limit]),
-        missing=tuple(missing[:limit]),
-        missing_count=len(missing),
+        missing=tuple(missing),
+        missing_count=len(chosen),
         onset=onset,
         facts=tuple(facts),
         parts=parts,

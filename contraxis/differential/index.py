@@ -26,7 +26,9 @@ term, a "row" the slice of a CSR layout for one disease):
                     ``F(t | d)``; ``unmentioned_table[k]`` sums per disease the ``log10``
                     LR of every topmost annotation left unmentioned by a record naming
                     *k* findings (see :func:`unmentioned_log`)
-``ann_*``           row *d*: the direct annotations and their estimated frequencies
+``ann_*``           row *d*: the direct annotations and their estimated frequencies, each
+                    one's ``F(t | d)`` (``ann_implied``), whether it is topmost, and the
+                    reviewed source of a term the HPO annotation lacks (``ann_source``)
 ``onset``           ``(D, 9)``: each disease's distribution over the onset bands
                     (``onset_known``: whether the disease has onset annotations)
 ``log_prior``       ``log10`` pretest weight (0 for a Mendelian disease)
@@ -61,7 +63,7 @@ ARRAYS = (
     "credit_ptr", "credit_rows", "credit_log",
     "negated_ptr", "negated_rows",
     "unmentioned_ptr", "unmentioned_rows", "unmentioned_freq", "unmentioned_table",
-    "ann_ptr", "ann_term", "ann_freq", "ann_negated", "ann_source",
+    "ann_ptr", "ann_term", "ann_freq", "ann_negated", "ann_source", "ann_topmost", "ann_implied",
     "gene_ptr", "gene_idx", "kind", "release", "log_prior", "onset", "onset_background", "onset_known",
 )
 """The arrays every index holds (and its cache file stores)."""
@@ -435,9 +437,9 @@ def build_index(
                 topmost[j] = not any(a in own for a in anc_idx[anc_ptr[t] : anc_ptr[t + 1]].tolist() if a != t)
     # What each costs when the record leaves it unmentioned depends on how much the record
     # says (parameters.reporting_rate): one row per number of findings, up to the ceiling.
-    top_freq = np.zeros(len(ann_term))
-    top_freq[positive] = implied_freq[direct_at]
-    top_freq = top_freq[topmost]
+    ann_implied = np.zeros(len(ann_term), dtype=np.float32)
+    ann_implied[positive] = implied_freq[direct_at]
+    top_freq = ann_implied[topmost].astype(np.float64)
     top_rows = ann_disease[topmost]
     top_background = background[ann_term[topmost]]
     if reference is None:
@@ -484,7 +486,8 @@ def build_index(
         "unmentioned_ptr": unmentioned_ptr, "unmentioned_rows": unmentioned_rows,
         "unmentioned_freq": unmentioned_freq, "unmentioned_table": unmentioned_table,
         "ann_ptr": ann_ptr, "ann_term": ann_term, "ann_freq": ann_freq, "ann_negated": ann_negated,
-        "ann_source": ann_source, "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
+        "ann_source": ann_source, "ann_topmost": topmost, "ann_implied": ann_implied,
+        "gene_ptr": gene_ptr, "gene_idx": gene_idx, "kind": kind, "release": release,
         "log_prior": log_prior, "onset": onset, "onset_background": onset_background, "onset_known": onset_known,
     }
     info = dict(meta or {})

@@ -70,7 +70,9 @@ post-test probability is these odds normalised over every disease. Every constan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,41 +193,72 @@ def reduce_terms(
     return tuple(kept_present), tuple(kept_excluded), dropped
 
 
+ROW_CACHE = 512
+"""How many terms' rows (one finding's ``log10`` LR for every disease) each index keeps,
+most recently used first: a finding's row depends only on the term and the index, and
+common findings come back from one record to the next."""
+
+
+def _row_cache(index: DifferentialIndex) -> Callable[[int, int], np.ndarray]:
+    cached = _ROWS.get(index)
+    if cached is None:
+
+        @functools.lru_cache(maxsize=ROW_CACHE)
+        def row(term: int, kind: int) -> np.ndarray:
+            values = _present_row(term, index) if kind == _PRESENT else _excluded_row(term, kind == _SOUGHT, index)
+            values.setflags(write=False)
+            return values
+
+        _ROWS[index] = cached = row
+    return cached
+
+
+_ROWS: weakref.WeakKeyDictionary[DifferentialIndex, Callable[[int, int], np.ndarray]] = weakref.WeakKeyDictionary()
+_PRESENT, _SOUGHT, _TESTED = 0, 1, 2
+
+
+def _present_row(t: int, index: DifferentialIndex) -> np.ndarray:
+    """One present finding's ``log10`` LR for every disease (see the module's docstring)."""
+    a = index.arrays
+    out = np.full(index.n_diseases, a["unexplained"][t], dtype=np.float32)
+    rows, freq = index.implied(t)
+    out[rows] = np.maximum(out[rows], np.log10(freq / a["background"][t]).astype(np.float32))
+    credit_ptr, credit_rows, credit_log = a["credit_ptr"], a["credit_rows"], a["credit_log"]
+    negated_ptr, negated_rows = a["negated_ptr"], a["negated_rows"]
+    negated: list[np.ndarray] = []
+    for c in index.ancestors(t).tolist():
+        if c != t:
+            start, end = credit_ptr[c], credit_ptr[c + 1]
+            if end > start:  # each column holds a disease once: a plain indexed maximum is exact
+                chosen = credit_rows[start:end]
+                out[chosen] = np.maximum(out[chosen], credit_log[start:end])
+        start, end = negated_ptr[c], negated_ptr[c + 1]
+        if end > start:
+            negated.append(negated_rows[start:end])
+    if negated:
+        out[np.concatenate(negated)] = a["unexplained"][t]
+    return out
+
+
 def _present(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
     n = index.n_diseases
     if not terms:
         return np.zeros((0, n), dtype=np.float32)
-    a = index.arrays
-    background = a["background"]
-    out = np.repeat(a["unexplained"][list(terms)][:, None], n, axis=1)
-    flat = out.reshape(-1)
-    slots: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    negated: list[np.ndarray] = []
-    credit_ptr, credit_rows, credit_log = a["credit_ptr"], a["credit_rows"], a["credit_log"]
-    negated_ptr, negated_rows = a["negated_ptr"], a["negated_rows"]
-    for k, t in enumerate(terms):
-        base = k * n
-        rows, freq = index.implied(t)
-        slots.append(rows + base)
-        values.append(np.log10(freq / background[t]).astype(np.float32))
-        for c in index.ancestors(t):
-            if c == t:
-                continue
-            start, end = credit_ptr[c], credit_ptr[c + 1]
-            if end > start:
-                slots.append(credit_rows[start:end] + base)
-                values.append(credit_log[start:end])
-            start, end = negated_ptr[c], negated_ptr[c + 1]
-            if end > start:
-                negated.append(negated_rows[start:end] + base)
-        start, end = negated_ptr[t], negated_ptr[t + 1]
-        if end > start:
-            negated.append(negated_rows[start:end] + base)
-    np.maximum.at(flat, np.concatenate(slots), np.concatenate(values))
-    if negated:
-        where = np.concatenate(negated)
-        flat[where] = np.repeat(a["unexplained"][list(terms)], n)[where]
+    row = _row_cache(index)
+    return np.stack([row(int(t), _PRESENT) for t in terms])
+
+
+def _excluded_row(t: int, sought: bool, index: DifferentialIndex) -> np.ndarray:
+    """One excluded finding's ``log10`` LR for every disease (see the module's docstring)."""
+    parameters = index.parameters
+    cap = 1.0 - parameters.false_negative
+    background = min(float(index.background[t]), cap)
+    # Sought: x kappa for a disease with the feature, normalised over the corpus (1 for tests).
+    kappa = parameters.ascertainment if sought else 1.0
+    norm = np.log10(1.0 + (kappa - 1.0) * float(index.share[t]))
+    out = np.full(index.n_diseases, -np.log10(1.0 - background) - norm, dtype=np.float32)
+    rows, freq = index.implied(t)
+    out[rows] = np.log10(kappa * (1.0 - np.minimum(freq, cap)) / (1.0 - background)) - norm
     return out
 
 
@@ -233,18 +266,8 @@ def _excluded(terms: Sequence[int], sought: Sequence[bool], index: DifferentialI
     n = index.n_diseases
     if not terms:
         return np.zeros((0, n), dtype=np.float32)
-    parameters = index.parameters
-    cap = 1.0 - parameters.false_negative
-    chosen = list(terms)
-    background = np.minimum(index.background[chosen], cap)
-    # Sought: x kappa for a disease with the feature, normalised over the corpus (1 for tests).
-    kappa = np.where(sought, parameters.ascertainment, 1.0)
-    norm = np.log10(1.0 + (kappa - 1.0) * index.share[chosen])
-    out = np.repeat((-np.log10(1.0 - background) - norm).astype(np.float32)[:, None], n, axis=1)
-    for k, t in enumerate(chosen):
-        rows, freq = index.implied(t)
-        out[k, rows] = np.log10(kappa[k] * (1.0 - np.minimum(freq, cap)) / (1.0 - background[k])) - norm[k]
-    return out
+    row = _row_cache(index)
+    return np.stack([row(int(t), _SOUGHT if s else _TESTED) for t, s in zip(terms, sought, strict=True)])
 
 
 def _slices(ptr: np.ndarray, data: np.ndarray, rows: Sequence[int]) -> np.ndarray:

@@ -27,7 +27,7 @@ from contraxis.case import Case
 from contraxis.reading import NotRead, Reading, relocate
 
 from .evidence import CaseEvidence, case_evidence, evidence_not_read
-from .explain import Explanation, explain
+from .explain import CaseTerms, Explanation, explain
 from .facts import Fact, case_facts
 from .genes import GeneSuggestion, suggest_genes
 from .index import KIND_ACQUIRED, DifferentialIndex
@@ -426,6 +426,7 @@ def _candidates(
     by_probability = sorted(shown, key=lambda d: (-scores.log_odds[d], d))
     rank_of = {d: i for i, d in enumerate(by_probability, start=1)}
     excluded_rows = read.excluded + read.excluded_by_test
+    shared = CaseTerms.of(read.present, excluded_rows, index, shown)
     candidates = []
     for d in shown:
         mds_name, levodopa, treatment = _treatment(index, d)
@@ -450,6 +451,7 @@ def _candidates(
                     excluded=excluded_rows,
                     index=index,
                     facts=tuple(facts.get(d, ())),
+                    shared=shared,
                 ),
                 ids=index.ids_of(d),
             )

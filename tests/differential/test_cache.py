@@ -131,3 +131,34 @@ def test_knowledge_key_follows_every_file_it_is_made_from(tmp_path):
         path.write_bytes(original)
     (data / "drugs.yaml").unlink()
     assert cache.knowledge_key(data) is None
+
+
+def test_aliases_survive_the_round_trip(mini_graph, tmp_path):
+    """Check that a joined row's aliases are written and read back, and find the row."""
+    from contraxis.differential import Annotation, Disease, build_index
+
+    from .conftest import MINI_DISEASES
+
+    twin = Disease("ORPHA:501", "Dystonia A (Orphanet)", (Annotation("HP:0031960"),))
+    joined = [dataclasses.replace(MINI_DISEASES[0], aliases=("ORPHA:501",)), *MINI_DISEASES[1:]]
+    index = build_index(mini_graph, joined)
+    path = tmp_path / "index.npz"
+    write_index(index, path, key="k1")
+    back = read_index(path, key="k1")
+    assert back is not None and back.disease_aliases == index.disease_aliases
+    assert back.disease_position["ORPHA:501"] == back.disease_position["OMIM:100001"] == 0
+    assert back.ids_of(0) == ("OMIM:100001", "ORPHA:501") and back.ids_of(1) == ("OMIM:100002",)
+    with pytest.raises(Exception, match="disease ids repeated: ORPHA:501"):
+        build_index(mini_graph, [*joined, twin])
+
+
+def test_knowledge_key_follows_the_reviewed_phenotypes(tmp_path, monkeypatch):
+    """Check that changing disease_phenotypes.yaml changes the knowledge key."""
+    from contraxis.differential import knowledge
+
+    data = tmp_path / "own"
+    shutil.copytree(knowledge.PHENOTYPES_DIR, data)
+    monkeypatch.setattr(cache, "PHENOTYPES_DIR", data)
+    base = cache.knowledge_key(DATA_DIR)
+    (data / knowledge.PHENOTYPES_FILE).write_text("# changed\n", encoding="utf-8")
+    assert cache.knowledge_key(DATA_DIR) != base

@@ -268,3 +268,17 @@ def test_json_and_jsonl_together_are_refused(real_index, tmp_path):
     """Check that --json with --jsonl is refused."""
     result = _run(tmp_path, PACKET, "--json", "--jsonl")
     assert result.exit_code == 2 and "--json or --jsonl" in result.output
+
+
+def test_jsonl_lines_carry_the_same_evidence_as_the_json_answer(real_index, few_packets, tmp_path):
+    """Check that each --jsonl line has the JSON answer's evidence (what was set aside or replaced,
+    the onset read, the reporting rate, the weights) and not_read, leaving out only the model's
+    description and the count of diseases ranked."""
+    lines = runner.invoke(app, ["differential", str(few_packets), "--jsonl", "--top", "3"])
+    whole = runner.invoke(app, ["differential", str(few_packets), "--json", "--top", "3"])
+    assert lines.exit_code == 0 and whole.exit_code == 0, lines.output + whole.output
+    for line, answer in zip((json.loads(x) for x in lines.output.splitlines()), json.loads(whole.output), strict=True):
+        assert line["evidence"] == answer["evidence"] and line["not_read"] == answer["not_read"]
+        assert {"set_aside", "replaced", "onset", "reporting_rate", "evidence_weights"} <= set(line["evidence"])
+        assert set(answer) - set(line) == {"model", "diseases_ranked"}
+        assert line["candidates"] == answer["candidates"]

@@ -161,3 +161,39 @@ def test_lab_codes_are_valid_loinc_codes_of_the_knowledge_base():
     for loinc, test in KNOWLEDGE.labs.items():
         assert loinc_check_digit_ok(loinc), loinc
         assert loinc in rows and rows[loinc]["unit"] == test.unit, loinc
+
+
+def test_reviewed_phenotypes_describe_dystonias_of_the_knowledge_base():
+    """Check that the reviewed phenotype file describes DYT-TOR1A and DYT-SGCE, each a disease of
+    genetic_dystonias.yaml, with a GeneReviews source that resolves, its terms current HPO terms
+    (checked with the other files' terms above)."""
+    entries = {entry.disease: entry for entry in KNOWLEDGE.phenotypes}
+    assert {"OMIM:128100", "OMIM:159900"} <= set(entries)
+    for disease, entry in entries.items():
+        assert disease in KNOWLEDGE.dystonias and entry.name == KNOWLEDGE.dystonias[disease].mds_name
+        assert entry.source in KNOWLEDGE.sources and entry.source.startswith("genereviews-")
+    assert ("HP:0002451", "very frequent") in {(r.hpo, r.frequency) for r in entries["OMIM:128100"].phenotype}
+    assert all(a.origin == "reviewed" and a.references == (entries["OMIM:159900"].source,)
+               for a in entries["OMIM:159900"].annotations())
+
+
+def test_malformed_reviewed_phenotypes_are_named(tmp_path):
+    """Check that an unknown source, a disease genetic_dystonias.yaml lacks, a bad frequency and a
+    repeated term are each reported with the file and the entry."""
+    from contraxis.differential.knowledge import PHENOTYPES_DIR, PHENOTYPES_FILE
+
+    data = yaml.safe_load((PHENOTYPES_DIR / PHENOTYPES_FILE).read_text(encoding="utf-8"))
+    data["diseases"][0]["source"] = "nobody-2099"
+    data["diseases"][1]["disease"] = "OMIM:100001"
+    data["diseases"][1]["phenotype"].append(dict(data["diseases"][1]["phenotype"][0]))
+    (tmp_path / PHENOTYPES_FILE).write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge(phenotypes_dir=tmp_path)
+    message = str(caught.value)
+    assert "disease_phenotypes.yaml: diseases[0] (OMIM:128100): source 'nobody-2099' is not in sources.yaml" in message
+    assert "OMIM:100001 is not an entry of genetic_dystonias.yaml" in message
+    assert "diseases[1] (OMIM:100001).phenotype: a term is given twice" in message
+    data["diseases"][0]["phenotype"][0]["frequency"] = "usually"
+    (tmp_path / PHENOTYPES_FILE).write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"diseases\[0\].phenotype\[0\].frequency: 'usually'"):
+        load_knowledge(phenotypes_dir=tmp_path)
