@@ -206,7 +206,8 @@ def phenopacket(record: PatientRecord, *, kb: KnowledgeBase | None = None,
         message = ParseDict(data, Phenopacket())
     except ParseError as error:  # pragma: no cover - the tests keep this from happening
         raise CaseError([Problem("phenopacket", f"does not fit the v2 schema: {str(error)[:200]}")]) from None
-    return MessageToDict(message)
+    checked: dict[str, Any] = MessageToDict(message)
+    return checked
 
 
 # --- FHIR ------------------------------------------------------------------------------------

@@ -712,7 +712,8 @@ def _identity_of(row: Identity | None) -> IdentityData | None:
 
 
 def _body(row: AssessmentRow) -> dict[str, Any]:
-    return json.loads(_body_text(row))
+    body: dict[str, Any] = json.loads(_body_text(row))
+    return body
 
 
 def _body_text(row: AssessmentRow) -> str:

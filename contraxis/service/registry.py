@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -53,6 +53,12 @@ from .schemas import body_of
 
 __all__ = ["build_registry_router"]
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry.records import Role
+
+ROLE_ORDER: tuple[Role, ...] = ("clinician", "researcher", "admin")
+"""The role a request acts in when its principal holds several: the first it holds."""
+
 
 
 def _actor(request: Request) -> Any:
@@ -64,8 +70,16 @@ def _actor(request: Request) -> Any:
     if principal is None:
         return Actor("anonymous", "clinician")
     roles = principal.roles
-    role = next((r for r in ("clinician", "researcher", "admin") if r in roles), "researcher")
+    role: Role = next((r for r in ROLE_ORDER if r in roles), "researcher")
     return Actor(f"{principal.kind}:{principal.name}"[:200], role)
+
+
+def _object_body(description: str, *, yaml_allowed: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` for a route whose body is a JSON object (or the same in YAML)."""
+    content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+    if yaml_allowed:
+        content["application/yaml"] = {"schema": {"type": "string", "description": "The same document in YAML"}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}
 
 
 def _today(value: str | None) -> dt.date:
@@ -125,8 +139,9 @@ def build_registry_router(settings: Any = None) -> APIRouter:
     async def record(request: Request, patient: str) -> dict[str, Any]:
         noted(request, patient)
         data = await run(request, lambda r: r.record(patient))
-        return {"patient": data.pseudonym, "implants": [i.to_json() for i in data.implants],
-                "visits": [v.to_json(assessment=False) for v in data.visits]}
+        answer: dict[str, Any] = {"patient": data.pseudonym, "implants": [i.to_json() for i in data.implants],
+                                  "visits": [v.to_json(assessment=False) for v in data.visits]}
+        return answer
 
     @router.get("/patients/{patient}/visits/{visit_id}", summary="One visit with its whole assessment")
     async def visit(request: Request, patient: str, visit_id: int) -> dict[str, Any]:
@@ -135,7 +150,8 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         found = data.visit(visit_id)
         if found is None:
             raise RequestError([Problem("visit", f"{visit_id} is not a visit of {patient!r}")], status=404)
-        return found.to_json()
+        answer: dict[str, Any] = found.to_json()
+        return answer
 
     @router.get("/patients/{patient}/course", summary="Spread, distribution changes and new features, dated")
     async def course(request: Request, patient: str) -> dict[str, Any]:
@@ -151,7 +167,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post("/patients/{patient}/visits/{visit_id}/scales/{scale}", status_code=201,
                  summary="Score a rating scale's items and keep them with the visit",
-                 openapi_extra=body_of({"type": "object"}, yaml_allowed=True, description="Item codes and values"))
+                 openapi_extra=_object_body("Item codes and values", yaml_allowed=True))
     async def add_scale(request: Request, patient: str, visit_id: int, scale: str) -> JSONResponse:
         noted(request, patient)
         items = await read_document(request)
@@ -162,7 +178,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post("/patients/{patient}/visits/{visit_id}/injections", status_code=201,
                  summary="Log a botulinum toxin treatment, checked against the product's label",
-                 openapi_extra=body_of({"type": "object"}, yaml_allowed=True, description="The treatment"))
+                 openapi_extra=_object_body("The treatment", yaml_allowed=True))
     async def add_injection(request: Request, patient: str, visit_id: int) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request)
@@ -170,7 +186,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         return JSONResponse(made.to_json(), status_code=201)
 
     @router.post("/patients/{patient}/implants", status_code=201, summary="Record a deep brain stimulation system",
-                 openapi_extra=body_of({"type": "object"}, description="surgery_date, device, target, side"))
+                 openapi_extra=_object_body("surgery_date, device, target, side"))
     async def add_implant(request: Request, patient: str) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request, yaml_allowed=False)
@@ -181,8 +197,8 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post("/patients/{patient}/visits/{visit_id}/stimulation", status_code=201,
                  summary="Record the stimulation settings programmed at a visit",
-                 openapi_extra=body_of({"type": "object"}, description="implant_id, side, contacts, amplitude, "
-                                                                       "amplitude_unit, pulse_width_us, frequency_hz"))
+                 openapi_extra=_object_body("implant_id, side, contacts, amplitude, amplitude_unit, "
+                                                "pulse_width_us, frequency_hz"))
     async def add_stimulation(request: Request, patient: str, visit_id: int) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request, yaml_allowed=False)

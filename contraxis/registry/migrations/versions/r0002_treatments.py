@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def _visit(table: str) -> list[sa.SchemaItem]:
+def _visit(table: str) -> list[sa.Column[int] | sa.Constraint]:
     return [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=False),
