@@ -216,11 +216,13 @@ def _differential(assessment: Assessment) -> str:
             name += f" <span class='cx-treatable'>treatable: {_e(treatment['name'])}</span>"
         genes = ", ".join(str(g) for g in (row.get("genes") or [])[:4])
         probability = row.get("post_test_probability")
-        shown = f"{probability:.2g}" if isinstance(probability, (int, float)) else ""
+        shown = "" if not isinstance(probability, (int, float)) else ">0.99" if probability > 0.99 else (
+            f"{probability:.2g}")  # never shown as 1
         body.append(f"<tr><td>{i}</td><td>{name}</td><td>{_e(row.get('disease_id') or '')}</td>"
                     f"<td>{_e(genes)}</td><td>{_e(shown)}</td></tr>")
     if not body:
-        return ""
+        note = data.get("note")
+        return f"<section><h3>Differential (HPO)</h3><p>{_e(note)}</p></section>" if note else ""
     return ("<section><h3>Differential (HPO)</h3><table><thead><tr><th>#</th><th>Disease</th><th>Id</th><th>Genes</th>"
             f"<th>Probability</th></tr></thead><tbody>{''.join(body)}</tbody></table></section>")
 

@@ -152,6 +152,8 @@ def _differential(a: Assessment) -> RenderableType | None:
     diff = a.differential
     if not diff:
         return None
+    if not diff.get("candidates") and diff.get("note"):
+        return Text(str(diff["note"]), style="cx.muted")
     evidence = diff.get("evidence") or {}
     present, excluded = len(evidence.get("present", [])), len(evidence.get("excluded", []))
     caption = (
@@ -173,8 +175,13 @@ def _differential(a: Assessment) -> RenderableType | None:
             name += " [treatable]"
         prob = cand.get("post_test_probability")
         table.add_row(str(i), f"{name}\n{cand.get('disease_id', '')}", ", ".join(cand.get("genes", [])[:4]),
-                      f"{prob:.2f}" if isinstance(prob, (int, float)) else "")
+                      _probability(prob) if isinstance(prob, (int, float)) else "")
     return table
+
+
+def _probability(p: float) -> str:
+    """A post-test probability in two decimals, never as 0 or 1."""
+    return ">0.99" if p > 0.99 else "<0.01" if p < 0.01 else f"{p:.2f}"
 
 
 _WEIGHTY = (
