@@ -18,8 +18,8 @@ import gzip
 import hashlib
 import logging
 import marshal
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from .cache import read_keyed, write_keyed
