@@ -33,8 +33,14 @@ def _fail(error: Exception) -> None:
 
 
 def _open(db: str | None, role: str = "clinician") -> Any:
-    from ..registry.records import ROLES
-    from ..registry.store import Registry, local_actor
+    try:
+        from ..registry.records import ROLES
+        from ..registry.store import Registry, local_actor
+    except ImportError as error:
+        from ..errors import CaseError
+
+        raise CaseError(f"the registry needs the registry extra ({error.name} is missing): "
+                        "pip install 'contraxis[registry]'") from None
 
     if role not in ROLES:
         from ..errors import Problem

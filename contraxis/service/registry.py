@@ -40,21 +40,26 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..errors import Problem
 from .body import read_document, read_reading
 from .errors import RequestError
-from .schemas import body_of
+from .schemas import body_of, html_or_json_answer
 
 __all__ = ["build_registry_router"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry.records import Role
+
+Patient = Annotated[str, Path(
+    description="The patient's pseudonymous id (never a name or a record number)",
+    json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},  # the store's PSEUDONYM, checked there
+)]
 
 ROLE_ORDER: tuple[Role, ...] = ("clinician", "researcher", "admin")
 """The role a request acts in when its principal holds several: the first it holds."""
@@ -78,7 +83,7 @@ def _object_body(description: str, *, yaml_allowed: bool = False) -> dict[str, A
     """``openapi_extra`` for a route whose body is a JSON object (or the same in YAML)."""
     content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
     if yaml_allowed:
-        content["application/yaml"] = {"schema": {"type": "string", "description": "The same document in YAML"}}
+        content["application/yaml"] = {"schema": {"type": "object"}}
     return {"requestBody": {"required": True, "description": description, "content": content}}
 
 
@@ -99,7 +104,11 @@ def build_registry_router(settings: Any = None) -> APIRouter:
     held: dict[str, Any] = {}
 
     def registry(request: Request) -> Any:
-        from ..registry.store import Registry
+        try:
+            from ..registry.store import Registry
+        except ImportError as error:
+            raise RequestError([Problem("registry", f"not installed on this service ({error.name} is missing: "
+                                                    "the registry extra)")], status=503) from None
 
         with lock:
             if "registry" not in held:
@@ -124,8 +133,9 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         openapi_extra=body_of("CaseInput", yaml_allowed=True,
                               description="A case, vignette, FHIR Bundle or phenopacket"),
     )
-    async def add_visit(request: Request, patient: str,
-                        date: str | None = Query(None, description="The visit's date (default: today)"),
+    async def add_visit(request: Request, patient: Patient,
+                        date: str | None = Query(None, description="The visit's date (default: today)",
+                                                json_schema_extra={"format": "date"}),
                         ) -> JSONResponse:
         noted(request, patient)
         day = _today(date)
@@ -136,7 +146,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
                             headers={"Location": f"/registry/patients/{patient}/visits/{visit.id}"})
 
     @router.get("/patients/{patient}", summary="A patient's record (visits with their summaries, treatments)")
-    async def record(request: Request, patient: str) -> dict[str, Any]:
+    async def record(request: Request, patient: Patient) -> dict[str, Any]:
         noted(request, patient)
         data = await run(request, lambda r: r.record(patient))
         answer: dict[str, Any] = {"patient": data.pseudonym, "implants": [i.to_json() for i in data.implants],
@@ -144,7 +154,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         return answer
 
     @router.get("/patients/{patient}/visits/{visit_id}", summary="One visit with its whole assessment")
-    async def visit(request: Request, patient: str, visit_id: int) -> dict[str, Any]:
+    async def visit(request: Request, patient: Patient, visit_id: int) -> dict[str, Any]:
         noted(request, patient)
         data = await run(request, lambda r: r.record(patient, audit=f"visit {visit_id}"))
         found = data.visit(visit_id)
@@ -154,12 +164,12 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         return answer
 
     @router.get("/patients/{patient}/course", summary="Spread, distribution changes and new features, dated")
-    async def course(request: Request, patient: str) -> dict[str, Any]:
+    async def course(request: Request, patient: Patient) -> dict[str, Any]:
         noted(request, patient)
         return {"patient": patient, "events": [e.to_json() for e in await run(request, lambda r: r.course(patient))]}
 
     @router.post("/patients/{patient}/reassess", summary="Assess the visits again with the knowledge base in use")
-    async def reassess(request: Request, patient: str, visit: int | None = Query(None),
+    async def reassess(request: Request, patient: Patient, visit: int | None = Query(None),
                        save: bool = Query(False)) -> dict[str, Any]:
         noted(request, patient)
         results = await run(request, lambda r: r.reassess(patient, visit, save=save))
@@ -168,7 +178,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
     @router.post("/patients/{patient}/visits/{visit_id}/scales/{scale}", status_code=201,
                  summary="Score a rating scale's items and keep them with the visit",
                  openapi_extra=_object_body("Item codes and values", yaml_allowed=True))
-    async def add_scale(request: Request, patient: str, visit_id: int, scale: str) -> JSONResponse:
+    async def add_scale(request: Request, patient: Patient, visit_id: int, scale: str) -> JSONResponse:
         noted(request, patient)
         items = await read_document(request)
         if not isinstance(items, dict):
@@ -179,7 +189,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
     @router.post("/patients/{patient}/visits/{visit_id}/injections", status_code=201,
                  summary="Log a botulinum toxin treatment, checked against the product's label",
                  openapi_extra=_object_body("The treatment", yaml_allowed=True))
-    async def add_injection(request: Request, patient: str, visit_id: int) -> JSONResponse:
+    async def add_injection(request: Request, patient: Patient, visit_id: int) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request)
         made = await run(request, lambda r: r.add_injection(patient, visit_id, body))
@@ -187,7 +197,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post("/patients/{patient}/implants", status_code=201, summary="Record a deep brain stimulation system",
                  openapi_extra=_object_body("surgery_date, device, target, side"))
-    async def add_implant(request: Request, patient: str) -> JSONResponse:
+    async def add_implant(request: Request, patient: Patient) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request, yaml_allowed=False)
         if not isinstance(body, dict) or set(body) != {"surgery_date", "device", "target", "side"}:
@@ -199,7 +209,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
                  summary="Record the stimulation settings programmed at a visit",
                  openapi_extra=_object_body("implant_id, side, contacts, amplitude, amplitude_unit, "
                                                 "pulse_width_us, frequency_hz"))
-    async def add_stimulation(request: Request, patient: str, visit_id: int) -> JSONResponse:
+    async def add_stimulation(request: Request, patient: Patient, visit_id: int) -> JSONResponse:
         noted(request, patient)
         body = await read_document(request, yaml_allowed=False)
         fields = {"implant_id", "side", "contacts", "amplitude", "amplitude_unit", "pulse_width_us", "frequency_hz"}
@@ -209,7 +219,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         return JSONResponse(made.to_json(), status_code=201)
 
     @router.get("/patients/{patient}/dbs", summary="Deep brain stimulation follow-up with percentage improvement")
-    async def dbs(request: Request, patient: str) -> dict[str, Any]:
+    async def dbs(request: Request, patient: Patient) -> dict[str, Any]:
         from ..registry.dbs import dbs_followup
 
         noted(request, patient)
@@ -217,7 +227,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         return {"patient": patient, "followup": [f.to_json() for f in dbs_followup(data)]}
 
     @router.get("/patients/{patient}/export", summary="Export a patient: phenopacket v2, FHIR Bundle or registry JSON")
-    async def export(request: Request, patient: str,
+    async def export(request: Request, patient: Patient,
                      format: str = Query("phenopacket", pattern="^(phenopacket|fhir|json)$"),
                      identified: bool = Query(False, description="Include the identity (clinicians)")) -> JSONResponse:
         noted(request, patient)
@@ -227,7 +237,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.get("/patients/{patient}/timeline", response_class=HTMLResponse,
                 summary="The patient's timeline page (body map, course, scales, toxin, stimulation)")
-    async def timeline(request: Request, patient: str) -> HTMLResponse:
+    async def timeline(request: Request, patient: Patient) -> HTMLResponse:
         from ..registry.dbs import dbs_followup
         from ..registry.pages import timeline_html
 
@@ -239,7 +249,8 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
         return HTMLResponse(await run(request, page))
 
-    @router.get("/cohort", summary="The cohort overview (JSON, or its page with format=html)")
+    @router.get("/cohort", summary="The cohort overview (JSON, or its page with format=html)",
+                responses=html_or_json_answer({"type": "object"}, "The cohort overview"))
     async def cohort(request: Request, format: str = Query("json", pattern="^(json|html)$")) -> Response:
         from ..registry.pages import cohort_html
 
