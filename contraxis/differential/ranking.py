@@ -3,9 +3,9 @@
 The candidates are ordered by post-test probability, except that a *treatable* candidate
 (an acquired cause, or a genetic disease with a disease-specific treatment) that fits comes
 first: one whose likelihood ratio favours it (``log10 LR > 0``), whose defining facts are in
-the record (an acquired cause's drug, history or finding), and whose probability is within
-a factor of ten of the leading candidate's (:func:`display_order`; the benchmark ranks
-the list in the same order). Each candidate keeps its rank by probability (``rank``).
+the record (an acquired cause's drug, history or finding), and whose probability is at
+least one in ten and within a factor of ten of the leading candidate's
+(:func:`display_order`; the benchmark ranks the list in the same order). Each candidate keeps its rank by probability (``rank``).
 
 No list is given when the record has nothing to rank on (no present finding) or nothing
 specific (:func:`specificity_note`): the answer then carries a ``note`` saying what to
@@ -56,6 +56,12 @@ __all__ = [
 TREATABLE_WINDOW = 10.0
 """A treatable candidate moves to the front when its probability is within this factor of
 the leader's and its likelihood ratio favours it."""
+
+TREATABLE_MIN_PROBABILITY = 0.1
+"""...and when its post-test probability is at least this (one in ten): the probabilities
+are calibrated, and a treatable disease with a one-in-ten chance is worth testing for
+first, while a long tail of treatable diseases each a few per cent likely would push the
+likeliest diagnosis down the list for every record of a neurological disease."""
 
 GENE_CANDIDATES = 20
 """Gene suggestions are drawn from this many leading candidates."""
@@ -302,8 +308,9 @@ _TREATABLE: dict[int, tuple[DifferentialIndex, np.ndarray]] = {}
 def treatable_fits(scores: Scores, facts: dict[int, list[Fact]], index: DifferentialIndex) -> np.ndarray:
     """Per disease, whether it is a treatable candidate that fits and so comes first: treatable
     (:func:`treatable_mask`), its likelihood ratio in favour (``log10 LR > 0``), its defining
-    facts in the record, and its probability within :data:`TREATABLE_WINDOW` of the leader's."""
-    fits = treatable_mask(index) & (scores.total > 0)
+    facts in the record, and its probability at least :data:`TREATABLE_MIN_PROBABILITY` and
+    within :data:`TREATABLE_WINDOW` of the leader's."""
+    fits = treatable_mask(index) & (scores.total > 0) & (scores.posterior >= TREATABLE_MIN_PROBABILITY)
     fits &= scores.log_odds >= scores.log_odds.max() - np.log10(TREATABLE_WINDOW)
     for d, found in facts.items():
         if any(f.kind == "needs" for f in found):
