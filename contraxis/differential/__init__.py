@@ -11,11 +11,13 @@ likelihood-ratio model in the manner of LIRICAL, each with its explanation::
     differential.to_json()
 
 Modules: :mod:`.ontology` (the ontology as data), :mod:`.annotations` (the HPO annotation
-files and how the two releases are reconciled), :mod:`.knowledge` (the reviewed data files),
-:mod:`.index` (the precomputed arrays), :mod:`.cache` (building and caching the real index),
-:mod:`.parameters` and :mod:`.model` (the likelihood-ratio model), :mod:`.evidence` and
-:mod:`.facts` (reading a case), :mod:`.explain`, :mod:`.genes` and :mod:`.ranking` (the
-result). The benchmark is in :mod:`.benchmark`.
+files, how the two releases are reconciled, and the OMIM and Orphanet entries of one disease
+joined into one row), :mod:`.knowledge` (the reviewed data files, the reviewed disease
+phenotypes among them), :mod:`.index` (the precomputed arrays), :mod:`.cache` (building and
+caching the real index), :mod:`.parameters` and :mod:`.model` (the likelihood-ratio model
+and its tempering), :mod:`.evidence` and :mod:`.facts` (reading a case), :mod:`.explain`,
+:mod:`.genes` and :mod:`.ranking` (the result). The benchmark is in :mod:`.benchmark`, and
+leaving a publication's annotations out in :mod:`.leaveout`.
 """
 
 from .annotations import Annotation, Disease

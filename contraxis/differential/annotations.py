@@ -9,9 +9,13 @@ Three readers, each a pure function of the text it is given:
   annotation file does not (``hpo3`` has the links but no frequencies or onsets), and
   :func:`add_newer_links` the phenotypes it links to diseases the file already has.
 
-:func:`load_bundled_diseases` reads the files shipped in ``contraxis/data/hpo`` and
-reconciles them with the ``hpo3`` ontology (see :func:`reconcile`), returning the diseases
-and a :class:`Reconciliation` that counts what was mapped or dropped.
+:func:`read_bundled_diseases` reads the files shipped in ``contraxis/data/hpo`` and
+reconciles them with the ``hpo3`` ontology (see :func:`reconcile`), each row keeping its
+references; :func:`load_bundled_diseases` then joins the OMIM and Orphanet entries that MONDO
+maps to the same disease into one row (:func:`join_diseases` over the join shipped in
+``contraxis/differential/data``, :func:`read_join`), returning the diseases and a
+:class:`Reconciliation` that counts what was mapped, dropped or joined. Rows that name the
+same term are pooled into one frequency when the index is built (:func:`pool_rows`).
 """
 
 from __future__ import annotations
@@ -29,24 +33,24 @@ from contraxis.errors import KnowledgeBaseError, Problem
 from .ontology import ONSET_ROOT, PHENOTYPIC_ABNORMALITY, TermGraph
 
 __all__ = [
-    "FREQUENCY_CLASSES",
-    "INHERITANCE_ROOT",
     "Annotation",
     "Disease",
+    "FREQUENCY_CLASSES",
+    "INHERITANCE_ROOT",
+    "PooledTerm",
     "Reconciliation",
     "add_newer_links",
     "bundled_files",
+    "bundled_join",
     "diseases_from_hpo3",
+    "join_diseases",
     "load_bundled_diseases",
     "parse_frequency",
     "pool_rows",
-    "join_diseases",
-    "read_join",
-    "bundled_join",
     "read_bundled_diseases",
-    "PooledTerm",
     "read_gene_links",
     "read_hpoa",
+    "read_join",
     "reconcile",
 ]
 

@@ -5,7 +5,8 @@ The candidates are ordered by post-test probability, except that a *treatable* c
 first: one whose likelihood ratio favours it (``log10 LR > 0``), whose defining facts are in
 the record (an acquired cause's drug, history or finding), and whose probability is at
 least one in ten and within a factor of ten of the leading candidate's
-(:func:`display_order`; the benchmark ranks the list in the same order). Each candidate keeps its rank by probability (``rank``).
+(:func:`display_order`; the benchmark ranks the list in the same order). Each candidate
+keeps its rank by probability (``rank``).
 
 No list is given when the record has nothing to rank on (no present finding) or nothing
 specific (:func:`specificity_note`): the answer then carries a ``note`` saying what to
