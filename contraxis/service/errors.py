@@ -8,6 +8,7 @@ the ``to_dict()`` of Contraxis' errors, with no traceback::
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,6 +70,19 @@ def problem_response(error: ContraxisError, *, status: int | None = None) -> JSO
     return JSONResponse(error_body(error, status=status), status_code=status)
 
 
+def _methods_at(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for the request's path (a path may have several routes)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations if m in _METHODS)
+    return sorted(methods)
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error an answer in the shape above."""
 
@@ -84,7 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
         for item in error.errors()[:20]:
             where = ".".join(excerpt(str(p), 40) for p in item.get("loc", ()))
             value = item.get("input")
-            message = str(item.get("msg", "is not valid"))[:200]
+            message = str(item.get("msg", "is not valid")).removeprefix("Value error, ")[:200]
             if isinstance(value, (str, int, float)):
                 message = f"{shown(value)}: {message[:1].lower()}{message[1:]}"
             problems.append(Problem(where, message))
@@ -102,6 +116,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem_response(RequestError(message, status=error.status_code))
         for key, value in (error.headers or {}).items():
             response.headers[key] = value
+        if error.status_code == 405:
+            response.headers["Allow"] = ", ".join(_methods_at(request))
         return response
 
     @app.exception_handler(Exception)

@@ -45,11 +45,12 @@ NOTE_BODY = {
         "required": True,
         "description": "A clinical note: a letter, a clinic note, a referral (English, at most 100,000 characters)",
         "content": {
-            "text/plain": {"schema": {"type": "string"},
+            "text/plain": {"schema": {"type": "string", "minLength": 1, "maxLength": 100000, "pattern": r"\S"},
                            "example": "A 58-year-old woman has had, for three years, a pulling of her head to the "
                                       "right that eases when she touches her chin. There is no tremor."},
             "application/json": {"schema": {"type": "object", "required": ["text"],
-                                            "properties": {"text": {"type": "string", "maxLength": 100000}}}},
+                                            "properties": {"text": {"type": "string", "minLength": 1,
+                                                                    "maxLength": 100000, "pattern": r"\S"}}}},
         },
     }
 }

@@ -61,6 +61,30 @@ Patient = Annotated[str, Path(
     json_schema_extra={"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},  # the store's PSEUDONYM, checked there
 )]
 
+
+def _link(path: str, method: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation at ``path`` and ``method``, with its parameters' sources."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+_VISIT = {"patient": "$request.path.patient", "visit_id": "$response.body#/id"}
+_PATIENT = {"patient": "$request.path.patient"}
+VISIT_ADDED: dict[int | str, Any] = {201: {"description": "The visit recorded, with the course events it adds", "links": {
+    "GetVisit": _link("/registry/patients/{patient}/visits/{visit_id}", "get", **_VISIT),
+    "AddScale": _link("/registry/patients/{patient}/visits/{visit_id}/scales/{scale}", "post",
+                      **_VISIT, scale="twstrs"),
+    "AddInjection": _link("/registry/patients/{patient}/visits/{visit_id}/injections", "post", **_VISIT),
+    "AddStimulation": _link("/registry/patients/{patient}/visits/{visit_id}/stimulation", "post", **_VISIT),
+    "GetRecord": _link("/registry/patients/{patient}", "get", **_PATIENT),
+    "GetCourse": _link("/registry/patients/{patient}/course", "get", **_PATIENT),
+    "Reassess": _link("/registry/patients/{patient}/reassess", "post", **_PATIENT),
+    "Export": _link("/registry/patients/{patient}/export", "get", **_PATIENT),
+    "Timeline": _link("/registry/patients/{patient}/timeline", "get", **_PATIENT),
+    "FollowUp": _link("/registry/patients/{patient}/dbs", "get", **_PATIENT),
+}}}
+"""The answer of a visit added, with links to what may follow it (for clients and the stateful tests)."""
+
 ROLE_ORDER: tuple[Role, ...] = ("clinician", "researcher", "admin")
 """The role a request acts in when its principal holds several: the first it holds."""
 
@@ -130,6 +154,7 @@ def build_registry_router(settings: Any = None) -> APIRouter:
 
     @router.post(
         "/patients/{patient}/visits", status_code=201, summary="Add a visit from any input the assessment accepts",
+        responses=VISIT_ADDED,
         openapi_extra=body_of("CaseInput", yaml_allowed=True,
                               description="A case, vignette, FHIR Bundle or phenopacket"),
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BeforeValidator
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -16,11 +17,23 @@ from ..reading import excerpt
 from .body import read_document, read_reading
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
-from .schemas import body_of, json_answer
+from .schemas import body_of, html_or_json_answer, json_answer
 
 __all__ = ["build_router"]
 
 _SECTION = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _written_as_date(value: Any) -> Any:
+    """Refuse a date parameter not written YYYY-MM-DD (never a number of seconds, nor 20260302)."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("is not a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_written_as_date)]
+"""A date query parameter, documented and read as an RFC 3339 full-date only."""
 
 
 DIFFERENTIAL_PARAMETER = {
@@ -153,7 +166,7 @@ def build_router() -> APIRouter:
     )
     async def fhir_case(
         request: Request,
-        reference_date: date | None = Query(
+        reference_date: IsoDate | None = Query(
             None, description="Count ages and drug days to this date (default: the Bundle's timestamp, else today)"
         ),
     ) -> JSONResponse:
@@ -176,7 +189,7 @@ def build_router() -> APIRouter:
     )
     async def fhir_assess(
         request: Request,
-        reference_date: date | None = Query(None, description="Count ages and drug days to this date"),
+        reference_date: IsoDate | None = Query(None, description="Count ages and drug days to this date"),
         differential: bool = Query(False, description="Include the top of the HPO differential"),
     ) -> JSONResponse:
         engine = _engine(request)
@@ -190,7 +203,8 @@ def build_router() -> APIRouter:
             {"assessment": assessment, **reading.to_json(), "not_read": [n.to_json() for n in not_read]}
         )
 
-    @router.get("/knowledge", tags=["knowledge"], summary="The knowledge base: version and sections")
+    @router.get("/knowledge", tags=["knowledge"], summary="The knowledge base: version and sections",
+                responses=html_or_json_answer({"type": "object"}, "The sections (their page with format=html)"))
     async def knowledge(request: Request, format: str | None = Query(None, pattern="^(json|html)$")) -> Response:
         engine = _engine(request)
         sections = engine.sections()
@@ -216,7 +230,8 @@ def build_router() -> APIRouter:
             data.update({k: v for k, v in info.items() if k not in ("version", "hpo_release")})
         return data
 
-    @router.get("/knowledge/{section}", tags=["knowledge"], summary="Every row of one section")
+    @router.get("/knowledge/{section}", tags=["knowledge"], summary="Every row of one section",
+                responses=html_or_json_answer({"type": "object"}, "The rows (their page with format=html)"))
     async def knowledge_section(
         request: Request, section: str, format: str | None = Query(None, pattern="^(json|html)$")
     ) -> Response:
@@ -229,7 +244,8 @@ def build_router() -> APIRouter:
             return HTMLResponse(knowledge_section_html(data))
         return JSONResponse(data)
 
-    @router.get("/knowledge/{section}/{row_id:path}", tags=["knowledge"], summary="One row of a section, by id")
+    @router.get("/knowledge/{section}/{row_id:path}", tags=["knowledge"], summary="One row of a section, by id",
+                responses=html_or_json_answer({"type": "object"}, "The row (its page with format=html)"))
     async def knowledge_row(
         request: Request, section: str, row_id: str, format: str | None = Query(None, pattern="^(json|html)$")
     ) -> Response:

@@ -176,7 +176,15 @@ def build_screening_router(root: str | Path | None = None) -> APIRouter:
     router = APIRouter(prefix="/screening", tags=["screening"])
     router.jobs = jobs  # type: ignore[attr-defined]
 
-    @router.post("/jobs", status_code=202, summary="Start a screen of a population as a background job")
+    job = {"job_id": "$response.body#/id"}
+    started = {202: {"description": "The job queued: its id, status and where to follow it", "links": {
+        "GetJob": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}/get", "parameters": job},
+        "GetWorklist": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}~1worklist/get", "parameters": job},
+        "GetReport": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}~1report/get", "parameters": job},
+    }}}
+
+    @router.post("/jobs", status_code=202, summary="Start a screen of a population as a background job",
+                 responses=started)
     async def start(body: JobRequest) -> JSONResponse:
         job = jobs.submit(body)
         return JSONResponse(job.to_json(), status_code=202, headers={"Location": f"/screening/jobs/{job.id}"})
@@ -195,11 +203,17 @@ def build_screening_router(root: str | Path | None = None) -> APIRouter:
             raise RequestError([Problem("id", f"job {job_id[:40]} is {job.status}, not done")], status=409)
         return FileResponse(job.outputs[key], media_type=media)
 
-    @router.get("/jobs/{job_id}/worklist", summary="The worklist CSV of a finished job")
+    @router.get("/jobs/{job_id}/worklist", summary="The worklist CSV of a finished job",
+                response_class=FileResponse, responses={200: {"description": "The worklist",
+                                                              "content": {"text/csv": {"schema": {"type": "string"}}}},
+                                                        409: {"description": "The job is not done"}})
     async def worklist(job_id: str) -> FileResponse:
         return _file(job_id, "csv", "text/csv")
 
-    @router.get("/jobs/{job_id}/report", summary="The offline HTML report of a finished job")
+    @router.get("/jobs/{job_id}/report", summary="The offline HTML report of a finished job",
+                response_class=FileResponse, responses={200: {"description": "The report",
+                                                              "content": {"text/html": {"schema": {"type": "string"}}}},
+                                                        409: {"description": "The job is not done"}})
     async def report(job_id: str) -> FileResponse:
         return _file(job_id, "html", "text/html")
 
