@@ -239,25 +239,26 @@ class CaseTerms:
     accounted : numpy.ndarray
         Per term, whether the record mentions it: a present finding, a term above or below
         one, or a term below an excluded finding (a disease's feature there is not "missing").
-    frequencies : Mapping[int, Mapping[int, float]]
-        For the diseases to be explained: per term above a present finding (in an organ
-        system) or excluded, ``{disease: F(term | disease)}`` for those that show it.
     above, below : Mapping[int, numpy.ndarray]
         Per present finding, whether each term is one of its ancestors (itself included), or
         one of its descendants.
+    diseases : numpy.ndarray
+        The diseases to be explained (sorted): :meth:`frequency` looks a term up for all of
+        them at once, the first time it is asked.
     """
 
     accounted: np.ndarray
-    frequencies: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
     above: Mapping[int, np.ndarray] = field(default_factory=dict)
     below: Mapping[int, np.ndarray] = field(default_factory=dict)
+    diseases: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _frequencies: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
         cls, present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex, diseases: Sequence[int] = ()
     ) -> CaseTerms:
-        """The shared part for a case's present and excluded term positions, and the
-        frequencies the explanations of ``diseases`` look up (one search per term for all)."""
+        """The shared part for a case's present and excluded term positions, for explaining
+        ``diseases``."""
         accounted = np.zeros(index.n_terms, dtype=bool)
         above: dict[int, np.ndarray] = {}
         below: dict[int, np.ndarray] = {}
@@ -269,24 +270,26 @@ class CaseTerms:
             accounted |= above[t] | below[t]
         for t in excluded:
             accounted[index.descendants(t)] = True
-        frequencies: dict[int, dict[int, float]] = {}
-        if len(diseases):
-            wanted = np.asarray(sorted(set(diseases)), dtype=np.int64)
-            terms = {int(x) for t in present for x in index.ancestors(t) if index.category[x] >= 0}
-            terms.update(int(t) for t in excluded)
-            for x in terms:
-                rows, freq = index.implied(x)
-                at = np.minimum(np.searchsorted(rows, wanted), max(len(rows) - 1, 0))
-                hit = (rows[at] == wanted) if len(rows) else np.zeros(len(wanted), dtype=bool)
-                frequencies[x] = dict(zip(wanted[hit].tolist(), freq[at[hit]].tolist(), strict=True))
-        return cls(accounted, frequencies, above, below)
+        return cls(accounted, above, below, np.asarray(sorted(set(diseases)), dtype=np.int64))
 
     def frequency(self, index: DifferentialIndex, term: int, disease: int) -> float:
-        """``F(term | disease)``, from the shared table when it holds the term."""
-        table = self.frequencies.get(term)
-        if table is not None:
-            return table.get(disease, 0.0)
-        return _implied_frequency(index, term, disease)
+        """``F(term | disease)``: for the diseases to be explained, looked up for all of them in
+        one search the first time the term is asked."""
+        table = self._frequencies.get(term)
+        if table is None:
+            wanted = self.diseases
+            at = int(np.searchsorted(wanted, disease))
+            if at >= len(wanted) or wanted[at] != disease:
+                return _implied_frequency(index, term, disease)
+            rows, freq = index.implied(term)
+            if len(rows):
+                at = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
+                hit = rows[at] == wanted
+                table = dict(zip(wanted[hit].tolist(), freq[at[hit]].tolist(), strict=True))
+            else:
+                table = {}
+            self._frequencies[term] = table
+        return table.get(disease, 0.0)
 
 
 def _best(freqs: np.ndarray, among: np.ndarray) -> int | None:

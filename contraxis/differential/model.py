@@ -279,21 +279,40 @@ def _slices(ptr: np.ndarray, data: np.ndarray, rows: Sequence[int]) -> np.ndarra
 
 def _unmentioned(present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex) -> np.ndarray:
     """log10 LR of the disease annotations the record neither mentions nor excludes."""
-    accounted = np.unique(np.concatenate([
-        _slices(index.anc_ptr, index.anc_idx, present),
-        _slices(index.desc_ptr, index.desc_idx, present),
-        _slices(index.desc_ptr, index.desc_idx, excluded),
-    ]))
+    mask = np.zeros(index.n_terms, dtype=bool)
+    for t in present:
+        mask[index.ancestors(t)] = True
+        mask[index.descendants(t)] = True
+    for t in excluded:
+        mask[index.descendants(t)] = True
+    accounted = np.flatnonzero(mask)
     total = index.unmentioned_totals(len(present)).copy()
     ptr = index.unmentioned_ptr
     starts, ends = ptr[accounted], ptr[accounted + 1]
     lengths = ends - starts
-    if lengths.sum():
-        take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        background = index.background[np.repeat(accounted, lengths)]
-        values = unmentioned_log(index.unmentioned_freq[take], background, index.reporting_rate(len(present)))
+    count = int(lengths.sum())
+    if count:
+        take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(count)
+        values = _unmentioned_values(index, len(present))[take]
         total -= np.bincount(index.unmentioned_rows[take], weights=values, minlength=index.n_diseases)
     return total
+
+
+def _unmentioned_values(index: DifferentialIndex, findings: int) -> np.ndarray:
+    """Per topmost annotation (in ``unmentioned_*`` order), its ``log10`` LR when a record
+    naming ``findings`` findings leaves it unmentioned; worked out once per rate."""
+    step = min(findings, len(index.unmentioned_table) - 1)
+    cached = _VALUES.setdefault(index, {})
+    values = cached.get(step)
+    if values is None:
+        terms = np.repeat(np.arange(index.n_terms), np.diff(index.unmentioned_ptr))
+        values = unmentioned_log(index.unmentioned_freq, index.background[terms], index.reporting_rate(step))
+        values.setflags(write=False)
+        cached[step] = values
+    return values
+
+
+_VALUES: weakref.WeakKeyDictionary[DifferentialIndex, dict[int, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
 def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
