@@ -245,12 +245,16 @@ class CaseTerms:
     diseases : numpy.ndarray
         The diseases to be explained (sorted): :meth:`frequency` looks a term up for all of
         them at once, the first time it is asked.
+    related : Mapping[int, tuple[int, ...]]
+        Per present finding, its ancestors within an organ system, the rarest first: the
+        first that a disease shows is the one a related match goes through.
     """
 
     accounted: np.ndarray
     above: Mapping[int, np.ndarray] = field(default_factory=dict)
     below: Mapping[int, np.ndarray] = field(default_factory=dict)
     diseases: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    related: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     _frequencies: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -270,7 +274,14 @@ class CaseTerms:
             accounted |= above[t] | below[t]
         for t in excluded:
             accounted[index.descendants(t)] = True
-        return cls(accounted, above, below, np.asarray(sorted(set(diseases)), dtype=np.int64))
+        related = {
+            t: tuple(sorted(
+                (x for x in index.ancestors(t).tolist() if x != t and index.category[x] >= 0),
+                key=lambda x: (float(index.background[x]), x),
+            ))
+            for t in present
+        }
+        return cls(accounted, above, below, np.asarray(sorted(set(diseases)), dtype=np.int64), related)
 
     def frequency(self, index: DifferentialIndex, term: int, disease: int) -> float:
         """``F(term | disease)``: for the diseases to be explained, looked up for all of them in
@@ -371,13 +382,19 @@ def explain(
                 ids[t], names[t], value, "more specific", ids[a], names[a], float(annotated_freq[j]), source(a)
             )
         else:
-            shared_above = [
-                (float(index.background[x]), x, f)
-                for x in index.ancestors(t).tolist()
-                if x != t and index.category[x] >= 0 and (f := shared.frequency(index, x, disease)) > 0
-            ]
-            if shared_above and value > float(unexplained_floor[t]) + 1e-6:
-                _, c, f = min(shared_above)
+            through = None
+            if value > float(unexplained_floor[t]) + 1e-6:
+                order = shared.related.get(t)
+                if order is None:
+                    order = tuple(sorted(
+                        (x for x in index.ancestors(t).tolist() if x != t and index.category[x] >= 0),
+                        key=lambda x: (float(index.background[x]), x),
+                    ))
+                through = next(
+                    ((x, f) for x in order if (f := shared.frequency(index, x, disease)) > 0), None
+                )
+            if through is not None:
+                c, f = through
                 line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)
             else:
                 line = FindingLine(ids[t], names[t], value, "unexplained")
