@@ -243,3 +243,21 @@ def test_newer_release_adds_phenotypes_without_frequency_but_never_against_a_not
     [new] = diseases_from_hpo3(newer, graph=mini_graph, exclude={"OMIM:100003", "OMIM:100004"})
     assert new.id == "OMIM:100007" and new.annotations == (Annotation("HP:0001337", origin="newer release"),)
     assert new.onsets == ("HP:0003581",) and new.release == "mini-1"
+
+
+def test_the_shipped_join_is_what_the_tool_builds_from_the_mapping_sets():
+    """Check that tools/build_disease_join.py rebuilds the shipped file byte for byte from
+    ../shared/data/mondo (skipped where the mapping sets are not at hand)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    mondo = root.parent / "shared" / "data" / "mondo"
+    if not (mondo / "mondo_exactmatch_omim.sssom.tsv.gz").exists():
+        pytest.skip(f"the MONDO mapping sets are not here: {mondo}")
+    spec = importlib.util.spec_from_file_location("build_disease_join", root / "tools" / "build_disease_join.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shipped = (root / "contraxis" / "differential" / "data" / "mondo_join.tsv").read_text(encoding="utf-8")
+    assert tool.build(mondo) == shipped
