@@ -70,7 +70,7 @@ def _link(path: str, method: str, **parameters: str) -> dict[str, Any]:
 
 _VISIT = {"patient": "$request.path.patient", "visit_id": "$response.body#/id"}
 _PATIENT = {"patient": "$request.path.patient"}
-VISIT_ADDED: dict[int | str, Any] = {201: {"description": "The visit recorded, with the course events it adds", "links": {
+VISIT_ADDED: dict[int | str, Any] = {201: {"description": "The visit recorded, with its course events", "links": {
     "GetVisit": _link("/registry/patients/{patient}/visits/{visit_id}", "get", **_VISIT),
     "AddScale": _link("/registry/patients/{patient}/visits/{visit_id}/scales/{scale}", "post",
                       **_VISIT, scale="twstrs"),
@@ -251,7 +251,10 @@ def build_registry_router(settings: Any = None) -> APIRouter:
         data = await run(request, lambda r: r.record(patient, audit="dbs follow-up"))
         return {"patient": patient, "followup": [f.to_json() for f in dbs_followup(data)]}
 
-    @router.get("/patients/{patient}/export", summary="Export a patient: phenopacket v2, FHIR Bundle or registry JSON")
+    @router.get("/patients/{patient}/export", summary="Export a patient: phenopacket v2, FHIR Bundle or registry JSON",
+                responses={200: {"description": "The export (application/fhir+json for format=fhir)", "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/fhir+json": {"schema": {"type": "object"}}}}})
     async def export(request: Request, patient: Patient,
                      format: str = Query("phenopacket", pattern="^(phenopacket|fhir|json)$"),
                      identified: bool = Query(False, description="Include the identity (clinicians)")) -> JSONResponse:

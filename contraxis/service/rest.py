@@ -7,17 +7,18 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BeforeValidator
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BeforeValidator
 
+from ..documents import shown
 from ..errors import CaseError, Problem
 from ..io.fhir import read_bundle
 from ..reading import excerpt
 from .body import read_document, read_reading
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
-from .schemas import body_of, html_or_json_answer, json_answer
+from .schemas import BUNDLE_TYPES, FHIR_INSTANT, body_of, html_or_json_answer, json_answer
 
 __all__ = ["build_router"]
 
@@ -279,7 +280,25 @@ def _section(engine: Engine, section: str) -> list[Any]:
     return list(rows)
 
 
+def _check_envelope(bundle: Any) -> None:
+    """Refuse a Bundle whose ``type`` or ``timestamp`` is not as documented (``FhirBundle``), even
+    when they are not used (``reference_date`` given): a Bundle is read whole or refused."""
+    if not isinstance(bundle, dict):
+        return
+    problems: list[Problem] = []
+    kind, stamp = bundle.get("type"), bundle.get("timestamp")
+    if "type" in bundle and kind not in BUNDLE_TYPES:
+        allowed = ", ".join(BUNDLE_TYPES)
+        problems.append(Problem("bundle.type", f"{shown(kind)} is not a Bundle type (allowed: {allowed})"))
+    if stamp is not None and not (isinstance(stamp, str) and re.fullmatch(FHIR_INSTANT, stamp)):
+        problems.append(Problem("bundle.timestamp", f"{shown(stamp)} is not a FHIR instant "
+                                                    "(YYYY-MM-DDThh:mm:ss with a time zone)"))
+    if problems:
+        raise CaseError(problems, source="FHIR")
+
+
 def _read_fhir(engine: Engine, bundle: Any, reference_date: date | None) -> Any:
+    _check_envelope(bundle)
     try:
         return read_bundle(bundle, reference_date=reference_date, codes=engine.codes)
     except CaseError:

@@ -16,15 +16,18 @@ from ..assessment import Assessment
 from ..case import Case
 from .errors import ERROR_SCHEMA
 
-__all__ = ["body_of", "complete_answers", "html_or_json_answer", "install_openapi", "json_answer", "ref"]
+__all__ = [
+    "BUNDLE_TYPES", "FHIR_INSTANT", "body_of", "complete_answers", "html_or_json_answer", "install_openapi",
+    "json_answer", "ref",
+]
 
 _TEMPLATE = "#/components/schemas/{model}"
 
 
-_BUNDLE_TYPES = ("document", "message", "transaction", "transaction-response", "batch", "batch-response",
+BUNDLE_TYPES = ("document", "message", "transaction", "transaction-response", "batch", "batch-response",
                  "history", "searchset", "collection")
 """The codes of FHIR R4 ``Bundle.type`` (https://hl7.org/fhir/R4/valueset-bundle-type.html)."""
-_FHIR_INSTANT = (
+FHIR_INSTANT = (
     r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
     r"T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
 )
@@ -52,11 +55,11 @@ def _components() -> dict[str, Any]:
     components["FhirBundle"] = {
         "type": "object",
         "description": "A FHIR R4 Bundle (collection, searchset, ...) about one patient.",
-        "required": ["resourceType", "type"],
+        "required": ["resourceType"],
         "properties": {
             "resourceType": {"const": "Bundle"},
-            "type": {"enum": list(_BUNDLE_TYPES)},
-            "timestamp": {"type": ["string", "null"], "pattern": _FHIR_INSTANT,
+            "type": {"enum": list(BUNDLE_TYPES)},
+            "timestamp": {"type": ["string", "null"], "pattern": FHIR_INSTANT,
                           "description": "A FHIR instant: YYYY-MM-DDThh:mm:ss with a time zone (null is read as "
                                          "absent)"},
             "entry": {"type": "array", "items": {"type": "object", "properties": {"resource": {"type": "object"}}}},

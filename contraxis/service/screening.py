@@ -177,7 +177,7 @@ def build_screening_router(root: str | Path | None = None) -> APIRouter:
     router.jobs = jobs  # type: ignore[attr-defined]
 
     job = {"job_id": "$response.body#/id"}
-    started = {202: {"description": "The job queued: its id, status and where to follow it", "links": {
+    started: dict[int | str, Any] = {202: {"description": "The job queued, with where to follow it", "links": {
         "GetJob": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}/get", "parameters": job},
         "GetWorklist": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}~1worklist/get", "parameters": job},
         "GetReport": {"operationRef": "#/paths/~1screening~1jobs~1{job_id}~1report/get", "parameters": job},
