@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -20,11 +21,18 @@ def default_cache_dir() -> Path:
     -------
     pathlib.Path
         ``$CONTRAXIS_CACHE`` if set, else ``$XDG_CACHE_HOME/contraxis``, else
-        ``~/.cache/contraxis``. It is created when first written to.
+        ``~/.cache/contraxis``. It is created when first written to. The variables are read
+        at each call (the same path object is returned while they do not change).
     """
-    if env := os.environ.get("CONTRAXIS_CACHE"):
-        return Path(env).expanduser()
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
+    environ = os.environ
+    return _cache_dir(environ.get("CONTRAXIS_CACHE"), environ.get("XDG_CACHE_HOME"), environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_dir(contraxis: str | None, xdg: str | None, home: str | None) -> Path:
+    if contraxis:
+        return Path(contraxis).expanduser()
+    if xdg:
         return Path(xdg).expanduser() / "contraxis"
     return Path.home() / ".cache" / "contraxis"
 
