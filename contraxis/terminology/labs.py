@@ -44,8 +44,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from contraxis.codes.patterns import LOINC_CODE, anchored
 from contraxis.errors import KnowledgeBaseError, Problem
@@ -278,21 +277,7 @@ def load_lab_tables(path: Path | None = None) -> LabTables:
 
     path = _DATA if path is None else path
     name = path.name
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise KnowledgeBaseError([Problem(name, "file is missing")], source=str(path)) from None
-    except yaml.YAMLError as error:
-        msg = f"not valid YAML: {str(error).splitlines()[0]}"
-        raise KnowledgeBaseError([Problem(name, msg)], source=str(path)) from None
-    try:
-        data = _LabFile.model_validate(raw)
-    except ValidationError as error:
-        invalid = [
-            Problem(f"{name}: {_units._loc(e['loc'])}", f"{e['msg']} (got {e.get('input')!r})"[:300])
-            for e in error.errors()
-        ]
-        raise KnowledgeBaseError(invalid, source=str(path)) from None
+    data = _units.read_data_file(path, _LabFile)
 
     unit_table = _units._table()
     sources = _units._known_sources()

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -225,21 +225,7 @@ def load_unit_table(path: Path | None = None) -> UnitTable:
 
     path = _DATA if path is None else path
     name = path.name
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise KnowledgeBaseError([Problem(name, "file is missing")], source=str(path)) from None
-    except yaml.YAMLError as error:
-        msg = f"not valid YAML: {str(error).splitlines()[0]}"
-        raise KnowledgeBaseError([Problem(name, msg)], source=str(path)) from None
-    try:
-        data = _UnitFile.model_validate(raw)
-    except ValidationError as error:
-        refused = [
-            Problem(f"{name}: {_loc(e['loc'])}", f"{e['msg']} (got {e.get('input')!r})"[:300])
-            for e in error.errors()
-        ]
-        raise KnowledgeBaseError(refused, source=str(path)) from None
+    data = read_data_file(path, _UnitFile)
 
     problems: list[Problem] = []
     sources = _known_sources()
@@ -309,6 +295,36 @@ def load_unit_table(path: Path | None = None) -> UnitTable:
         snomed=MappingProxyType(snomed),
         bases=MappingProxyType({p: info.base for p, info in data.properties.items()}),
     )
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def read_data_file(path: Path, model: type[_Model]) -> _Model:
+    """Read one reviewed YAML data file of the terminology and validate it with ``model``.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When the file is missing, is not YAML, or breaks the schema: one problem per field,
+        naming the file and the field's path, with an excerpt of the value.
+    """
+    name = path.name
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except FileNotFoundError:
+        raise KnowledgeBaseError([Problem(name, "file is missing")], source=str(path)) from None
+    except yaml.YAMLError as error:
+        msg = f"not valid YAML: {str(error).splitlines()[0]}"
+        raise KnowledgeBaseError([Problem(name, msg)], source=str(path)) from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        refused = [
+            Problem(f"{name}: {_loc(e['loc'])}", f"{e['msg']} (got {e.get('input')!r})"[:300])
+            for e in error.errors()
+        ]
+        raise KnowledgeBaseError(refused, source=str(path)) from None
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
