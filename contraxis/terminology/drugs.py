@@ -363,36 +363,24 @@ def _index() -> _Index:
     bytes of the table, the knowledge base's drug classes and its sources, so a change to
     any of them rebuilds (and re-validates) it. An unreadable cache is rebuilt.
     """
-    import os
     import pickle
-    import tempfile
 
     from ..codes import default_cache_dir
+    from ..codes.cache import read_keyed, write_keyed
 
     key = _index_key()
     path = default_cache_dir() / "terminology" / f"drug-index-{key}.pickle"
-    try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)  # noqa: S301 - our own cache, keyed by content
-        if isinstance(stored, dict) and stored.get("key") == key:
-            return _Index(**{name: _frozen(value) for name, value in stored["fields"].items()})
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, KeyError, ValueError):
-        pass
+    payload = read_keyed(path, key)
+    if payload is not None:
+        try:
+            fields = pickle.loads(payload)  # noqa: S301 - our own cache, keyed by content and digest-checked
+            return _Index(**{name: _frozen(value) for name, value in fields.items()})
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, KeyError, ValueError):
+            pass
     ix = _build_index()
     fields = {name: (dict(value) if isinstance(value, MappingProxyType) else value)
               for name, value in ((f, getattr(ix, f)) for f in _Index.__slots__)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                pickle.dump({"key": key, "fields": fields}, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # an unwritable cache only costs time
+    write_keyed(path, key, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL), keep=2)
     return ix
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 import bisect
 import gzip
 import hashlib
-import os
 import pickle
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -269,27 +267,21 @@ def _build_cached(obo: bytes, roots: tuple[str, ...]) -> _Cached:
 
 
 def _read_pickle(path: Path, key: str) -> Any:
-    try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)  # noqa: S301 - our own cache, keyed by content
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+    from ...codes.cache import read_keyed
+
+    payload = read_keyed(path, key)
+    if payload is None:
         return None
-    return stored.get("value") if isinstance(stored, dict) and stored.get("key") == key else None
+    try:
+        return pickle.loads(payload)  # noqa: S301 - our own cache, keyed by content and digest-checked
+    except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+        return None
 
 
 def _write_pickle(path: Path, key: str, value: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                pickle.dump({"key": key, "value": value}, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # an unwritable cache only costs time
+    from ...codes.cache import write_keyed
+
+    write_keyed(path, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), keep=2)
 
 
 # --- compiling -----------------------------------------------------------------------------
