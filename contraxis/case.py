@@ -437,12 +437,17 @@ def _overlong_lists(data: Mapping[str, Any]) -> list[Problem]:
     """Lists longer than any field allows, at the top of the case and one level down, found
     before validation reads every item."""
     problems = []
+
+    def check(items: Any, *path: Any) -> None:
+        if isinstance(items, (list, tuple)) and len(items) > MAX_LIST:
+            where = ".".join(["case", *(excerpt(str(p), 40) for p in path)])
+            problems.append(Problem(where, f"has {len(items)} items (allowed: at most {MAX_LIST})"))
+
     for key, value in data.items():
-        nested = value.items() if isinstance(value, Mapping) else ()
-        for where, items in ((f"case.{excerpt(str(key), 40)}", value),
-                             *((f"case.{excerpt(str(key), 40)}.{excerpt(str(k), 40)}", v) for k, v in nested)):
-            if isinstance(items, (list, tuple)) and len(items) > MAX_LIST:
-                problems.append(Problem(where, f"has {len(items)} items (allowed: at most {MAX_LIST})"))
+        check(value, key)
+        if isinstance(value, Mapping):
+            for inner, items in value.items():
+                check(items, key, inner)
     return problems
 
 
@@ -540,7 +545,10 @@ def read_case_reading(data: Any, *, source: str | None = None, origins: Mapping[
 
 def _replace_hpo_ids(data: Mapping[str, Any], not_read: list[NotRead]) -> Mapping[str, Any]:
     """Replace HPO alt_ids and obsolete ids by their current term, noting each."""
+    from .codes import HpoTerms
     from .terminology.hpo import hpo_replacement
+
+    terms: list[HpoTerms] = []  # the current release, loaded at the first HPO id (once per case)
 
     def fix(values: Any, path: str) -> Any:
         if not isinstance(values, (list, tuple)) or len(values) > MAX_LIST:
@@ -548,7 +556,9 @@ def _replace_hpo_ids(data: Mapping[str, Any], not_read: list[NotRead]) -> Mappin
         out = []
         for i, code in enumerate(values):
             if isinstance(code, str) and HPO_ID.fullmatch(code):
-                replacement = hpo_replacement(code)
+                if not terms:
+                    terms.append(HpoTerms.load())
+                replacement = hpo_replacement(code, ontology=terms[0])
                 if replacement is not None:
                     not_read.append(NotRead.of(f"{path}[{i}]", code, replacement.note))
                     code = replacement.current

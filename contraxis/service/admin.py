@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from .audit import read_events
+from .routing import DirectRoute
 
 __all__ = ["build_admin_router"]
 
@@ -25,7 +26,7 @@ AUDIT_ANSWER: dict[int | str, dict[str, Any]] = {
 
 def build_admin_router() -> APIRouter:
     """``GET /audit`` and ``GET /settings``; their door (admin) is kept by :mod:`contraxis.service.access`."""
-    router = APIRouter(tags=["admin"])
+    router = APIRouter(tags=["admin"], route_class=DirectRoute)
 
     @router.get("/audit", summary="The newest lines of the audit log (admin)", responses=AUDIT_ANSWER)
     async def audit(

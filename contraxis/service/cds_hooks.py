@@ -43,6 +43,7 @@ from .cards import assessment_cards, not_read_card, order_cards
 from .engine import Engine
 from .errors import RequestError
 from .ordering import OrderSafety, check_order, load_order_safety, patient_record
+from .routing import DirectRoute
 
 __all__ = ["build_cds_router", "discovery_document"]
 
@@ -135,7 +136,7 @@ def _base_url(request: Request) -> str:
 
 def build_cds_router() -> APIRouter:
     """The CDS Hooks routes."""
-    router = APIRouter(tags=["cds-hooks"])
+    router = APIRouter(tags=["cds-hooks"], route_class=DirectRoute)
 
     @router.get("/cds-services", summary="CDS Hooks discovery: the services offered")
     async def discovery() -> Response:

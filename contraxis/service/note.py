@@ -32,6 +32,7 @@ from ..reading import excerpt
 from .body import read_document
 from .errors import RequestError
 from .rest import query_int
+from .routing import DirectRoute
 from .schemas import json_answer
 
 __all__ = ["build_note_router"]
@@ -129,7 +130,7 @@ def _search(query: str, limit: int) -> dict[str, Any]:
 
 def build_note_router() -> APIRouter:
     """``POST /note`` (tag ``assessment``) and ``GET /terminology/findings`` (tag ``page``)."""
-    router = APIRouter()
+    router = APIRouter(route_class=DirectRoute)
 
     @router.post(
         "/note", tags=["assessment"], summary="Read a clinical note into a case, with the words behind each fact",

@@ -16,6 +16,7 @@ from ..vocabulary import REGIONS, TREATMENTS, Course, Severity, Sex
 from ..vocabulary import Response as TreatmentResponse
 from .body import read_reading
 from .engine import Engine
+from .routing import DirectRoute
 from .schemas import body_of, json_answer
 
 __all__ = ["build_page_router", "intake_form", "knowledge_index_html", "knowledge_section_html"]
@@ -168,7 +169,7 @@ def _docs_html(*, try_it_out: bool) -> str:
 def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> APIRouter:
     """The page routes: ``/``, ``/intake/form``, ``/report*`` and ``/docs`` (its "Try it out"
     only when ``docs_try_it_out``)."""
-    router = APIRouter()
+    router = APIRouter(route_class=DirectRoute)
 
     @router.get("/", response_class=HTMLResponse, tags=["page"], summary="The intake page")
     async def index(request: Request) -> HTMLResponse:

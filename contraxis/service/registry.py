@@ -49,6 +49,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from ..errors import Problem
 from .body import read_document, read_reading
 from .errors import RequestError
+from .routing import DirectRoute
 from .schemas import body_of, html_or_json_answer
 
 __all__ = ["build_registry_router"]
@@ -123,7 +124,7 @@ def _today(value: str | None) -> dt.date:
 def build_registry_router(settings: Any = None) -> APIRouter:
     """The registry routes, on the database of ``settings.registry_url`` (the default SQLite file
     when unset), opened on first use with the service's knowledge base."""
-    router = APIRouter(prefix="/registry", tags=["registry"])
+    router = APIRouter(prefix="/registry", tags=["registry"], route_class=DirectRoute)
     lock = threading.Lock()
     held: dict[str, Any] = {}
 

@@ -18,6 +18,7 @@ from ..reading import excerpt
 from .body import read_document, read_reading
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
+from .routing import DirectRoute
 from .schemas import BUNDLE_TYPES, FHIR_INSTANT, body_of, html_or_json_answer, json_answer
 
 __all__ = ["build_router"]
@@ -95,7 +96,7 @@ def _wants_html(request: Request, fmt: str | None) -> bool:
 
 def build_router() -> APIRouter:
     """The REST routes (tag ``assessment``, ``fhir``, ``knowledge``, ``service``)."""
-    router = APIRouter()
+    router = APIRouter(route_class=DirectRoute)
 
     @router.get("/health", tags=["service"], summary="Liveness check")
     async def health() -> dict[str, str]:

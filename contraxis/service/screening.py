@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import ContraxisError, Problem
 from ..reading import excerpt
 from .errors import RequestError
+from .routing import DirectRoute
 
 __all__ = ["JobRequest", "ScreeningJobs", "build_screening_router"]
 
@@ -173,7 +174,7 @@ class ScreeningJobs:
 def build_screening_router(root: str | Path | None = None) -> APIRouter:
     """The screening routes, with their own job list; ``root`` is the data folder (the working directory by default)."""
     jobs = ScreeningJobs(Path(root) if root is not None else Path.cwd())
-    router = APIRouter(prefix="/screening", tags=["screening"])
+    router = APIRouter(prefix="/screening", tags=["screening"], route_class=DirectRoute)
     router.jobs = jobs  # type: ignore[attr-defined]
 
     job = {"job_id": "$response.body#/id"}

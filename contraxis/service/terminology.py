@@ -38,6 +38,7 @@ from ..reading import excerpt
 from .engine import Engine
 from .errors import RequestError
 from .rest import query_int
+from .routing import DirectRoute
 
 __all__ = ["build_terminology_router", "drug_answer", "lab_catalogue"]
 
@@ -272,7 +273,7 @@ def _check_lab(request: Request) -> dict[str, Any]:
 
 def build_terminology_router() -> APIRouter:
     """The ``/terminology/*`` routes the intake page reads (tag ``terminology``)."""
-    router = APIRouter(prefix="/terminology", tags=["terminology"])
+    router = APIRouter(prefix="/terminology", tags=["terminology"], route_class=DirectRoute)
 
     @router.get("/drugs", summary="Drug names (generic and brand) starting with q, each with its ingredient",
                 openapi_extra={"parameters": DRUG_PARAMETERS})
