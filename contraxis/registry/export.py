@@ -20,6 +20,17 @@ phenopacket                     from
                                 ``description`` lists the visit dates it was seen at
 ``diseases``                    the newest visit's diagnosis (ICD-10-CM) with the onset age
 ``measurements``                the rating scales' scores at each visit (``timeObserved``)
+``medicalActions``              each botulinum toxin treatment, a ``treatment``: the agent the
+                                product's substance class of ``toxins.yaml`` (MeSH D019274 for
+                                the type A products, ATC M03AX01 for rimabotulinumtoxinB), the
+                                route intramuscular (NCIt C28161), one dose interval per muscle
+                                (its units, the product named in the unit, never added across
+                                products; the interval the injection's date); each deep brain
+                                stimulation system, a ``procedure`` (MAxO 0000943, performed on
+                                the surgery date); the treatment target the newest diagnosis.
+                                A phenopacket treatment has no body site: the muscles are named
+                                in the FHIR export only, and the stimulation target (GPi, STN)
+                                is not coded (no anatomy code was checked)
 ``metaData``                    the HPO release, ICD-10-CM's, the knowledge-base version
 ==============================  ==============================================================
 
@@ -64,6 +75,21 @@ ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+INTRAMUSCULAR: dict[str, str] = {"id": "NCIT:C28161", "label": "Intramuscular Route of Administration"}
+"""The route of a botulinum toxin injection (NCI Thesaurus; source ``ncit-intramuscular-route``)."""
+DEEP_BRAIN_STIMULATION: dict[str, str] = {"id": "MAXO:0000943", "label": "deep brain stimulation"}
+"""The procedure of a stimulation system (Medical Action Ontology, release 2024-07-29; ``maxo-2024``)."""
+_ACTION_RESOURCES: dict[str, dict[str, str]] = {
+    "NCIT": {"id": "ncit", "name": "NCI Thesaurus", "url": "http://purl.obolibrary.org/obo/ncit.owl",
+             "version": "unspecified", "namespacePrefix": "NCIT", "iriPrefix": "http://purl.obolibrary.org/obo/NCIT_"},
+    "MAXO": {"id": "maxo", "name": "Medical Action Ontology", "url": "http://purl.obolibrary.org/obo/maxo.owl",
+             "version": "2024-07-29", "namespacePrefix": "MAXO", "iriPrefix": "http://purl.obolibrary.org/obo/MAXO_"},
+    "MESH": {"id": "mesh", "name": "Medical Subject Headings", "url": "https://id.nlm.nih.gov/mesh/",
+             "version": "unspecified", "namespacePrefix": "MESH", "iriPrefix": "http://id.nlm.nih.gov/mesh/"},
+    "ATC": {"id": "atc", "name": "Anatomical Therapeutic Chemical classification", "url": "https://atcddd.fhi.no/",
+            "version": "unspecified", "namespacePrefix": "ATC", "iriPrefix": "https://atcddd.fhi.no/atc_ddd_index/?code="},
+}
+"""The metadata resource of each prefix a medical action may use."""
 
 
 def _age(years: float) -> str:
@@ -155,6 +181,50 @@ def _measurements(record: PatientRecord) -> list[dict[str, Any]]:
     return out
 
 
+def _timestamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _medical_actions(record: PatientRecord, target: dict[str, str] | None) -> list[dict[str, Any]]:
+    """Each toxin treatment (a ``treatment``) and each stimulation system (a ``procedure``).
+
+    A treatment's agent is its product's substance class (``toxins.yaml``, ``agent``); a
+    product without one is left out rather than coded by guess. Its dose is one interval per
+    muscle, in units of that product (the unit names the product: units of two products are
+    never one quantity); a muscle without units is left out.
+    """
+    from .toxin import toxin_table
+
+    table = toxin_table()
+    out: list[dict[str, Any]] = []
+    for visit in record.visits:
+        day = _timestamp(visit.date)
+        for injection in visit.injections:
+            product = table.products.get(injection.product)
+            if product is None or product.agent is None:
+                continue
+            unit = {"id": f"UCUM:{{{product.id}_U}}", "label": f"units of {product.id} (specific to the product)"}
+            doses = [{"quantity": {"unit": unit, "value": float(m["units"])},
+                      "interval": {"start": day, "end": day}}
+                     for m in injection.detail.get("muscles") or () if m.get("units") is not None]
+            action: dict[str, Any] = {"treatment": {
+                "agent": {"id": product.agent.id, "label": product.agent.label},
+                "routeOfAdministration": dict(INTRAMUSCULAR),
+                "doseIntervals": doses,
+                "cumulativeDose": {"unit": unit, "value": float(injection.total_units)},
+            }}
+            if target is not None:
+                action["treatmentTarget"] = dict(target)
+            out.append(action)
+    for implant in record.implants:
+        action = {"procedure": {"code": dict(DEEP_BRAIN_STIMULATION),
+                                "performed": {"timestamp": _timestamp(implant.surgery_date)}}}
+        if target is not None:
+            action["treatmentTarget"] = dict(target)
+        out.append(action)
+    return out
+
+
 def phenopacket(record: PatientRecord, *, kb: KnowledgeBase | None = None,
                 created: dt.datetime | None = None) -> dict[str, Any]:
     """The patient as a GA4GH phenopacket v2 (JSON data, checked against the schema).
@@ -187,6 +257,10 @@ def phenopacket(record: PatientRecord, *, kb: KnowledgeBase | None = None,
     measurements = _measurements(record)
     if measurements:
         data["measurements"] = measurements
+    target = None if diagnosis is None else {"id": f"ICD10CM:{diagnosis[0]}", "label": diagnosis[1]}
+    actions = _medical_actions(record, target)
+    if actions:
+        data["medicalActions"] = actions
     from ..codes.icd10cm import icd10cm_release
 
     hpo = newest.hpo_release if newest is not None else (kb.hpo_release if kb is not None else "")
@@ -202,6 +276,10 @@ def phenopacket(record: PatientRecord, *, kb: KnowledgeBase | None = None,
              "iriPrefix": "http://purl.bioontology.org/ontology/ICD10CM/"},
         ],
     }
+    used = {term["id"].split(":")[0] for action in actions
+            for term in (action.get("treatment", {}).get("agent"), action.get("treatment", {}).get("routeOfAdministration"),
+                         action.get("procedure", {}).get("code")) if term}
+    data["metaData"]["resources"] += [_ACTION_RESOURCES[prefix] for prefix in sorted(used)]
     try:
         message = ParseDict(data, Phenopacket())
     except ParseError as error:  # pragma: no cover - the tests keep this from happening

@@ -49,6 +49,7 @@ from .scales import Source, _loc, _read_yaml, _sources
 
 __all__ = [
     "SIDES",
+    "Agent",
     "Injection",
     "MuscleDose",
     "Product",
@@ -60,6 +61,7 @@ __all__ = [
     "load_toxin_table",
     "read_injection",
     "sum_units",
+    "toxin_table",
 ]
 
 DATA_FILE: Final = Path(__file__).parent / "data" / "toxins.yaml"
@@ -115,11 +117,18 @@ class _RuleRow(_Row):
         return self
 
 
+class _AgentRow(_Row):
+    id: str = Field(pattern=r"^[A-Za-z]+:[A-Za-z0-9]+$")
+    label: str = Field(min_length=3)
+    source: str
+
+
 class _ProductRow(_Row):
     id: str = Field(pattern=r"^[a-z]+botulinumtoxin[AB]$")
     serotype: Literal["A", "B"]
     names: list[str] = Field(min_length=1)
     source: str
+    agent: _AgentRow | None = None
     rules: list[_RuleRow] = Field(default_factory=list)
 
 
@@ -213,14 +222,26 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Agent:
+    """The ontology class an export names a product's substance by (``MESH:D019274``), with
+    the label of that class and the source the code was checked against."""
+
+    id: str
+    label: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class Product:
-    """A botulinum toxin product: its id (the INN-style name), serotype, names and rules."""
+    """A botulinum toxin product: its id (the INN-style name), serotype, names and rules, and
+    the ontology class of its substance (``agent``; ``None`` when no checked code is held)."""
 
     id: str
     serotype: str
     names: tuple[str, ...]
     source: Source
     rules: tuple[Rule, ...]
+    agent: Agent | None = None
 
 
 @dataclass(frozen=True)
@@ -326,7 +347,14 @@ def load_toxin_table(path: Path | None = None, *, sources: Path | None = None) -
                 max_units=None if rule.max_units is None else Fraction(str(rule.max_units)),
                 muscles=tuple(rule.muscles or ()), per_side=rule.per_side,
             ))
-        products[row.id] = Product(row.id, row.serotype, tuple(row.names), known[row.source], tuple(rules))
+        agent = None
+        if row.agent is not None:
+            if row.agent.source not in known:
+                problems.append(Problem(f"{where}.agent.source",
+                                        f"source {row.agent.source!r} is not in sources.yaml"))
+            else:
+                agent = Agent(row.agent.id, row.agent.label, known[row.agent.source])
+        products[row.id] = Product(row.id, row.serotype, tuple(row.names), known[row.source], tuple(rules), agent)
     if problems:
         raise KnowledgeBaseError(problems, source=str(path))
     return ToxinTable(
@@ -339,6 +367,17 @@ def load_toxin_table(path: Path | None = None, *, sources: Path | None = None) -
 @functools.lru_cache(maxsize=1)
 def _default_table() -> ToxinTable:
     return load_toxin_table()
+
+
+def toxin_table() -> ToxinTable:
+    """The packaged product table (``toxins.yaml``), read and checked once.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        As :func:`load_toxin_table`.
+    """
+    return _default_table()
 
 
 # --- units and injections -----------------------------------------------------------------

@@ -52,6 +52,63 @@ def test_phenopacket_is_valid_v2_with_onset_and_visits(followed) -> None:
     assert reading.case.onset_age == 47
 
 
+def test_phenopacket_medical_actions_carry_toxin_and_stimulation(followed) -> None:
+    """Check that each toxin treatment is a treatment (agent, route, a dose per muscle in the
+    product's own unit, the diagnosis as target) and each stimulation system a procedure, and
+    that the whole still parses as a v2 Phenopacket."""
+    from phenopackets import Phenopacket
+
+    data = followed.export("P-7", "phenopacket")
+    message = ParseDict(data, Phenopacket())
+    assert len(message.medical_actions) == 2
+    treatment, surgery = data["medicalActions"]
+    toxin = treatment["treatment"]
+    # MeSH D019274 (Botulinum Toxins, Type A): ADReCS BADD_D00290 (source adrecs-botulinum-toxin-a)
+    assert toxin["agent"] == {"id": "MESH:D019274", "label": "Botulinum Toxins, Type A"}
+    # NCIt C28161: source ncit-intramuscular-route
+    assert toxin["routeOfAdministration"]["id"] == "NCIT:C28161"
+    doses = [(d["quantity"]["unit"]["id"], d["quantity"]["value"]) for d in toxin["doseIntervals"]]
+    assert doses == [("UCUM:{abobotulinumtoxinA_U}", 150.0), ("UCUM:{abobotulinumtoxinA_U}", 250.0)]
+    assert toxin["doseIntervals"][0]["interval"] == {"start": "2023-01-10T00:00:00Z", "end": "2023-01-10T00:00:00Z"}
+    assert toxin["cumulativeDose"]["value"] == 400.0
+    assert treatment["treatmentTarget"] == data["diseases"][0]["term"]  # the newest diagnosis
+    # MAXO:0000943 deep brain stimulation, MAxO release 2024-07-29 (source maxo-2024)
+    assert surgery["procedure"] == {"code": {"id": "MAXO:0000943", "label": "deep brain stimulation"},
+                                    "performed": {"timestamp": "2023-06-01T00:00:00Z"}}
+    prefixes = {r["namespacePrefix"] for r in data["metaData"]["resources"]}
+    assert {"MAXO", "MESH", "NCIT", "HP", "ICD10CM"} <= prefixes
+
+
+def test_each_product_keeps_its_own_unit_and_agent(sqlite_url, kb, cervical) -> None:
+    """Check that two products at one visit stay two treatments, each dose in its own
+    product's unit (never one sum), and that rimabotulinumtoxinB is named by its ATC class."""
+    from phenopackets import Phenopacket
+
+    registry = Registry.init(sqlite_url, kb=kb)
+    visit = registry.add_visit("P-8", cervical, date="2024-03-01")
+    registry.add_injection("P-8", visit.id, {"product": "Botox", "indication": "cervical-dystonia",
+                                              "muscles": [{"muscle": "trapezius", "side": "left", "units": 50}]})
+    registry.add_injection("P-8", visit.id, {"product": "Myobloc", "indication": "cervical-dystonia",
+                                              "muscles": [{"muscle": "trapezius", "side": "right", "units": 2500}]})
+    data = registry.export("P-8", "phenopacket")
+    ParseDict(data, Phenopacket())
+    treatments = [a["treatment"] for a in data["medicalActions"]]
+    assert [(t["agent"]["id"], t["cumulativeDose"]["unit"]["id"], t["cumulativeDose"]["value"]) for t in treatments] == [
+        ("MESH:D019274", "UCUM:{onabotulinumtoxinA_U}", 50.0),
+        ("ATC:M03AX01", "UCUM:{rimabotulinumtoxinB_U}", 2500.0),
+    ]
+    assert not any(a.get("procedure") for a in data["medicalActions"])
+
+
+def test_a_patient_without_treatments_has_no_medical_actions(sqlite_url, kb, cervical) -> None:
+    """Check that no empty medicalActions list is written."""
+    registry = Registry.init(sqlite_url, kb=kb)
+    registry.add_visit("P-9", cervical, date="2024-03-01")
+    data = registry.export("P-9", "phenopacket")
+    assert "medicalActions" not in data
+    assert not {"MAXO", "MESH", "NCIT", "ATC"} & {r["namespacePrefix"] for r in data["metaData"]["resources"]}
+
+
 def test_fhir_bundle_validates_with_each_visit_an_encounter(followed) -> None:
     """Check that the Bundle validates with fhir.resources and that each visit is an Encounter
     with its Condition, Observations and Procedures referring to it."""
