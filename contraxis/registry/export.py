@@ -277,7 +277,8 @@ def phenopacket(record: PatientRecord, *, kb: KnowledgeBase | None = None,
         ],
     }
     used = {term["id"].split(":")[0] for action in actions
-            for term in (action.get("treatment", {}).get("agent"), action.get("treatment", {}).get("routeOfAdministration"),
+            for term in (action.get("treatment", {}).get("agent"),
+                         action.get("treatment", {}).get("routeOfAdministration"),
                          action.get("procedure", {}).get("code")) if term}
     data["metaData"]["resources"] += [_ACTION_RESOURCES[prefix] for prefix in sorted(used)]
     try:

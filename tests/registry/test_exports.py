@@ -93,7 +93,8 @@ def test_each_product_keeps_its_own_unit_and_agent(sqlite_url, kb, cervical) -> 
     data = registry.export("P-8", "phenopacket")
     ParseDict(data, Phenopacket())
     treatments = [a["treatment"] for a in data["medicalActions"]]
-    assert [(t["agent"]["id"], t["cumulativeDose"]["unit"]["id"], t["cumulativeDose"]["value"]) for t in treatments] == [
+    got = [(t["agent"]["id"], t["cumulativeDose"]["unit"]["id"], t["cumulativeDose"]["value"]) for t in treatments]
+    assert got == [
         ("MESH:D019274", "UCUM:{onabotulinumtoxinA_U}", 50.0),
         ("ATC:M03AX01", "UCUM:{rimabotulinumtoxinB_U}", 2500.0),
     ]
