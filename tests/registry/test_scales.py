@@ -348,3 +348,29 @@ def test_the_readme_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(code.group(1), namespace)  # noqa: S102 - the README's own example
     assert namespace["result"].total == 5  # type: ignore[attr-defined]
+
+
+def test_twstrs_item_ranges_match_the_scale_as_reproduced() -> None:
+    """Check each TWSTRS item's range and weight against reproductions of the scale.
+
+    Severity (Yumpu document 29595711 and the vdocuments copy, source
+    ``twstrs-reproduction-severity``): rotation 0-4, laterocollis 0-3, anterocollis/retrocollis
+    0-3, lateral and sagittal shift 0-1, duration 0-5 weighted x 2, sensory tricks 0-2,
+    shoulder elevation 0-3. Disability (hmdhou.com copy, ``twstrs-reproduction-disability``):
+    six activities of 0-5, maximum 30. A severity of 4+3+3+1+1 + 2x5 + 2+3+4+4 = 35.
+    """
+    items = SCALES["twstrs"].items
+    expected = {"I.A1": 4, "I.A2": 3, "I.A3": 3, "I.A4": 1, "I.A5": 1, "I.B": 5, "I.C": 2, "I.D": 3,
+                **{f"II.{a}": 5 for a in "ABCDEF"}}
+    assert {code: items[code].max for code in expected} == expected
+    assert all(items[code].min == 0 for code in expected)
+    duration_only = score("twstrs", {code: 0 for code in items} | {"I.B": 5})
+    assert duration_only.scores["severity"] == 10  # the duration factor counts twice
+
+
+def test_gdrs_rates_each_body_part_zero_to_ten() -> None:
+    """Check the GDRS's 0-10 per body part (Hum Brain Mapp 2017, PMC5553075 Table 1 footnote,
+    source ``gdrs-per-body-part``): a neck of 7 alone scores 7."""
+    items = SCALES["gdrs"].items
+    assert {(item.min, item.max) for item in items.values()} == {(0, 10)}
+    assert score("gdrs", {code: 0 for code in items} | {"neck": 7}).total == 7
