@@ -173,8 +173,9 @@ class GuardMiddleware:
        allowed again); off when the rate is 0;
     2. past ``max_concurrent_requests`` requests in progress, 503 with ``Retry-After``;
     3. a request not answered within ``request_timeout`` seconds gets 503 with ``Retry-After``
-       at that moment; work it started in a thread runs to its end (still counted as in
-       progress, so that abandoned work cannot pile up), and its answer is dropped.
+       at that moment and is cancelled; work it had started in a thread cannot be stopped and
+       runs to its end, and its answer is dropped. The request runs in the server's own task
+       under a timer (no task of its own per request).
 
     Parameters
     ----------
@@ -207,11 +208,6 @@ class GuardMiddleware:
             self._buckets.popitem(last=False)
         return wait
 
-    def _finished(self, task: asyncio.Future[Any]) -> None:
-        self.active -= 1
-        if not task.cancelled() and task.exception() is not None and getattr(task, "_contraxis_abandoned", False):
-            _log.warning("a request abandoned after its time limit failed: %s", type(task.exception()).__name__)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS:
             await self.app(scope, receive, send)
@@ -237,6 +233,7 @@ class GuardMiddleware:
             return
         started = False
         abandoned = False
+        refused: list[asyncio.Task[None]] = []
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
@@ -246,24 +243,40 @@ class GuardMiddleware:
                 started = True
             await send(message)
 
-        self.active += 1
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        task.add_done_callback(self._finished)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=limits.request_timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if done:
-            task.result()
-            return
-        abandoned = True
-        task._contraxis_abandoned = True  # type: ignore[attr-defined]
-        task.cancel()
-        _log.warning("%s %s took longer than %g s: answered 503", scope.get("method"), scope.get("path"),
-                     limits.request_timeout)
-        if not started:
+        async def refuse() -> None:
             for message in _refusal(503, "request", (
                 f"took longer than {limits.request_timeout:g} s (allowed: {limits.request_timeout:g} s): "
                 f"try again in {limits.retry_after_seconds} s"), limits.retry_after_seconds):
                 await send(message)
+
+        this = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def expire() -> None:
+            # The time limit: answer 503 now (unless the answer has begun) and cancel the request.
+            nonlocal abandoned
+            abandoned = True
+            _log.warning("%s %s took longer than %g s: answered 503", scope.get("method"), scope.get("path"),
+                         limits.request_timeout)
+            if not started:
+                refused.append(loop.create_task(refuse()))
+            if this is not None:
+                this.cancel()
+
+        self.active += 1
+        timer = loop.call_later(limits.request_timeout, expire)
+        try:
+            await self.app(scope, receive, guarded_send)
+        except asyncio.CancelledError:
+            if not abandoned or this is None:
+                raise
+            this.uncancel()
+        except Exception as error:
+            if not abandoned:
+                raise
+            _log.warning("a request abandoned after its time limit failed: %s", type(error).__name__)
+        finally:
+            timer.cancel()
+            self.active -= 1
+        if refused:
+            await refused[0]
