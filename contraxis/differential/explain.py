@@ -18,6 +18,9 @@ unexplained findings of each organ system are collapsed into a count.
 
 from __future__ import annotations
 
+import functools
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,11 +28,23 @@ from typing import Any, Literal
 import numpy as np
 
 from .facts import Fact
-from .index import DifferentialIndex, unmentioned_log
+from .index import DifferentialIndex, _gather, unmentioned_log
 from .model import Scores
 from .onset import BANDS
 
-__all__ = ["COLLAPSE_AT", "CaseTerms", "Explanation", "FindingLine", "OrganGroup", "explain"]
+__all__ = [
+    "COLLAPSE_AT",
+    "CaseExplanations",
+    "CaseTerms",
+    "DiseaseRow",
+    "Explanation",
+    "FindingLine",
+    "OrganGroup",
+    "disease_row",
+    "explain",
+    "explain_all",
+    "related_order",
+]
 
 COLLAPSE_AT = 50
 """From this many present findings on, unexplained findings are collapsed into a count."""
@@ -230,6 +245,154 @@ def _implied_frequency(index: DifferentialIndex, term: int, disease: int) -> flo
     return float(freq[at]) if at < len(rows) and rows[at] == disease else 0.0
 
 
+CACHED_ROWS = 4096
+"""How many diseases' :class:`DiseaseRow` each index keeps, most recently used first: a
+disease's row depends only on the disease and the index, and the same diseases lead the
+lists of many records."""
+
+CACHED_TERMS = 2048
+"""How many terms' related-match orders (:func:`related_order`) each index keeps."""
+
+
+@dataclass(frozen=True, eq=False)
+class DiseaseRow:
+    """What every explanation of one disease reads from the index, worked out once per
+    disease (:func:`disease_row`).
+
+    Attributes
+    ----------
+    annotated : tuple of int
+        The term positions of its annotations (not the ``NOT`` ones), in index order.
+    frequency : tuple of float
+        Their frequencies (the index's values).
+    negated : tuple of int
+        The term positions it is annotated ``NOT`` to have.
+    reviewed : bool
+        Whether any of its annotations comes from the reviewed phenotype file.
+    implied : Mapping[int, float]
+        ``F(t | d)`` for every term ``t`` the disease shows (its largest annotated frequency
+        at or below ``t``), the values of ``index.implied``; a term it does not show is absent.
+    missing : tuple of int
+        Its topmost annotations shown by half its patients or more, the most frequent first
+        (then by term): the candidates for the "expected, not mentioned" features.
+    missing_frequency : tuple of float
+        Their frequencies.
+    missing_implied, missing_background : numpy.ndarray
+        Their ``F(t | d)`` and background frequencies (the index's arrays' types).
+    annotated_array, frequency_array : numpy.ndarray
+        ``annotated`` and ``frequency`` as arrays (int32 and float64).
+    typical_onset : tuple of str or None
+        The onset bands holding at least a fifth of its onset distribution; None when it has
+        no onset annotated.
+    """
+
+    annotated: tuple[int, ...]
+    frequency: tuple[float, ...]
+    negated: tuple[int, ...]
+    reviewed: bool
+    implied: Mapping[int, float]
+    missing: tuple[int, ...]
+    missing_frequency: tuple[float, ...]
+    missing_implied: np.ndarray
+    missing_background: np.ndarray
+    typical_onset: tuple[str, ...] | None
+    annotated_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
+    frequency_array: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+
+def _disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
+    terms, freqs, negated = index.annotations_of(disease)
+    start, end = int(index.ann_ptr[disease]), int(index.ann_ptr[disease + 1])
+    positive = ~negated
+    annotated, annotated_freq = terms[positive], freqs[positive]
+    wanted = index.ann_topmost[start:end][positive] & (annotated_freq >= 0.5)
+    chosen, chosen_freq = annotated[wanted], annotated_freq[wanted]
+    order = np.lexsort((chosen, -chosen_freq))  # most frequent first, then by term
+    shown = chosen[order]
+    # F(t | d): each annotation carried up to its ancestors, the largest frequency kept, as
+    # the index does; a term outside the phenotype (no disease shows it) is left out.
+    up, owner = _gather(index.anc_ptr, index.anc_idx, annotated)
+    up_freq = annotated_freq[owner]
+    kept = index.implied_ptr[up + 1] > index.implied_ptr[up]
+    up, up_freq = up[kept], up_freq[kept]
+    by = np.lexsort((-up_freq, up))
+    up, up_freq = up[by], up_freq[by]
+    first = np.ones(len(up), dtype=bool)
+    first[1:] = up[1:] != up[:-1]
+    onset = None
+    if bool(index.onset_known[disease]):
+        onset = tuple(BANDS[b] for b, mass in enumerate(index.onset[disease].tolist()) if mass >= 0.2)
+    return DiseaseRow(
+        annotated=tuple(annotated.tolist()),
+        frequency=tuple(annotated_freq.tolist()),
+        negated=tuple(terms[negated].tolist()),
+        reviewed=bool((index.ann_source[start:end] >= 0).any()),
+        implied=dict(zip(up[first].tolist(), up_freq[first].tolist(), strict=True)),
+        missing=tuple(shown.tolist()),
+        missing_frequency=tuple(chosen_freq[order].tolist()),
+        missing_implied=index.ann_implied[start:end][positive][wanted][order],
+        missing_background=index.background[shown],
+        typical_onset=onset,
+        annotated_array=annotated,
+        frequency_array=annotated_freq.astype(np.float64),
+    )
+
+
+def _related_order(index: DifferentialIndex, term: int) -> tuple[int, ...]:
+    return tuple(sorted(
+        (x for x in index.ancestors(term).tolist() if x != term and index.category[x] >= 0),
+        key=lambda x: (float(index.background[x]), x),
+    ))
+
+
+class _IndexCaches:
+    """Per index: the disease rows and the terms' related-match orders, bounded."""
+
+    def __init__(self, index: DifferentialIndex) -> None:
+        ref = weakref.ref(index)
+
+        @functools.lru_cache(maxsize=CACHED_ROWS)
+        def row(disease: int) -> DiseaseRow:
+            live = ref()
+            assert live is not None
+            return _disease_row(live, disease)
+
+        @functools.lru_cache(maxsize=CACHED_TERMS)
+        def related(term: int) -> tuple[int, ...]:
+            live = ref()
+            assert live is not None
+            return _related_order(live, term)
+
+        self.row = row
+        self.related = related
+
+
+_CACHES: weakref.WeakKeyDictionary[DifferentialIndex, _IndexCaches] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _caches(index: DifferentialIndex) -> _IndexCaches:
+    cached = _CACHES.get(index)
+    if cached is None:
+        with _CACHES_LOCK:
+            cached = _CACHES.get(index)
+            if cached is None:
+                _CACHES[index] = cached = _IndexCaches(index)
+    return cached
+
+
+def disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
+    """A disease's :class:`DiseaseRow` (kept per index: :data:`CACHED_ROWS`)."""
+    return _caches(index).row(int(disease))
+
+
+def related_order(index: DifferentialIndex, term: int) -> tuple[int, ...]:
+    """A term's ancestors within an organ system (itself left out), the rarest first (by
+    background, then position): the first a disease shows is the one a related match goes
+    through. Kept per index (:data:`CACHED_TERMS`)."""
+    return _caches(index).related(int(term))
+
+
 @dataclass(frozen=True, eq=False)
 class CaseTerms:
     """What every explanation of one case shares, worked out once (:meth:`of`).
@@ -248,6 +411,11 @@ class CaseTerms:
     related : Mapping[int, tuple[int, ...]]
         Per present finding, its ancestors within an organ system, the rarest first: the
         first that a disease shows is the one a related match goes through.
+    present : tuple of int
+        The present findings, in the order of the rows of ``above_rows`` and ``below_rows``.
+    above_rows, below_rows : numpy.ndarray or None
+        ``(len(present), T + 1)`` booleans: ``above`` and ``below`` as the rows of one matrix,
+        with a last column that is always False (a place-holder that matches nothing).
     """
 
     accounted: np.ndarray
@@ -256,6 +424,9 @@ class CaseTerms:
     diseases: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     related: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     _frequencies: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
+    present: tuple[int, ...] = ()
+    above_rows: np.ndarray | None = field(default=None, repr=False)
+    below_rows: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def of(
@@ -263,25 +434,32 @@ class CaseTerms:
     ) -> CaseTerms:
         """The shared part for a case's present and excluded term positions, for explaining
         ``diseases``."""
-        accounted = np.zeros(index.n_terms, dtype=bool)
-        above: dict[int, np.ndarray] = {}
-        below: dict[int, np.ndarray] = {}
-        for t in present:
-            above[t] = np.zeros(index.n_terms, dtype=bool)
-            above[t][index.ancestors(t)] = True
-            below[t] = np.zeros(index.n_terms, dtype=bool)
-            below[t][index.descendants(t)] = True
-            accounted |= above[t] | below[t]
+        n = index.n_terms
+        present = tuple(int(t) for t in present)
+        above_rows = np.zeros((len(present), n + 1), dtype=bool)
+        below_rows = np.zeros((len(present), n + 1), dtype=bool)
+        for k, t in enumerate(present):
+            above_rows[k, index.ancestors(t)] = True
+            below_rows[k, index.descendants(t)] = True
+        accounted = np.zeros(n, dtype=bool)
+        if present:
+            accounted |= above_rows[:, :n].any(axis=0)
+            accounted |= below_rows[:, :n].any(axis=0)
         for t in excluded:
             accounted[index.descendants(t)] = True
-        related = {
-            t: tuple(sorted(
-                (x for x in index.ancestors(t).tolist() if x != t and index.category[x] >= 0),
-                key=lambda x: (float(index.background[x]), x),
-            ))
-            for t in present
-        }
-        return cls(accounted, above, below, np.asarray(sorted(set(diseases)), dtype=np.int64), related)
+        above = {t: above_rows[k, :n] for k, t in enumerate(present)}
+        below = {t: below_rows[k, :n] for k, t in enumerate(present)}
+        related = {t: related_order(index, t) for t in present}
+        return cls(
+            accounted,
+            above,
+            below,
+            np.asarray(sorted({int(d) for d in diseases}), dtype=np.int64),
+            related,
+            present=present,
+            above_rows=above_rows,
+            below_rows=below_rows,
+        )
 
     def frequency(self, index: DifferentialIndex, term: int, disease: int) -> float:
         """``F(term | disease)``: for the diseases to be explained, looked up for all of them in
@@ -301,13 +479,6 @@ class CaseTerms:
                 table = {}
             self._frequencies[term] = table
         return table.get(disease, 0.0)
-
-
-def _best(freqs: np.ndarray, among: np.ndarray) -> int | None:
-    """The position of the most frequent of the annotations flagged in ``among``, or None."""
-    if not among.any():
-        return None
-    return int(np.flatnonzero(among)[np.argmax(freqs[among])])
 
 
 def explain(
@@ -340,136 +511,255 @@ def explain(
     shared : CaseTerms, optional
         What the case's explanations share (worked out here when not given).
     """
+    disease = int(disease)
+    return explain_all(
+        [disease], scores=scores, present=present, excluded=excluded, index=index,
+        facts={disease: tuple(facts)}, limit=limit, shared=shared,
+    )[disease]
+
+
+def explain_all(
+    diseases: Sequence[int],
+    *,
+    scores: Scores,
+    present: Sequence[int],
+    excluded: Sequence[int],
+    index: DifferentialIndex,
+    facts: Mapping[int, Sequence[Fact]] | None = None,
+    limit: int = 8,
+    shared: CaseTerms | None = None,
+) -> dict[int, Explanation]:
+    """Explain several diseases' scores for one case at once: the same as :func:`explain`
+    for each, with the findings matched against all their annotations in a few array
+    operations.
+
+    Parameters
+    ----------
+    diseases : Sequence[int]
+        The diseases' positions in the index.
+    facts : Mapping[int, Sequence[Fact]], optional
+        The case facts that count, per disease.
+    scores, present, excluded, index, limit, shared
+        As for :func:`explain`.
+
+    Returns
+    -------
+    dict
+        ``{disease: Explanation}``.
+    """
+    chosen = list(dict.fromkeys(int(d) for d in diseases))
+    if not chosen:
+        return {}
+    present = [int(t) for t in present]
+    excluded = [int(t) for t in excluded]
+    if shared is None or shared.above_rows is None or shared.present != tuple(present):
+        shared = CaseTerms.of(present, excluded, index, chosen)
+    above_rows, below_rows = shared.above_rows, shared.below_rows
+    assert above_rows is not None and below_rows is not None
+    facts = facts or {}
     names, ids = index.term_names, index.term_ids
-    shared = shared or CaseTerms.of(present, excluded, index)
-    terms, freqs, negated = index.annotations_of(disease)
-    positive = ~negated
-    annotated, annotated_freq = terms[positive], freqs[positive]
-    not_annotated = terms[negated]
-    unexplained_floor = index.unexplained
+    rows = [disease_row(index, d) for d in chosen]
+    n_present, n_terms = len(present), index.n_terms
+    present_ids = [ids[t] for t in present]
+    present_names = [names[t] for t in present]
+    systems = index.category[present].tolist() if present else []
+    floors = index.unexplained[present].tolist() if present else []
 
-    start, end = int(index.ann_ptr[disease]), int(index.ann_ptr[disease + 1])
-    reviewed = bool((index.ann_source[start:end] >= 0).any())
+    # Every finding against every disease's annotations at once, one disease per row of a
+    # matrix padded with a place-holder term (the last column of the CaseTerms rows, always
+    # False): the first exact match, and the most frequent (then first) annotation below
+    # (implied) and above (the finding is more specific) each finding.
+    values = scores.present[:, chosen]
+    present_values = values.tolist()
+    exact: list[list[int]] = []
+    implied: list[list[int]] = []
+    general: list[list[int]] = []
+    implied_ok: list[list[bool]] = []
+    general_ok: list[list[bool]] = []
+    contradicted: list[list[bool]] = []
+    present_sums: list[float] = []
+    if n_present:
+        lengths = [len(r.annotated) for r in rows]
+        width = max(lengths) + 1
+        terms = np.full((len(rows), width), n_terms, dtype=np.int64)
+        freq = np.full((len(rows), width), -1.0)
+        filled = np.arange(width) < np.array(lengths)[:, None]
+        terms[filled] = np.concatenate([r.annotated_array for r in rows])
+        freq[filled] = np.concatenate([r.frequency_array for r in rows])
+        above = above_rows[:, terms]
+        below = below_rows[:, terms]
+        exact = (above & below).argmax(axis=2).tolist()
+        flat = np.arange(n_present * len(rows))
+        key = np.where(below, freq, -1.0).reshape(len(flat), width)
+        at = key.argmax(axis=1)
+        implied, implied_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
+        key = np.where(above, freq, -1.0).reshape(len(flat), width)
+        at = key.argmax(axis=1)
+        general, general_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
+        contradicted = [[False] * len(rows) for _ in present]
+        for j, r in enumerate(rows):
+            if r.negated:
+                hit = above_rows[:, list(r.negated)]
+                for k in range(n_present):
+                    contradicted[k][j] = bool(np.count_nonzero(hit[k]))
+        present_sums = np.ascontiguousarray(values.T).sum(axis=1).tolist()
+    excluded_block = scores.excluded[:, chosen]
+    excluded_values = excluded_block.tolist()
+    excluded_sums = np.ascontiguousarray(excluded_block.T).sum(axis=1).tolist() if excluded else []
 
-    def source(a: int) -> str:
-        return index.annotation_source(disease, a) if reviewed else ""
+    # The frequent features each disease has that the record does not mention.
+    rate = index.reporting_rate(n_present)
+    every = [a for r in rows for a in r.missing]
+    unmentioned = (~shared.accounted[every]).tolist() if every else []
+    missing_at: list[list[int]] = []
+    missing_count: list[int] = []
+    picked: list[int] = []
+    position = 0
+    for r in rows:
+        mine = [i for i in range(len(r.missing)) if unmentioned[position + i]]
+        missing_count.append(len(mine))
+        missing_at.append(mine[:limit])
+        picked += [position + i for i in mine[:limit]]
+        position += len(r.missing)
+    costs: list[float] = []
+    if picked:
+        implied_freq = np.concatenate([r.missing_implied for r in rows])[picked]
+        background = np.concatenate([r.missing_background for r in rows])[picked]
+        costs = np.asarray(unmentioned_log(implied_freq, background, rate), float).tolist()
 
-    lines: list[FindingLine] = []
-    for k, t in enumerate(present):
-        value = float(scores.present[k, disease])
-        above = shared.above.get(t)
-        if above is None:
-            above = np.zeros(index.n_terms, dtype=bool)
-            above[index.ancestors(t)] = True
-        below = shared.below.get(t)
-        if below is None:
-            below = np.zeros(index.n_terms, dtype=bool)
-            below[index.descendants(t)] = True
-        line: FindingLine
-        at = int(np.searchsorted(annotated, t))
-        if len(not_annotated) and above[not_annotated].any():
-            line = FindingLine(ids[t], names[t], value, "contradicted")
-        elif at < len(annotated) and annotated[at] == t:
-            line = FindingLine(ids[t], names[t], value, "exact", frequency=float(annotated_freq[at]), source=source(t))
-        elif (j := _best(annotated_freq, below[annotated])) is not None:
-            a = int(annotated[j])
-            line = FindingLine(
-                ids[t], names[t], value, "implied", ids[a], names[a], float(annotated_freq[j]), source(a)
-            )
-        elif (j := _best(annotated_freq, above[annotated])) is not None:
-            a = int(annotated[j])
-            line = FindingLine(
-                ids[t], names[t], value, "more specific", ids[a], names[a], float(annotated_freq[j]), source(a)
-            )
-        else:
-            through = None
-            if value > float(unexplained_floor[t]) + 1e-6:
-                order = shared.related.get(t)
-                if order is None:
-                    order = tuple(sorted(
-                        (x for x in index.ancestors(t).tolist() if x != t and index.category[x] >= 0),
-                        key=lambda x: (float(index.background[x]), x),
-                    ))
-                through = next(
-                    ((x, f) for x in order if (f := shared.frequency(index, x, disease)) > 0), None
-                )
-            if through is not None:
-                c, f = through
-                line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)
+    unmentioned_values = scores.unmentioned[chosen].tolist()
+    onset_values = scores.onset[chosen].tolist()
+    fact_values = scores.facts[chosen].tolist()
+    totals = scores.total[chosen].tolist()
+    collapsed = n_present >= COLLAPSE_AT
+    out: dict[int, Explanation] = {}
+    cost_at = 0
+    for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
+        annotated, frequency, shows = r.annotated, r.frequency, r.implied
+        by_system: dict[int, list[FindingLine]] = {}
+        missed_by_system: dict[int, list[FindingLine]] = {}
+        for k, t in enumerate(present):
+            value = present_values[k][j]
+            line: FindingLine
+            if contradicted[k][j]:
+                line = FindingLine(present_ids[k], present_names[k], value, "contradicted")
+            elif (g := exact[k][j]) < len(annotated) and annotated[g] == t:
+                source = index.annotation_source(disease, t) if r.reviewed else ""
+                line = FindingLine(present_ids[k], present_names[k], value, "exact", frequency=frequency[g],
+                                   source=source)
+            elif implied_ok[k][j] or general_ok[k][j]:
+                g = implied[k][j] if implied_ok[k][j] else general[k][j]
+                a = annotated[g]
+                source = index.annotation_source(disease, a) if r.reviewed else ""
+                line = FindingLine(present_ids[k], present_names[k], value,
+                                   "implied" if implied_ok[k][j] else "more specific",
+                                   ids[a], names[a], frequency[g], source)
             else:
-                line = FindingLine(ids[t], names[t], value, "unexplained")
-        lines.append(line)
+                through = None
+                if value > floors[k] + 1e-6:
+                    order = shared.related.get(t)
+                    if order is None:
+                        order = related_order(index, t)
+                    through = next(((x, f) for x in order if (f := shows.get(x, 0.0)) > 0), None)
+                if through is not None:
+                    c, f = through
+                    line = FindingLine(present_ids[k], present_names[k], value, "related", ids[c], names[c], f)
+                else:
+                    line = FindingLine(present_ids[k], present_names[k], value, "unexplained")
+            by_system.setdefault(systems[k], []).append(line)
+            if line.match in ("unexplained", "contradicted"):
+                missed_by_system.setdefault(systems[k], []).append(line)
 
-    collapsed = len(present) >= COLLAPSE_AT
-    by_system: dict[int, list[FindingLine]] = {}
-    for t, line in zip(present, lines, strict=True):
-        by_system.setdefault(int(index.category[t]), []).append(line)
-    groups = []
-    for system, members in by_system.items():
-        matched = sorted(
-            (line for line in members if line.match not in ("unexplained", "contradicted")),
-            key=lambda line: -line.log10_lr,
+        groups = []
+        matched_count = 0
+        for system, members in by_system.items():
+            missed = missed_by_system.get(system, [])
+            matched = [line for line in members if line.match not in ("unexplained", "contradicted")]
+            if len(matched) > 1:
+                matched.sort(key=_weight)
+            matched_count += len(matched)
+            groups.append(OrganGroup(
+                system=ids[system] if system >= 0 else "",
+                system_name=names[system] if system >= 0 else "",
+                log10_lr=sum([line.log10_lr for line in members]),
+                matched=tuple(matched),
+                unexplained=() if collapsed else tuple(missed),
+                unexplained_count=len(missed),
+                unexplained_log10_lr=sum([line.log10_lr for line in missed]),
+            ))
+        if len(groups) > 1:
+            groups.sort(key=_weight)
+
+        against = []
+        for k, t in enumerate(excluded):
+            f = shows.get(t, 0.0)
+            if f > 0:
+                value = excluded_values[k][j]
+                against.append(FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f))
+        if len(against) > 1:
+            against.sort(key=_log10_lr)
+
+        missing = []
+        for i in missing_at[j]:
+            a = r.missing[i]
+            missing.append(Missing(ids[a], names[a], r.missing_frequency[i], costs[cost_at]))
+            cost_at += 1
+
+        onset_value = onset_values[j]
+        if r.typical_onset is None:
+            onset = {"fit": "no onset annotated", "log10_lr": round(onset_value, 2)}
+        else:
+            fit = "fits" if onset_value > 0.05 else "atypical" if onset_value < -0.05 else "neutral"
+            onset = {"fit": fit, "typical": list(r.typical_onset), "log10_lr": round(onset_value, 2)}
+
+        parts = {
+            "present": present_sums[j] if n_present else 0.0,
+            "excluded": excluded_sums[j] if excluded else 0.0,
+            "unmentioned": unmentioned_values[j],
+            "onset": onset_value,
+            "facts": fact_values[j],
+            "total": totals[j],
+        }
+        out[disease] = Explanation(
+            groups=tuple(groups),
+            excluded=tuple(against[:limit]),
+            missing=tuple(missing),
+            missing_count=missing_count[j],
+            onset=onset,
+            facts=tuple(facts.get(disease, ())),
+            parts=parts,
+            collapsed=collapsed,
+            matched_count=matched_count,
+            unexplained_count=n_present - matched_count,
         )
-        missed = [line for line in members if line.match in ("unexplained", "contradicted")]
-        groups.append(OrganGroup(
-            system=ids[system] if system >= 0 else "",
-            system_name=names[system] if system >= 0 else "",
-            log10_lr=sum(line.log10_lr for line in members),
-            matched=tuple(matched),
-            unexplained=() if collapsed else tuple(missed),
-            unexplained_count=len(missed),
-            unexplained_log10_lr=sum(line.log10_lr for line in missed),
-        ))
-    groups.sort(key=lambda g: -g.log10_lr)
+    return out
 
-    against = []
-    for k, t in enumerate(excluded):
-        value = float(scores.excluded[k, disease])
-        f = shared.frequency(index, t, disease)
-        if f > 0:
-            against.append(FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f))
-    against.sort(key=lambda line: line.log10_lr)
 
-    accounted = shared.accounted
-    topmost = index.ann_topmost[start:end][positive]
-    wanted = topmost & (annotated_freq >= 0.5) & ~accounted[annotated]
-    rate = index.reporting_rate(len(present))
-    chosen = annotated[wanted]
-    chosen_freq = annotated_freq[wanted]
-    order = np.lexsort((chosen, -chosen_freq))[:limit]  # most frequent first, then by term
-    shown = chosen[order]
-    costs = unmentioned_log(index.ann_implied[start:end][positive][wanted][order], index.background[shown], rate)
-    missing = [
-        Missing(ids[a], names[a], f, c)
-        for a, f, c in zip(shown.tolist(), chosen_freq[order].tolist(), np.asarray(costs, float).tolist(), strict=True)
-    ]
+def _weight(item: FindingLine | OrganGroup) -> float:
+    return -item.log10_lr
 
-    onset_value = float(scores.onset[disease])
-    if not bool(index.onset_known[disease]):
-        onset = {"fit": "no onset annotated", "log10_lr": round(onset_value, 2)}
-    else:
-        typical = [BANDS[b] for b, mass in enumerate(index.onset[disease].tolist()) if mass >= 0.2]
-        fit = "fits" if onset_value > 0.05 else "atypical" if onset_value < -0.05 else "neutral"
-        onset = {"fit": fit, "typical": typical, "log10_lr": round(onset_value, 2)}
 
-    parts = {
-        "present": float(scores.present[:, disease].sum()) if len(present) else 0.0,
-        "excluded": float(scores.excluded[:, disease].sum()) if len(excluded) else 0.0,
-        "unmentioned": float(scores.unmentioned[disease]),
-        "onset": onset_value,
-        "facts": float(scores.facts[disease]),
-        "total": float(scores.total[disease]),
-    }
-    matched_count = sum(len(g.matched) for g in groups)
-    return Explanation(
-        groups=tuple(groups),
-        excluded=tuple(against[:limit]),
-        missing=tuple(missing),
-        missing_count=len(chosen),
-        onset=onset,
-        facts=tuple(facts),
-        parts=parts,
-        collapsed=collapsed,
-        matched_count=matched_count,
-        unexplained_count=len(present) - matched_count,
-    )
+def _log10_lr(line: FindingLine) -> float:
+    return line.log10_lr
+
+
+class CaseExplanations:
+    """The explanations of a case's listed diseases, all made together the first time one is
+    asked for (:func:`explain_all`); ``explanations(disease)`` gives one.
+
+    Parameters are those of :func:`explain_all`.
+    """
+
+    def __init__(self, diseases: Sequence[int], **arguments: Any) -> None:
+        self._diseases = tuple(int(d) for d in diseases)
+        self._arguments = arguments
+        self._made: dict[int, Explanation] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, disease: int) -> Explanation:
+        """The explanation of one of the diseases (KeyError for another)."""
+        if self._made is None:
+            with self._lock:
+                if self._made is None:
+                    self._made = explain_all(self._diseases, **self._arguments)
+        return self._made[int(disease)]

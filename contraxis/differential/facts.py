@@ -16,7 +16,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -87,7 +89,12 @@ def _met(
 
 
 def _cause_facts(
-    cause: AcquiredCause, case: Case, evidence: CaseEvidence, index: DifferentialIndex, above: dict[int, int]
+    cause: AcquiredCause,
+    case: Case,
+    evidence: CaseEvidence,
+    index: DifferentialIndex,
+    above: dict[int, int],
+    unmet: Fact | None = None,
 ) -> list[Fact]:
     parameters = index.parameters
     facts: list[Fact] = []
@@ -99,8 +106,7 @@ def _cause_facts(
         elif met:
             facts.append(Fact(f"has {met[0][1]}", 0.0, "requirement"))
         else:
-            needs = " or ".join(r.describe() for r in cause.requires)
-            facts.append(Fact(f"needs {needs}: not in the record", math.log10(parameters.acquired_unmet), "needs"))
+            facts.append(unmet if unmet is not None else _unmet(cause, index))
     background = parameters.local_code_background
     cap = 1.0 - parameters.false_negative
     for support in cause.supports:
@@ -120,6 +126,52 @@ def _cause_facts(
     return facts
 
 
+def _unmet(cause: AcquiredCause, index: DifferentialIndex) -> Fact:
+    """The fact of an acquired cause whose defining facts are not in the record."""
+    needs = " or ".join(r.describe() for r in cause.requires)
+    return Fact(f"needs {needs}: not in the record", math.log10(index.parameters.acquired_unmet), "needs")
+
+
+@dataclass(frozen=True, eq=False)
+class _Tables:
+    """What scoring the case facts reads from one index, worked out once: each acquired
+    cause with its position and its fact when unmet, and each gene's position."""
+
+    causes: tuple[tuple[AcquiredCause, int, Fact | None], ...]
+    gene_position: Mapping[str, int]
+    owners: np.ndarray
+    diseases_of_gene: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def diseases(self, index: DifferentialIndex, gene: int) -> tuple[int, ...]:
+        """The positions of the diseases of a gene (by its position), sorted."""
+        found = self.diseases_of_gene.get(gene)
+        if found is None:
+            found = tuple(np.unique(self.owners[index.gene_idx == gene]).tolist())
+            self.diseases_of_gene[gene] = found
+        return found
+
+
+def _tables(index: DifferentialIndex) -> _Tables:
+    tables = _TABLES.get(index)
+    if tables is None:
+        knowledge: DifferentialKnowledge | None = index.knowledge
+        causes = []
+        for cause in knowledge.acquired if knowledge is not None else ():
+            d = index.disease_position.get(cause.id)
+            if d is not None:
+                causes.append((cause, d, _unmet(cause, index) if cause.requires else None))
+        tables = _Tables(
+            causes=tuple(causes),
+            gene_position={g: i for i, g in enumerate(index.genes)},
+            owners=np.repeat(np.arange(index.n_diseases), np.diff(index.gene_ptr)),
+        )
+        _TABLES[index] = tables
+    return tables
+
+
+_TABLES: weakref.WeakKeyDictionary[DifferentialIndex, _Tables] = weakref.WeakKeyDictionary()
+
+
 def case_facts(
     case: Case, *, evidence: CaseEvidence, index: DifferentialIndex
 ) -> tuple[np.ndarray, dict[int, list[Fact]]]:
@@ -133,14 +185,11 @@ def case_facts(
     """
     total = np.zeros(index.n_diseases)
     details: dict[int, list[Fact]] = {}
-    knowledge: DifferentialKnowledge | None = index.knowledge
-    if knowledge is not None:
+    tables = _tables(index)
+    if index.knowledge is not None:
         above = {a: t for t in evidence.present for a in index.ancestors(t).tolist()}
-        for cause in knowledge.acquired:
-            d = index.disease_position.get(cause.id)
-            if d is None:
-                continue
-            facts = _cause_facts(cause, case, evidence, index, above)
+        for cause, d, unmet in tables.causes:
+            facts = _cause_facts(cause, case, evidence, index, above, unmet)
             if facts:
                 details[d] = facts
                 total[d] += sum(f.log10_lr for f in facts)
@@ -149,17 +198,15 @@ def case_facts(
         sensitivity, false_positive = parameters.gene_test_sensitivity, parameters.gene_false_positive
         positive = set(case.genetics.positive)
         negative = set(case.genetics.tested) - positive
-        gene_position = {g: i for i, g in enumerate(index.genes)}
-        owners = np.repeat(np.arange(index.n_diseases), np.diff(index.gene_ptr))
         for genes, value, word in (
             (positive, math.log10(sensitivity / false_positive), "disease-causing variant found"),
             (negative, math.log10((1 - sensitivity) / (1 - false_positive)), "tested, no disease-causing variant"),
         ):
             for gene in sorted(genes):
-                g = gene_position.get(gene)
+                g = tables.gene_position.get(gene)
                 if g is None:
                     continue
-                for d in np.unique(owners[index.gene_idx == g]).tolist():
+                for d in tables.diseases(index, g):
                     total[d] += value
                     details.setdefault(d, []).append(Fact(f"{gene}: {word}", value, "gene test"))
     return total, details

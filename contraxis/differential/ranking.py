@@ -28,7 +28,7 @@ from contraxis.case import Case
 from contraxis.reading import NotRead, Reading, relocate
 
 from .evidence import CaseEvidence, case_evidence, evidence_not_read
-from .explain import CaseTerms, Explanation, explain
+from .explain import CaseExplanations, CaseTerms, Explanation
 from .facts import Fact, case_facts
 from .genes import GeneSuggestion, suggest_genes
 from .index import KIND_ACQUIRED, DifferentialIndex
@@ -435,6 +435,15 @@ def _candidates(
     rank_of = {d: i for i, d in enumerate(by_probability, start=1)}
     excluded_rows = read.excluded + read.excluded_by_test
     shared = CaseTerms.of(read.present, excluded_rows, index, shown)
+    explanations = CaseExplanations(
+        shown,
+        scores=scores,
+        present=read.present,
+        excluded=excluded_rows,
+        index=index,
+        facts={d: tuple(facts.get(d, ())) for d in shown},
+        shared=shared,
+    )
     candidates = []
     for d in shown:
         mds_name, levodopa, treatment = _treatment(index, d)
@@ -451,16 +460,7 @@ def _candidates(
                 mds_name=mds_name,
                 levodopa_responsive=levodopa,
                 treatment=treatment,
-                _explain=functools.partial(
-                    explain,
-                    d,
-                    scores=scores,
-                    present=read.present,
-                    excluded=excluded_rows,
-                    index=index,
-                    facts=tuple(facts.get(d, ())),
-                    shared=shared,
-                ),
+                _explain=functools.partial(explanations, d),
                 ids=index.ids_of(d),
             )
         )
