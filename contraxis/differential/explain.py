@@ -253,6 +253,11 @@ lists of many records."""
 CACHED_TERMS = 2048
 """How many terms' related-match orders (:func:`related_order`) each index keeps."""
 
+CACHED_LINES = 65536
+"""How many finding lines each index keeps (emptied when full): a present finding's line for a
+disease depends only on the term, the disease and its likelihood ratio, and the same
+findings and diseases come back from one record to the next."""
+
 
 @dataclass(frozen=True, eq=False)
 class DiseaseRow:
@@ -346,7 +351,9 @@ def _related_order(index: DifferentialIndex, term: int) -> tuple[int, ...]:
 
 
 class _IndexCaches:
-    """Per index: the disease rows and the terms' related-match orders, bounded."""
+    """Per index: the disease rows, the terms' related-match orders, and the present and
+    excluded findings' lines (by term, disease and ``log10`` LR; None for an excluded finding
+    the disease does not show), bounded."""
 
     def __init__(self, index: DifferentialIndex) -> None:
         ref = weakref.ref(index)
@@ -365,6 +372,8 @@ class _IndexCaches:
 
         self.row = row
         self.related = related
+        self.lines: dict[tuple[int, int, float], FindingLine] = {}
+        self.absent: dict[tuple[int, int, float], FindingLine | None] = {}
 
 
 _CACHES: weakref.WeakKeyDictionary[DifferentialIndex, _IndexCaches] = weakref.WeakKeyDictionary()
@@ -559,51 +568,28 @@ def explain_all(
     facts = facts or {}
     names, ids = index.term_names, index.term_ids
     rows = [disease_row(index, d) for d in chosen]
-    n_present, n_terms = len(present), index.n_terms
-    present_ids = [ids[t] for t in present]
-    present_names = [names[t] for t in present]
+    n_present = len(present)
     systems = index.category[present].tolist() if present else []
-    floors = index.unexplained[present].tolist() if present else []
 
-    # Every finding against every disease's annotations at once, one disease per row of a
-    # matrix padded with a place-holder term (the last column of the CaseTerms rows, always
-    # False): the first exact match, and the most frequent (then first) annotation below
-    # (implied) and above (the finding is more specific) each finding.
+    # A present finding's line for a disease, kept per index; those not kept are worked out
+    # for every finding against every disease's annotations at once (_match).
     values = scores.present[:, chosen]
     present_values = values.tolist()
-    exact: list[list[int]] = []
-    implied: list[list[int]] = []
-    general: list[list[int]] = []
-    implied_ok: list[list[bool]] = []
-    general_ok: list[list[bool]] = []
-    contradicted: list[list[bool]] = []
-    present_sums: list[float] = []
-    if n_present:
-        lengths = [len(r.annotated) for r in rows]
-        width = max(lengths) + 1
-        terms = np.full((len(rows), width), n_terms, dtype=np.int64)
-        freq = np.full((len(rows), width), -1.0)
-        filled = np.arange(width) < np.array(lengths)[:, None]
-        terms[filled] = np.concatenate([r.annotated_array for r in rows])
-        freq[filled] = np.concatenate([r.frequency_array for r in rows])
-        above = above_rows[:, terms]
-        below = below_rows[:, terms]
-        exact = (above & below).argmax(axis=2).tolist()
-        flat = np.arange(n_present * len(rows))
-        key = np.where(below, freq, -1.0).reshape(len(flat), width)
-        at = key.argmax(axis=1)
-        implied, implied_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
-        key = np.where(above, freq, -1.0).reshape(len(flat), width)
-        at = key.argmax(axis=1)
-        general, general_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
-        contradicted = [[False] * len(rows) for _ in present]
-        for j, r in enumerate(rows):
-            if r.negated:
-                hit = above_rows[:, list(r.negated)]
-                for k in range(n_present):
-                    contradicted[k][j] = bool(np.count_nonzero(hit[k]))
-        present_sums = np.ascontiguousarray(values.T).sum(axis=1).tolist()
+    kept = _caches(index).lines
+    table = [
+        [kept.get((t, d, value)) for d, value in zip(chosen, present_values[k], strict=True)]
+        for k, t in enumerate(present)
+    ]
+    if any(line is None for lines in table for line in lines):
+        _match(table, present, chosen, rows, present_values, shared, index)
+        if len(kept) > CACHED_LINES:
+            kept.clear()
+        for k, t in enumerate(present):
+            for d, value, line in zip(chosen, present_values[k], table[k], strict=True):
+                kept[(t, d, value)] = line  # type: ignore[assignment]
+    present_sums = np.ascontiguousarray(values.T).sum(axis=1).tolist() if n_present else []
     excluded_block = scores.excluded[:, chosen]
+    absent = _caches(index).absent
     excluded_values = excluded_block.tolist()
     excluded_sums = np.ascontiguousarray(excluded_block.T).sum(axis=1).tolist() if excluded else []
 
@@ -635,37 +621,12 @@ def explain_all(
     out: dict[int, Explanation] = {}
     cost_at = 0
     for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
-        annotated, frequency, shows = r.annotated, r.frequency, r.implied
+        shows = r.implied
         by_system: dict[int, list[FindingLine]] = {}
         missed_by_system: dict[int, list[FindingLine]] = {}
-        for k, t in enumerate(present):
-            value = present_values[k][j]
-            line: FindingLine
-            if contradicted[k][j]:
-                line = FindingLine(present_ids[k], present_names[k], value, "contradicted")
-            elif (g := exact[k][j]) < len(annotated) and annotated[g] == t:
-                source = index.annotation_source(disease, t) if r.reviewed else ""
-                line = FindingLine(present_ids[k], present_names[k], value, "exact", frequency=frequency[g],
-                                   source=source)
-            elif implied_ok[k][j] or general_ok[k][j]:
-                g = implied[k][j] if implied_ok[k][j] else general[k][j]
-                a = annotated[g]
-                source = index.annotation_source(disease, a) if r.reviewed else ""
-                line = FindingLine(present_ids[k], present_names[k], value,
-                                   "implied" if implied_ok[k][j] else "more specific",
-                                   ids[a], names[a], frequency[g], source)
-            else:
-                through = None
-                if value > floors[k] + 1e-6:
-                    order = shared.related.get(t)
-                    if order is None:
-                        order = related_order(index, t)
-                    through = next(((x, f) for x in order if (f := shows.get(x, 0.0)) > 0), None)
-                if through is not None:
-                    c, f = through
-                    line = FindingLine(present_ids[k], present_names[k], value, "related", ids[c], names[c], f)
-                else:
-                    line = FindingLine(present_ids[k], present_names[k], value, "unexplained")
+        for k in range(n_present):
+            line = table[k][j]
+            assert line is not None
             by_system.setdefault(systems[k], []).append(line)
             if line.match in ("unexplained", "contradicted"):
                 missed_by_system.setdefault(systems[k], []).append(line)
@@ -692,10 +653,18 @@ def explain_all(
 
         against = []
         for k, t in enumerate(excluded):
-            f = shows.get(t, 0.0)
-            if f > 0:
-                value = excluded_values[k][j]
-                against.append(FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f))
+            value = excluded_values[k][j]
+            line = absent.get((t, disease, value), _UNKNOWN)
+            if line is _UNKNOWN:
+                f = shows.get(t, 0.0)
+                line = None
+                if f > 0:
+                    line = FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f)
+                if len(absent) > CACHED_LINES:
+                    absent.clear()
+                absent[(t, disease, value)] = line
+            if line is not None:
+                against.append(line)
         if len(against) > 1:
             against.sort(key=_log10_lr)
 
@@ -733,6 +702,80 @@ def explain_all(
             unexplained_count=n_present - matched_count,
         )
     return out
+
+
+def _match(
+    table: list[list[FindingLine | None]],
+    present: Sequence[int],
+    chosen: Sequence[int],
+    rows: Sequence[DiseaseRow],
+    present_values: list[list[float]],
+    shared: CaseTerms,
+    index: DifferentialIndex,
+) -> None:
+    """Fill the empty places of ``table`` (per present finding, per disease) with the finding's
+    line: every finding against every disease's annotations at once, one disease per row of a
+    matrix padded with a place-holder term (the last column of the CaseTerms rows, always
+    False): the first exact match, and the most frequent (then first) annotation below
+    (implied) and above (the finding is more specific) each finding."""
+    above_rows, below_rows = shared.above_rows, shared.below_rows
+    assert above_rows is not None and below_rows is not None
+    names, ids = index.term_names, index.term_ids
+    n_present, n_terms = len(present), index.n_terms
+    floors = index.unexplained[list(present)].tolist()
+    lengths = [len(r.annotated) for r in rows]
+    width = max(lengths) + 1
+    terms = np.full((len(rows), width), n_terms, dtype=np.int64)
+    freq = np.full((len(rows), width), -1.0)
+    filled = np.arange(width) < np.array(lengths)[:, None]
+    terms[filled] = np.concatenate([r.annotated_array for r in rows])
+    freq[filled] = np.concatenate([r.frequency_array for r in rows])
+    above = above_rows[:, terms]
+    below = below_rows[:, terms]
+    exact = (above & below).argmax(axis=2).tolist()
+    flat = np.arange(n_present * len(rows))
+    key = np.where(below, freq, -1.0).reshape(len(flat), width)
+    at = key.argmax(axis=1)
+    implied, implied_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
+    key = np.where(above, freq, -1.0).reshape(len(flat), width)
+    at = key.argmax(axis=1)
+    general, general_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
+    for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
+        annotated, frequency, shows = r.annotated, r.frequency, r.implied
+        hit = above_rows[:, list(r.negated)] if r.negated else None
+        for k, t in enumerate(present):
+            if table[k][j] is not None:
+                continue
+            value = present_values[k][j]
+            line: FindingLine
+            if hit is not None and np.count_nonzero(hit[k]):
+                line = FindingLine(ids[t], names[t], value, "contradicted")
+            elif (g := exact[k][j]) < len(annotated) and annotated[g] == t:
+                source = index.annotation_source(disease, t) if r.reviewed else ""
+                line = FindingLine(ids[t], names[t], value, "exact", frequency=frequency[g], source=source)
+            elif implied_ok[k][j] or general_ok[k][j]:
+                g = implied[k][j] if implied_ok[k][j] else general[k][j]
+                a = annotated[g]
+                source = index.annotation_source(disease, a) if r.reviewed else ""
+                line = FindingLine(ids[t], names[t], value, "implied" if implied_ok[k][j] else "more specific",
+                                   ids[a], names[a], frequency[g], source)
+            else:
+                through = None
+                if value > floors[k] + 1e-6:
+                    order = shared.related.get(t)
+                    if order is None:
+                        order = related_order(index, t)
+                    through = next(((x, f) for x in order if (f := shows.get(x, 0.0)) > 0), None)
+                if through is not None:
+                    c, f = through
+                    line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)
+                else:
+                    line = FindingLine(ids[t], names[t], value, "unexplained")
+            table[k][j] = line
+
+
+_UNKNOWN: Any = object()
+"""A line not kept yet."""
 
 
 def _weight(item: FindingLine | OrganGroup) -> float:

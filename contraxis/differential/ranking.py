@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -445,26 +446,68 @@ def _candidates(
         shared=shared,
     )
     candidates = []
-    for d in shown:
-        mds_name, levodopa, treatment = _treatment(index, d)
+    totals, posteriors = scores.total[shown].tolist(), scores.posterior[shown].tolist()
+    for d, total, posterior in zip(shown, totals, posteriors, strict=True):
+        about = _about(index, d)
         candidates.append(
             Candidate(
                 rank=rank_of[d],
-                disease_id=index.disease_ids[d],
-                name=index.disease_names[d],
-                kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
-                genes=index.genes_of(d),
-                score=float(scores.total[d]),
-                post_test_probability=float(scores.posterior[d]),
-                release=index.disease_release(d),
-                mds_name=mds_name,
-                levodopa_responsive=levodopa,
-                treatment=treatment,
+                disease_id=about.disease_id,
+                name=about.name,
+                kind=about.kind,
+                genes=about.genes,
+                score=total,
+                post_test_probability=posterior,
+                release=about.release,
+                mds_name=about.mds_name,
+                levodopa_responsive=about.levodopa_responsive,
+                treatment=about.treatment,
                 _explain=functools.partial(explanations, d),
-                ids=index.ids_of(d),
+                ids=about.ids,
             )
         )
     return candidates
+
+
+@dataclass(frozen=True, slots=True)
+class _About:
+    """What a candidate row says of its disease whatever the case (:func:`_about`)."""
+
+    disease_id: str
+    name: str
+    kind: str
+    genes: tuple[str, ...]
+    release: str
+    mds_name: str | None
+    levodopa_responsive: bool | None
+    treatment: Treatment | None
+    ids: tuple[str, ...]
+
+
+def _about(index: DifferentialIndex, d: int) -> _About:
+    """A disease's id, name, kind, genes, release, treatment and ids, kept per index."""
+    kept = _ABOUT.get(index)
+    if kept is None:
+        kept = _ABOUT.setdefault(index, {})
+    about = kept.get(d)
+    if about is None:
+        mds_name, levodopa, treatment = _treatment(index, d)
+        about = _About(
+            disease_id=index.disease_ids[d],
+            name=index.disease_names[d],
+            kind="acquired" if index.kind[d] == KIND_ACQUIRED else "mendelian",
+            genes=index.genes_of(d),
+            release=index.disease_release(d),
+            mds_name=mds_name,
+            levodopa_responsive=levodopa,
+            treatment=treatment,
+            ids=index.ids_of(d),
+        )
+        kept[d] = about
+    return about
+
+
+_ABOUT: weakref.WeakKeyDictionary[DifferentialIndex, dict[int, _About]] = weakref.WeakKeyDictionary()
 
 
 # --- the answer for one input: the differential, what was not read, and why nothing ranks ---
