@@ -82,23 +82,27 @@ class FindingLine:
     via_name: str = ""
     frequency: float | None = None
     source: str = ""
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        data: dict[str, Any] = {
-            "term": self.term,
-            "name": self.name,
-            "match": self.match,
-            "log10_lr": round(self.log10_lr, 2),
-        }
-        if self.via:
-            data["via"] = self.via
-            data["via_name"] = self.via_name
-        if self.frequency is not None:
-            data["frequency"] = round(self.frequency, 2)
-        if self.source:
-            data["annotation_source"] = self.source
-        return data
+        """JSON-ready data (a new dict each call; the line keeps the first one made)."""
+        data = self._json
+        if data is None:
+            data = {
+                "term": self.term,
+                "name": self.name,
+                "match": self.match,
+                "log10_lr": round(self.log10_lr, 2),
+            }
+            if self.via:
+                data["via"] = self.via
+                data["via_name"] = self.via_name
+            if self.frequency is not None:
+                data["frequency"] = round(self.frequency, 2)
+            if self.source:
+                data["annotation_source"] = self.source
+            object.__setattr__(self, "_json", data)
+        return dict(data)
 
     def text(self) -> str:
         """The line in words."""
@@ -168,15 +172,20 @@ class Missing:
     name: str
     frequency: float
     log10_lr: float
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "term": self.term,
-            "name": self.name,
-            "frequency": round(self.frequency, 2),
-            "log10_lr": round(self.log10_lr, 2),
-        }
+        """JSON-ready data (a new dict each call; the feature keeps the first one made)."""
+        data = self._json
+        if data is None:
+            data = {
+                "term": self.term,
+                "name": self.name,
+                "frequency": round(self.frequency, 2),
+                "log10_lr": round(self.log10_lr, 2),
+            }
+            object.__setattr__(self, "_json", data)
+        return dict(data)
 
 
 @dataclass(frozen=True)
@@ -284,8 +293,8 @@ class DiseaseRow:
         Their frequencies.
     missing_implied, missing_background : numpy.ndarray
         Their ``F(t | d)`` and background frequencies (the index's arrays' types).
-    annotated_array, frequency_array : numpy.ndarray
-        ``annotated`` and ``frequency`` as arrays (int32 and float64).
+    annotated_array, frequency_array, missing_array : numpy.ndarray
+        ``annotated``, ``frequency`` and ``missing`` as arrays.
     typical_onset : tuple of str or None
         The onset bands holding at least a fifth of its onset distribution; None when it has
         no onset annotated.
@@ -302,6 +311,7 @@ class DiseaseRow:
     missing_background: np.ndarray
     typical_onset: tuple[str, ...] | None
     annotated_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
+    missing_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
     frequency_array: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
@@ -339,6 +349,7 @@ def _disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
         missing_background=index.background[shown],
         typical_onset=onset,
         annotated_array=annotated,
+        missing_array=shown,
         frequency_array=annotated_freq.astype(np.float64),
     )
 
@@ -351,9 +362,10 @@ def _related_order(index: DifferentialIndex, term: int) -> tuple[int, ...]:
 
 
 class _IndexCaches:
-    """Per index: the disease rows, the terms' related-match orders, and the present and
-    excluded findings' lines (by term, disease and ``log10`` LR; None for an excluded finding
-    the disease does not show), bounded."""
+    """Per index: the disease rows, the terms' related-match orders, the present and excluded
+    findings' lines (by term, disease and ``log10`` LR; None for an excluded finding the
+    disease does not show), and each disease's unmentioned features (by reporting rate, limit
+    and which of them the record mentions), bounded."""
 
     def __init__(self, index: DifferentialIndex) -> None:
         ref = weakref.ref(index)
@@ -374,6 +386,7 @@ class _IndexCaches:
         self.related = related
         self.lines: dict[tuple[int, int, float], FindingLine] = {}
         self.absent: dict[tuple[int, int, float], FindingLine | None] = {}
+        self.missing: dict[tuple[int, float, int, tuple[bool, ...]], tuple[tuple[Missing, ...], int]] = {}
 
 
 _CACHES: weakref.WeakKeyDictionary[DifferentialIndex, _IndexCaches] = weakref.WeakKeyDictionary()
@@ -593,25 +606,24 @@ def explain_all(
     excluded_values = excluded_block.tolist()
     excluded_sums = np.ascontiguousarray(excluded_block.T).sum(axis=1).tolist() if excluded else []
 
-    # The frequent features each disease has that the record does not mention.
+    # The frequent features each disease has that the record does not mention, kept per
+    # disease, reporting rate and which of its features the record mentions.
     rate = index.reporting_rate(n_present)
-    every = [a for r in rows for a in r.missing]
-    unmentioned = (~shared.accounted[every]).tolist() if every else []
-    missing_at: list[list[int]] = []
-    missing_count: list[int] = []
-    picked: list[int] = []
+    every = np.concatenate([r.missing_array for r in rows])
+    unmentioned = (~shared.accounted[every]).tolist()
+    kept_missing = _caches(index).missing
+    missing_of: list[tuple[tuple[Missing, ...], int]] = []
     position = 0
-    for r in rows:
-        mine = [i for i in range(len(r.missing)) if unmentioned[position + i]]
-        missing_count.append(len(mine))
-        missing_at.append(mine[:limit])
-        picked += [position + i for i in mine[:limit]]
+    for disease, r in zip(chosen, rows, strict=True):
+        flags = tuple(unmentioned[position : position + len(r.missing)])
         position += len(r.missing)
-    costs: list[float] = []
-    if picked:
-        implied_freq = np.concatenate([r.missing_implied for r in rows])[picked]
-        background = np.concatenate([r.missing_background for r in rows])[picked]
-        costs = np.asarray(unmentioned_log(implied_freq, background, rate), float).tolist()
+        found = kept_missing.get((disease, rate, limit, flags))
+        if found is None:
+            found = _missing(r, flags, rate, limit, index)
+            if len(kept_missing) > CACHED_LINES:
+                kept_missing.clear()
+            kept_missing[(disease, rate, limit, flags)] = found
+        missing_of.append(found)
 
     unmentioned_values = scores.unmentioned[chosen].tolist()
     onset_values = scores.onset[chosen].tolist()
@@ -619,7 +631,6 @@ def explain_all(
     totals = scores.total[chosen].tolist()
     collapsed = n_present >= COLLAPSE_AT
     out: dict[int, Explanation] = {}
-    cost_at = 0
     for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
         shows = r.implied
         by_system: dict[int, list[FindingLine]] = {}
@@ -668,12 +679,6 @@ def explain_all(
         if len(against) > 1:
             against.sort(key=_log10_lr)
 
-        missing = []
-        for i in missing_at[j]:
-            a = r.missing[i]
-            missing.append(Missing(ids[a], names[a], r.missing_frequency[i], costs[cost_at]))
-            cost_at += 1
-
         onset_value = onset_values[j]
         if r.typical_onset is None:
             onset = {"fit": "no onset annotated", "log10_lr": round(onset_value, 2)}
@@ -692,8 +697,8 @@ def explain_all(
         out[disease] = Explanation(
             groups=tuple(groups),
             excluded=tuple(against[:limit]),
-            missing=tuple(missing),
-            missing_count=missing_count[j],
+            missing=missing_of[j][0],
+            missing_count=missing_of[j][1],
             onset=onset,
             facts=tuple(facts.get(disease, ())),
             parts=parts,
@@ -702,6 +707,23 @@ def explain_all(
             unexplained_count=n_present - matched_count,
         )
     return out
+
+
+def _missing(
+    row: DiseaseRow, unmentioned: Sequence[bool], rate: float, limit: int, index: DifferentialIndex
+) -> tuple[tuple[Missing, ...], int]:
+    """A disease's frequent features the record does not mention (flagged in ``unmentioned``),
+    at most ``limit`` of them, and how many there are."""
+    mine = [i for i, flag in enumerate(unmentioned) if flag]
+    shown = mine[:limit]
+    costs = np.asarray(
+        unmentioned_log(row.missing_implied[shown], row.missing_background[shown], rate), float
+    ).tolist()
+    names, ids = index.term_names, index.term_ids
+    return tuple(
+        Missing(ids[row.missing[i]], names[row.missing[i]], row.missing_frequency[i], cost)
+        for i, cost in zip(shown, costs, strict=True)
+    ), len(mine)
 
 
 def _match(

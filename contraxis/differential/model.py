@@ -315,6 +315,22 @@ def _unmentioned_values(index: DifferentialIndex, findings: int) -> np.ndarray:
 _VALUES: weakref.WeakKeyDictionary[DifferentialIndex, dict[int, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
+def _onset(bands: tuple[int, ...], index: DifferentialIndex) -> np.ndarray:
+    """``log10`` LR of an onset in ``bands`` for every disease, worked out once per index and
+    bands (read-only)."""
+    cached = _ONSETS.setdefault(index, {})
+    values = cached.get(bands)
+    if values is None:
+        chosen = list(bands)
+        values = np.log10(index.onset[:, chosen].sum(axis=1) / index.onset_background[chosen].sum())
+        values.setflags(write=False)
+        cached[bands] = values
+    return values
+
+
+_ONSETS: weakref.WeakKeyDictionary[DifferentialIndex, dict[tuple[int, ...], np.ndarray]] = weakref.WeakKeyDictionary()
+
+
 def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
     """Score every disease of the index against the evidence.
 
@@ -334,11 +350,7 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
     excluded_terms = (*evidence.excluded, *evidence.excluded_by_test)
     sought = [True] * len(evidence.excluded) + [False] * len(evidence.excluded_by_test)
     excluded = _excluded(excluded_terms, sought, index)
-    if evidence.onset_bands:
-        bands = list(evidence.onset_bands)
-        onset = np.log10(index.onset[:, bands].sum(axis=1) / index.onset_background[bands].sum())
-    else:
-        onset = np.zeros(index.n_diseases)
+    onset = _onset(tuple(evidence.onset_bands), index) if evidence.onset_bands else np.zeros(index.n_diseases)
     unmentioned = _unmentioned(evidence.present, excluded_terms, index)
     facts = evidence.facts_log if evidence.facts_log is not None else np.zeros(index.n_diseases)
     findings = present.sum(axis=0, dtype=np.float64) + onset + unmentioned

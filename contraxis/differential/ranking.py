@@ -185,7 +185,7 @@ class Candidate:
                 data["matched_count"] = e.matched_count
                 data["unexplained_count"] = e.unexplained_count
                 data["missing"] = [m.to_json() for m in e.missing[:3]]
-                data["excluded"] = [line.to_json() for line in e.excluded if line.match == "against"][:3]
+                data["excluded"] = [line.to_json() for line in [x for x in e.excluded if x.match == "against"][:3]]
                 data["onset"] = e.onset
                 if e.facts:
                     data["facts"] = [f.to_json() for f in e.facts]
