@@ -23,7 +23,7 @@ import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -426,7 +426,7 @@ class CaseTerms:
         one, or a term below an excluded finding (a disease's feature there is not "missing").
     above, below : Mapping[int, numpy.ndarray]
         Per present finding, whether each term is one of its ancestors (itself included), or
-        one of its descendants.
+        one of its descendants: filled by :meth:`matrices`, on first use.
     diseases : numpy.ndarray
         The diseases to be explained (sorted): :meth:`frequency` looks a term up for all of
         them at once, the first time it is asked.
@@ -434,10 +434,7 @@ class CaseTerms:
         Per present finding, its ancestors within an organ system, the rarest first: the
         first that a disease shows is the one a related match goes through.
     present : tuple of int
-        The present findings, in the order of the rows of ``above_rows`` and ``below_rows``.
-    above_rows, below_rows : numpy.ndarray or None
-        ``(len(present), T + 1)`` booleans: ``above`` and ``below`` as the rows of one matrix,
-        with a last column that is always False (a place-holder that matches nothing).
+        The present findings, in the order of the rows of :meth:`matrices`.
     """
 
     accounted: np.ndarray
@@ -447,8 +444,7 @@ class CaseTerms:
     related: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     _frequencies: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
     present: tuple[int, ...] = ()
-    above_rows: np.ndarray | None = field(default=None, repr=False)
-    below_rows: np.ndarray | None = field(default=None, repr=False)
+    _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -456,32 +452,40 @@ class CaseTerms:
     ) -> CaseTerms:
         """The shared part for a case's present and excluded term positions, for explaining
         ``diseases``."""
-        n = index.n_terms
         present = tuple(int(t) for t in present)
-        above_rows = np.zeros((len(present), n + 1), dtype=bool)
-        below_rows = np.zeros((len(present), n + 1), dtype=bool)
-        for k, t in enumerate(present):
-            above_rows[k, index.ancestors(t)] = True
-            below_rows[k, index.descendants(t)] = True
-        accounted = np.zeros(n, dtype=bool)
-        if present:
-            accounted |= above_rows[:, :n].any(axis=0)
-            accounted |= below_rows[:, :n].any(axis=0)
+        accounted = np.zeros(index.n_terms, dtype=bool)
+        for t in present:
+            accounted[index.ancestors(t)] = True
+            accounted[index.descendants(t)] = True
         for t in excluded:
             accounted[index.descendants(t)] = True
-        above = {t: above_rows[k, :n] for k, t in enumerate(present)}
-        below = {t: below_rows[k, :n] for k, t in enumerate(present)}
         related = {t: related_order(index, t) for t in present}
         return cls(
             accounted,
-            above,
-            below,
+            {},
+            {},
             np.asarray(sorted({int(d) for d in diseases}), dtype=np.int64),
             related,
             present=present,
-            above_rows=above_rows,
-            below_rows=below_rows,
         )
+
+    def matrices(self, index: DifferentialIndex) -> tuple[np.ndarray, np.ndarray]:
+        """``above`` and ``below`` as the rows of two ``(len(present), T + 1)`` boolean
+        matrices, with a last column that is always False (a place-holder that matches
+        nothing); made on first use, when ``above`` and ``below`` are filled."""
+        if not self._matrices:
+            n = index.n_terms
+            above_rows = np.zeros((len(self.present), n + 1), dtype=bool)
+            below_rows = np.zeros((len(self.present), n + 1), dtype=bool)
+            for k, t in enumerate(self.present):
+                above_rows[k, index.ancestors(t)] = True
+                below_rows[k, index.descendants(t)] = True
+            above, below = cast(dict[int, np.ndarray], self.above), cast(dict[int, np.ndarray], self.below)
+            for k, t in enumerate(self.present):
+                above[t] = above_rows[k, :n]
+                below[t] = below_rows[k, :n]
+            self._matrices.update(above=above_rows, below=below_rows)
+        return self._matrices["above"], self._matrices["below"]
 
     def frequency(self, index: DifferentialIndex, term: int, disease: int) -> float:
         """``F(term | disease)``: for the diseases to be explained, looked up for all of them in
@@ -574,10 +578,8 @@ def explain_all(
         return {}
     present = [int(t) for t in present]
     excluded = [int(t) for t in excluded]
-    if shared is None or shared.above_rows is None or shared.present != tuple(present):
+    if shared is None or shared.present != tuple(present):
         shared = CaseTerms.of(present, excluded, index, chosen)
-    above_rows, below_rows = shared.above_rows, shared.below_rows
-    assert above_rows is not None and below_rows is not None
     facts = facts or {}
     names, ids = index.term_names, index.term_ids
     rows = [disease_row(index, d) for d in chosen]
@@ -740,8 +742,7 @@ def _match(
     matrix padded with a place-holder term (the last column of the CaseTerms rows, always
     False): the first exact match, and the most frequent (then first) annotation below
     (implied) and above (the finding is more specific) each finding."""
-    above_rows, below_rows = shared.above_rows, shared.below_rows
-    assert above_rows is not None and below_rows is not None
+    above_rows, below_rows = shared.matrices(index)
     names, ids = index.term_names, index.term_ids
     n_present, n_terms = len(present), index.n_terms
     floors = index.unexplained[list(present)].tolist()
