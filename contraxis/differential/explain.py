@@ -28,8 +28,8 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from .facts import Fact
-from .index import DifferentialIndex, _gather, unmentioned_log
-from .model import Scores
+from .index import DifferentialIndex, unmentioned_log
+from .model import Scores, mentioned
 from .onset import BANDS
 
 __all__ = [
@@ -283,9 +283,6 @@ class DiseaseRow:
         The term positions it is annotated ``NOT`` to have.
     reviewed : bool
         Whether any of its annotations comes from the reviewed phenotype file.
-    implied : Mapping[int, float]
-        ``F(t | d)`` for every term ``t`` the disease shows (its largest annotated frequency
-        at or below ``t``), the values of ``index.implied``; a term it does not show is absent.
     missing : tuple of int
         Its topmost annotations shown by half its patients or more, the most frequent first
         (then by term): the candidates for the "expected, not mentioned" features.
@@ -304,7 +301,6 @@ class DiseaseRow:
     frequency: tuple[float, ...]
     negated: tuple[int, ...]
     reviewed: bool
-    implied: Mapping[int, float]
     missing: tuple[int, ...]
     missing_frequency: tuple[float, ...]
     missing_implied: np.ndarray
@@ -324,16 +320,6 @@ def _disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
     chosen, chosen_freq = annotated[wanted], annotated_freq[wanted]
     order = np.lexsort((chosen, -chosen_freq))  # most frequent first, then by term
     shown = chosen[order]
-    # F(t | d): each annotation carried up to its ancestors, the largest frequency kept, as
-    # the index does; a term outside the phenotype (no disease shows it) is left out.
-    up, owner = _gather(index.anc_ptr, index.anc_idx, annotated)
-    up_freq = annotated_freq[owner]
-    kept = index.implied_ptr[up + 1] > index.implied_ptr[up]
-    up, up_freq = up[kept], up_freq[kept]
-    by = np.lexsort((-up_freq, up))
-    up, up_freq = up[by], up_freq[by]
-    first = np.ones(len(up), dtype=bool)
-    first[1:] = up[1:] != up[:-1]
     onset = None
     if bool(index.onset_known[disease]):
         onset = tuple(BANDS[b] for b, mass in enumerate(index.onset[disease].tolist()) if mass >= 0.2)
@@ -341,8 +327,7 @@ def _disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
         annotated=tuple(annotated.tolist()),
         frequency=tuple(annotated_freq.tolist()),
         negated=tuple(terms[negated].tolist()),
-        reviewed=bool((index.ann_source[start:end] >= 0).any()),
-        implied=dict(zip(up[first].tolist(), up_freq[first].tolist(), strict=True)),
+        reviewed=bool(np.count_nonzero(index.ann_source[start:end] >= 0)),
         missing=tuple(shown.tolist()),
         missing_frequency=tuple(chosen_freq[order].tolist()),
         missing_implied=index.ann_implied[start:end][positive][wanted][order],
@@ -448,17 +433,20 @@ class CaseTerms:
 
     @classmethod
     def of(
-        cls, present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex, diseases: Sequence[int] = ()
+        cls,
+        present: Sequence[int],
+        excluded: Sequence[int],
+        index: DifferentialIndex,
+        diseases: Sequence[int] = (),
+        *,
+        accounted: np.ndarray | None = None,
     ) -> CaseTerms:
         """The shared part for a case's present and excluded term positions, for explaining
-        ``diseases``."""
+        ``diseases`` (``accounted``: :func:`~.model.mentioned` for the same terms, when the
+        scores already hold it)."""
         present = tuple(int(t) for t in present)
-        accounted = np.zeros(index.n_terms, dtype=bool)
-        for t in present:
-            accounted[index.ancestors(t)] = True
-            accounted[index.descendants(t)] = True
-        for t in excluded:
-            accounted[index.descendants(t)] = True
+        if accounted is None:
+            accounted = mentioned(present, excluded, index)
         related = {t: related_order(index, t) for t in present}
         return cls(
             accounted,
@@ -632,34 +620,31 @@ def explain_all(
     fact_values = scores.facts[chosen].tolist()
     totals = scores.total[chosen].tolist()
     collapsed = n_present >= COLLAPSE_AT
+    # The organ systems in the order their first finding comes, with their findings.
+    by_system: dict[int, list[int]] = {}
+    for k, system in enumerate(systems):
+        by_system.setdefault(system, []).append(k)
+    heads = [(ids[system] if system >= 0 else "", names[system] if system >= 0 else "", members)
+             for system, members in by_system.items()]
     out: dict[int, Explanation] = {}
     for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
-        shows = r.implied
-        by_system: dict[int, list[FindingLine]] = {}
-        missed_by_system: dict[int, list[FindingLine]] = {}
-        for k in range(n_present):
-            line = table[k][j]
-            assert line is not None
-            by_system.setdefault(systems[k], []).append(line)
-            if line.match in ("unexplained", "contradicted"):
-                missed_by_system.setdefault(systems[k], []).append(line)
-
         groups = []
         matched_count = 0
-        for system, members in by_system.items():
-            missed = missed_by_system.get(system, [])
-            matched = [line for line in members if line.match not in ("unexplained", "contradicted")]
+        for system_id, system_name, members in heads:
+            lines = [table[k][j] for k in members]
+            matched = [line for line in lines if line.match not in _MISSED]  # type: ignore[union-attr]
+            missed = [line for line in lines if line.match in _MISSED]  # type: ignore[union-attr]
             if len(matched) > 1:
                 matched.sort(key=_weight)
             matched_count += len(matched)
             groups.append(OrganGroup(
-                system=ids[system] if system >= 0 else "",
-                system_name=names[system] if system >= 0 else "",
-                log10_lr=sum([line.log10_lr for line in members]),
-                matched=tuple(matched),
-                unexplained=() if collapsed else tuple(missed),
-                unexplained_count=len(missed),
-                unexplained_log10_lr=sum([line.log10_lr for line in missed]),
+                system_id,
+                system_name,
+                sum([line.log10_lr for line in lines]),  # type: ignore[union-attr]
+                tuple(matched),  # type: ignore[arg-type]
+                () if collapsed else tuple(missed),  # type: ignore[arg-type]
+                len(missed),
+                sum([line.log10_lr for line in missed]),  # type: ignore[union-attr]
             ))
         if len(groups) > 1:
             groups.sort(key=_weight)
@@ -669,7 +654,7 @@ def explain_all(
             value = excluded_values[k][j]
             line = absent.get((t, disease, value), _UNKNOWN)
             if line is _UNKNOWN:
-                f = shows.get(t, 0.0)
+                f = shared.frequency(index, t, disease)
                 line = None
                 if f > 0:
                     line = FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f)
@@ -764,7 +749,7 @@ def _match(
     at = key.argmax(axis=1)
     general, general_ok = at.reshape(n_present, -1).tolist(), (key[flat, at] >= 0).reshape(n_present, -1).tolist()
     for j, (disease, r) in enumerate(zip(chosen, rows, strict=True)):
-        annotated, frequency, shows = r.annotated, r.frequency, r.implied
+        annotated, frequency = r.annotated, r.frequency
         hit = above_rows[:, list(r.negated)] if r.negated else None
         for k, t in enumerate(present):
             if table[k][j] is not None:
@@ -788,7 +773,9 @@ def _match(
                     order = shared.related.get(t)
                     if order is None:
                         order = related_order(index, t)
-                    through = next(((x, f) for x in order if (f := shows.get(x, 0.0)) > 0), None)
+                    through = next(
+                        ((x, f) for x in order if (f := shared.frequency(index, x, disease)) > 0), None
+                    )
                 if through is not None:
                     c, f = through
                     line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)
@@ -799,6 +786,9 @@ def _match(
 
 _UNKNOWN: Any = object()
 """A line not kept yet."""
+
+_MISSED = frozenset({"unexplained", "contradicted"})
+"""How a finding the disease does not explain matches."""
 
 
 def _weight(item: FindingLine | OrganGroup) -> float:

@@ -79,7 +79,7 @@ import numpy as np
 
 from .index import DifferentialIndex, unmentioned_log
 
-__all__ = ["Evidence", "Scores", "normalise", "reduce_terms", "score"]
+__all__ = ["Evidence", "Scores", "mentioned", "normalise", "reduce_terms", "score"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +135,8 @@ class Scores:
         plus the pretest weight): the order of the list.
     weights : tuple of float
         The weights ``(w(n), w_x(m))`` given to the findings and to the exclusions.
+    mentioned : numpy.ndarray or None
+        ``(T,)``: per term, whether the record mentions it (:func:`mentioned`; read-only).
     """
 
     present: np.ndarray
@@ -146,6 +148,7 @@ class Scores:
     posterior: np.ndarray
     log_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     weights: tuple[float, float] = (1.0, 1.0)
+    mentioned: np.ndarray | None = None
 
 
 def reduce_terms(
@@ -277,14 +280,25 @@ def _slices(ptr: np.ndarray, data: np.ndarray, rows: Sequence[int]) -> np.ndarra
     return np.concatenate([data[ptr[r] : ptr[r + 1]] for r in rows])
 
 
-def _unmentioned(present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex) -> np.ndarray:
-    """log10 LR of the disease annotations the record neither mentions nor excludes."""
+def mentioned(present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex) -> np.ndarray:
+    """Per term, whether the record mentions it: a present finding, a term above or below one,
+    or a term below an excluded finding (boolean, ``(T,)``)."""
     mask = np.zeros(index.n_terms, dtype=bool)
     for t in present:
         mask[index.ancestors(t)] = True
         mask[index.descendants(t)] = True
     for t in excluded:
         mask[index.descendants(t)] = True
+    return mask
+
+
+def _unmentioned(
+    present: Sequence[int], excluded: Sequence[int], index: DifferentialIndex, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """log10 LR of the disease annotations the record neither mentions nor excludes (``mask``:
+    :func:`mentioned`, worked out here when not given)."""
+    if mask is None:
+        mask = mentioned(present, excluded, index)
     accounted = np.flatnonzero(mask)
     total = index.unmentioned_totals(len(present)).copy()
     ptr = index.unmentioned_ptr
@@ -351,7 +365,9 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
     sought = [True] * len(evidence.excluded) + [False] * len(evidence.excluded_by_test)
     excluded = _excluded(excluded_terms, sought, index)
     onset = _onset(tuple(evidence.onset_bands), index) if evidence.onset_bands else np.zeros(index.n_diseases)
-    unmentioned = _unmentioned(evidence.present, excluded_terms, index)
+    mask = mentioned(evidence.present, excluded_terms, index)
+    mask.setflags(write=False)
+    unmentioned = _unmentioned(evidence.present, excluded_terms, index, mask)
     facts = evidence.facts_log if evidence.facts_log is not None else np.zeros(index.n_diseases)
     findings = present.sum(axis=0, dtype=np.float64) + onset + unmentioned
     absent = excluded.sum(axis=0, dtype=np.float64)
@@ -372,6 +388,7 @@ def score(evidence: Evidence, *, index: DifferentialIndex) -> Scores:
         posterior=normalise(log_odds),
         log_odds=log_odds,
         weights=weights,
+        mentioned=mask,
     )
 
 

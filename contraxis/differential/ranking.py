@@ -435,7 +435,7 @@ def _candidates(
     by_probability = sorted(shown, key=lambda d: (-scores.log_odds[d], d))
     rank_of = {d: i for i, d in enumerate(by_probability, start=1)}
     excluded_rows = read.excluded + read.excluded_by_test
-    shared = CaseTerms.of(read.present, excluded_rows, index, shown)
+    shared = CaseTerms.of(read.present, excluded_rows, index, shown, accounted=scores.mentioned)
     explanations = CaseExplanations(
         shown,
         scores=scores,
