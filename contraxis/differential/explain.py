@@ -486,9 +486,9 @@ class CaseTerms:
                 return _implied_frequency(index, term, disease)
             rows, freq = index.implied(term)
             if len(rows):
-                at = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
-                hit = rows[at] == wanted
-                table = dict(zip(wanted[hit].tolist(), freq[at[hit]].tolist(), strict=True))
+                where = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
+                hit = rows[where] == wanted
+                table = dict(zip(wanted[hit].tolist(), freq[where[hit]].tolist(), strict=True))
             else:
                 table = {}
             self._frequencies[term] = table
@@ -583,13 +583,16 @@ def explain_all(
         [kept.get((t, d, value)) for d, value in zip(chosen, present_values[k], strict=True)]
         for k, t in enumerate(present)
     ]
-    if any(line is None for lines in table for line in lines):
+    made = any(line is None for lines in table for line in lines)
+    if made:
         _match(table, present, chosen, rows, present_values, shared, index)
+    filled = cast(list[list[FindingLine]], table)
+    if made:
         if len(kept) > CACHED_LINES:
             kept.clear()
         for k, t in enumerate(present):
-            for d, value, line in zip(chosen, present_values[k], table[k], strict=True):
-                kept[(t, d, value)] = line  # type: ignore[assignment]
+            for d, value, line in zip(chosen, present_values[k], filled[k], strict=True):
+                kept[(t, d, value)] = line
     present_sums = np.ascontiguousarray(values.T).sum(axis=1).tolist() if n_present else []
     excluded_block = scores.excluded[:, chosen]
     absent = _caches(index).absent
@@ -631,20 +634,20 @@ def explain_all(
         groups = []
         matched_count = 0
         for system_id, system_name, members in heads:
-            lines = [table[k][j] for k in members]
-            matched = [line for line in lines if line.match not in _MISSED]  # type: ignore[union-attr]
-            missed = [line for line in lines if line.match in _MISSED]  # type: ignore[union-attr]
+            lines = [filled[k][j] for k in members]
+            matched = [line for line in lines if line.match not in _MISSED]
+            missed = [line for line in lines if line.match in _MISSED]
             if len(matched) > 1:
                 matched.sort(key=_weight)
             matched_count += len(matched)
             groups.append(OrganGroup(
                 system_id,
                 system_name,
-                sum([line.log10_lr for line in lines]),  # type: ignore[union-attr]
-                tuple(matched),  # type: ignore[arg-type]
-                () if collapsed else tuple(missed),  # type: ignore[arg-type]
+                sum([line.log10_lr for line in lines]),
+                tuple(matched),
+                () if collapsed else tuple(missed),
                 len(missed),
-                sum([line.log10_lr for line in missed]),  # type: ignore[union-attr]
+                sum([line.log10_lr for line in missed]),
             ))
         if len(groups) > 1:
             groups.sort(key=_weight)
@@ -652,17 +655,19 @@ def explain_all(
         against = []
         for k, t in enumerate(excluded):
             value = excluded_values[k][j]
-            line = absent.get((t, disease, value), _UNKNOWN)
-            if line is _UNKNOWN:
+            excluded_line: FindingLine | None = absent.get((t, disease, value), _UNKNOWN)
+            if excluded_line is _UNKNOWN:
                 f = shared.frequency(index, t, disease)
-                line = None
+                excluded_line = None
                 if f > 0:
-                    line = FindingLine(ids[t], names[t], value, "against" if value < 0 else "for", frequency=f)
+                    excluded_line = FindingLine(
+                        ids[t], names[t], value, "against" if value < 0 else "for", frequency=f
+                    )
                 if len(absent) > CACHED_LINES:
                     absent.clear()
-                absent[(t, disease, value)] = line
-            if line is not None:
-                against.append(line)
+                absent[(t, disease, value)] = excluded_line
+            if excluded_line is not None:
+                against.append(excluded_line)
         if len(against) > 1:
             against.sort(key=_log10_lr)
 
