@@ -170,8 +170,7 @@ def reduce_terms(
     present_set = list(dict.fromkeys(present))
     covered: dict[int, int] = {}
     for t in present_set:
-        for a in index.ancestors(t):
-            a = int(a)
+        for a in index.ancestors(t).tolist():
             if a != t:
                 covered.setdefault(a, t)
     dropped: dict[int, int] = {}
@@ -188,7 +187,7 @@ def reduce_terms(
         if t in covered:
             dropped[t] = covered[t]
             continue
-        above = next((int(a) for a in index.ancestors(t) if int(a) != t and int(a) in excluded_lookup), None)
+        above = next((a for a in index.ancestors(t).tolist() if a != t and a in excluded_lookup), None)
         if above is not None:
             dropped[t] = above
         else:
@@ -248,7 +247,10 @@ def _present(terms: Sequence[int], index: DifferentialIndex) -> np.ndarray:
     if not terms:
         return np.zeros((0, n), dtype=np.float32)
     row = _row_cache(index)
-    return np.stack([row(int(t), _PRESENT) for t in terms])
+    out = np.empty((len(terms), n), dtype=np.float32)
+    for i, t in enumerate(terms):
+        out[i] = row(int(t), _PRESENT)
+    return out
 
 
 def _excluded_row(t: int, sought: bool, index: DifferentialIndex) -> np.ndarray:
@@ -270,7 +272,10 @@ def _excluded(terms: Sequence[int], sought: Sequence[bool], index: DifferentialI
     if not terms:
         return np.zeros((0, n), dtype=np.float32)
     row = _row_cache(index)
-    return np.stack([row(int(t), _SOUGHT if s else _TESTED) for t, s in zip(terms, sought, strict=True)])
+    out = np.empty((len(terms), n), dtype=np.float32)
+    for i, (t, s) in enumerate(zip(terms, sought, strict=True)):
+        out[i] = row(int(t), _SOUGHT if s else _TESTED)
+    return out
 
 
 def _slices(ptr: np.ndarray, data: np.ndarray, rows: Sequence[int]) -> np.ndarray:
