@@ -14,6 +14,14 @@ and one disease and returns an :class:`Explanation`:
 
 With many findings (:data:`COLLAPSE_AT` or more, as from an electronic record) the
 unexplained findings of each organ system are collapsed into a count.
+
+:func:`explain_all` explains the listed diseases of a case together (what :func:`rank
+<contraxis.differential.ranking.rank>` does): each finding is matched against every
+disease's annotations in a few array operations, and what depends only on the index is kept
+per index: each disease's annotation data (:class:`DiseaseRow`), each finding's line for a
+disease (by term, disease and likelihood ratio), and each disease's unmentioned features (by
+reporting rate and which of them the record mentions). The explanations are the same whatever
+was kept.
 """
 
 from __future__ import annotations
@@ -263,9 +271,10 @@ CACHED_TERMS = 2048
 """How many terms' related-match orders (:func:`related_order`) each index keeps."""
 
 CACHED_LINES = 65536
-"""How many finding lines each index keeps (emptied when full): a present finding's line for a
-disease depends only on the term, the disease and its likelihood ratio, and the same
-findings and diseases come back from one record to the next."""
+"""How many present findings' lines, excluded findings' lines and diseases' unmentioned
+features each index keeps (each table emptied when full): a finding's line for a disease
+depends only on the term, the disease and its likelihood ratio, and the same findings and
+diseases come back from one record to the next."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -485,7 +485,8 @@ class _About:
 
 
 def _about(index: DifferentialIndex, d: int) -> _About:
-    """A disease's id, name, kind, genes, release, treatment and ids, kept per index."""
+    """A disease's id, name, kind, genes, release, treatment and ids, kept per index (at most
+    one entry per disease)."""
     kept = _ABOUT.get(index)
     if kept is None:
         kept = _ABOUT.setdefault(index, {})
