@@ -270,11 +270,12 @@ lists of many records."""
 CACHED_TERMS = 2048
 """How many terms' related-match orders (:func:`related_order`) each index keeps."""
 
-CACHED_LINES = 65536
+CACHED_LINES = 16384
 """How many present findings' lines, excluded findings' lines and diseases' unmentioned
 features each index keeps (each table emptied when full): a finding's line for a disease
 depends only on the term, the disease and its likelihood ratio, and the same findings and
-diseases come back from one record to the next."""
+diseases come back from one record to the next. An entry takes about 400 bytes, so the three
+tables hold at most about 20 MB per process."""
 
 
 @dataclass(frozen=True, eq=False)
