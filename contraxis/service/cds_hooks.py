@@ -40,6 +40,7 @@ from ..reading import NotRead
 from .audit import feedback_items, read_events
 from .body import read_document
 from .cards import assessment_cards, not_read_card, order_cards
+from .compute import compute
 from .engine import Engine
 from .errors import RequestError
 from .ordering import OrderSafety, check_order, load_order_safety, patient_record
@@ -177,13 +178,13 @@ def build_cds_router() -> APIRouter:
         base = _base_url(request)
         if service_id == PATIENT_VIEW:
             gathered = _prefetched(prefetch, service=service)
-            cards = await run_in_threadpool(_patient_view, engine, gathered, context, today, base)
+            cards = await compute(request, _patient_view, engine, gathered, context, today, base)
         else:
             draft, draft_notes = _draft_orders(context)
             gathered = _prefetched(prefetch, service=service)
             safety = _order_safety(request, engine)
-            cards = await run_in_threadpool(
-                _order_check, engine, safety, gathered, draft, draft_notes, context, today, base
+            cards = await compute(
+                request, _order_check, engine, safety, gathered, draft, draft_notes, context, today, base
             )
         return JSONResponse({"cards": cards})
 

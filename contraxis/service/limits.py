@@ -52,6 +52,10 @@ class LimitSettings(BaseModel):
         (``GET /health`` is never counted or refused).
     retry_after_seconds : int
         The ``Retry-After`` of a 503.
+    compute_threads : int
+        Worker threads a worker process computes in at once (a differential, a large record,
+        CDS cards); more requests wait their turn. One suits CPython, which runs one thread at
+        a time (:mod:`contraxis.service.compute`).
     rate_limit_per_minute : int
         Requests one client (its address, as the trusted proxy gives it) may send a minute to a
         worker; 0 (the default) switches the rate limit off. Past it: 429 with ``Retry-After``.
@@ -80,6 +84,7 @@ class LimitSettings(BaseModel):
     request_timeout: float = Field(30.0, gt=0, le=3600)
     max_concurrent_requests: int = Field(64, ge=1, le=10_000)
     retry_after_seconds: int = Field(2, ge=1, le=3600)
+    compute_threads: int = Field(1, ge=1, le=64)
     rate_limit_per_minute: int = Field(0, ge=0)
     rate_limit_burst: int | None = Field(None, ge=1)
     max_header_bytes: int = Field(32 * KiB, ge=KiB, le=16 * MiB)

@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ..errors import Problem
 from ..reading import excerpt
 from .body import read_document
+from .compute import compute
 from .errors import RequestError
 from .rest import query_int
 from .routing import DirectRoute
@@ -150,7 +150,7 @@ def build_note_router() -> APIRouter:
         from ..io.note.pipeline import NoteReaderUnavailable
 
         try:
-            answer = await run_in_threadpool(_read, text)
+            answer = await compute(request, _read, text)
         except NoteReaderUnavailable as error:
             raise RequestError(error.problems, status=503) from None
         return JSONResponse({**answer, **_versions(request)})
@@ -175,6 +175,6 @@ def build_note_router() -> APIRouter:
         if not query.isprintable():
             raise RequestError([Problem("query.q", f"{excerpt(query, 40)!r} holds control characters")], status=422)
         limit = query_int(request, "limit", default=20, low=1, high=100)
-        return JSONResponse(await run_in_threadpool(_search, query.strip(), limit))
+        return JSONResponse(await compute(request, _search, query.strip(), limit))
 
     return router

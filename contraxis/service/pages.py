@@ -9,12 +9,12 @@ from typing import Any, get_args
 
 import yaml
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..vocabulary import REGIONS, TREATMENTS, Course, Severity, Sex
 from ..vocabulary import Response as TreatmentResponse
 from .body import read_reading
+from .compute import compute
 from .engine import Engine
 from .routing import DirectRoute
 from .schemas import body_of, json_answer
@@ -187,7 +187,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
     )
     async def form(request: Request) -> JSONResponse:
         engine = _engine(request)
-        return JSONResponse(await run_in_threadpool(intake_form, engine))
+        return JSONResponse(await compute(request, intake_form, engine))
 
     @router.post(
         "/report",
@@ -211,7 +211,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
 
         engine = _engine(request)
         reading = await read_reading(request)
-        data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
+        data = await compute(request, engine.assess_json, reading.case, differential=differential,
                                        not_read=reading.not_read)
         assessment = Assessment.model_validate(data)
         return JSONResponse({
@@ -230,7 +230,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
 
         engine = _engine(request)
         reading = await read_reading(request)
-        data = await run_in_threadpool(engine.assess_json, reading.case, differential=differential,
+        data = await compute(request, engine.assess_json, reading.case, differential=differential,
                                        not_read=reading.not_read)
         return HTMLResponse(render_report(Assessment.model_validate(data), case=reading.case))
 
@@ -246,7 +246,7 @@ def build_page_router(*, docs: bool = True, docs_try_it_out: bool = False) -> AP
 
         engine = _engine(request)
         reading = await read_reading(request)
-        assessment, _ = await run_in_threadpool(engine.assessment, reading.case, not_read=reading.not_read)
+        assessment, _ = await compute(request, engine.assessment, reading.case, not_read=reading.not_read)
         return HTMLResponse(render_handout(assessment, case=reading.case, kb=engine.kb))
 
     if docs:

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BeforeValidator
 
@@ -16,6 +15,7 @@ from ..errors import CaseError, Problem
 from ..io.fhir import read_bundle
 from ..reading import excerpt
 from .body import read_document, read_reading
+from .compute import compute
 from .engine import DifferentialUnavailable, Engine
 from .errors import RequestError
 from .routing import DirectRoute
@@ -134,7 +134,7 @@ def build_router() -> APIRouter:
         reading = await read_reading(request)
         engine = _engine(request)
         if differential and engine.differential_ready:
-            body = await run_in_threadpool(engine.assess_bytes, reading.case, differential=True, top=top,
+            body = await compute(request, engine.assess_bytes, reading.case, differential=True, top=top,
                                            not_read=reading.not_read)
         else:
             body = engine.assess_bytes(reading.case, differential=differential, top=top, not_read=reading.not_read)
@@ -152,7 +152,7 @@ def build_router() -> APIRouter:
         reading = await read_reading(request)
         engine = _engine(request)
         try:  # ranking and its explanation (tens of ms for many findings) off the event loop
-            data = await run_in_threadpool(lambda: engine.rank(reading.case, top=top).to_json())
+            data = await compute(request, lambda: engine.rank(reading.case, top=top).to_json())
         except DifferentialUnavailable as error:
             raise RequestError([Problem("differential", str(error))], status=503) from None
         if isinstance(data, dict):
@@ -174,7 +174,7 @@ def build_router() -> APIRouter:
     ) -> JSONResponse:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)
-        reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
+        reading = await compute(request, _read_fhir, engine, bundle, reference_date)
         return JSONResponse(
             {**reading.to_json(), **_versions(engine), "not_read": [n.to_json() for n in reading.not_read]}
         )
@@ -196,9 +196,9 @@ def build_router() -> APIRouter:
     ) -> JSONResponse:
         engine = _engine(request)
         bundle = await read_document(request, yaml_allowed=False)
-        reading = await run_in_threadpool(_read_fhir, engine, bundle, reference_date)
+        reading = await compute(request, _read_fhir, engine, bundle, reference_date)
         not_read = tuple(reading.not_read)
-        assessment = await run_in_threadpool(
+        assessment = await compute(request,
             engine.assess_json, reading.case, differential=differential, not_read=not_read
         )
         return JSONResponse(
