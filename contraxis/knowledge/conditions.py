@@ -305,14 +305,28 @@ class _Compiler:
         if parts is None:
             return _never
 
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 2:
+            first, second = parts
+
+            def all2(facts: CaseView) -> Used | None:
+                a = first(facts)
+                if a is None:
+                    return None
+                b = second(facts)
+                return None if b is None else a + b
+
+            return all2
+
         def all_(facts: CaseView) -> Used | None:
-            used: list[str] = []
+            used: tuple[str, ...] = ()
             for part in parts:
                 got = part(facts)
                 if got is None:
                     return None
-                used.extend(got)
-            return tuple(used)
+                used += got
+            return used
 
         return all_
 
