@@ -36,12 +36,12 @@ the files are read and checked again, and a mistake still stops the load.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
 from types import MappingProxyType
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -85,6 +85,11 @@ DATA_DIR = Path(__file__).parent / "data"
 M = TypeVar("M", bound=BaseModel)
 ASSOCIATEDS: tuple[str, ...] = get_args(Associated)
 
+
+_V = TypeVar("_V")
+
+INTERNED = 20_000
+"""The most answer parts a knowledge base keeps (:meth:`KnowledgeBase.intern`): a few MB."""
 
 @dataclass(frozen=True)
 class KnowledgeBase:
@@ -131,6 +136,26 @@ class KnowledgeBase:
     diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
     questions: tuple[Compiled[s.QuestionRule], ...]
     hpo_names: Callable[[str], str | None] = field(repr=False)
+    interned: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Parts of answers made from this knowledge base alone and never changed (a rule's
+    explanation for the facts it used, a finding's codes), kept to be handed out again:
+    see :meth:`intern`."""
+
+    def intern(self, key: Hashable, make: Callable[[], _V]) -> _V:
+        """The value kept under ``key``, made by ``make()`` the first time.
+
+        For immutable parts of an answer that depend on nothing but the key and this knowledge
+        base; at most :data:`INTERNED` values are kept (all are dropped when it is reached).
+        """
+        try:
+            return cast(_V, self.interned[key])
+        except KeyError:
+            pass
+        value = make()
+        if len(self.interned) >= INTERNED:
+            self.interned.clear()
+        self.interned[key] = value
+        return value
 
     def label(self, code: str) -> str:
         """The human name of a finding or history code ('' when unknown)."""

@@ -3,6 +3,7 @@ and UMLS through HPO's own cross-references, LOINC for the laboratory results)."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from ..assessment import CodeItem, Conclusion
@@ -25,6 +26,23 @@ def diagnose(view: View, kb: KnowledgeBase) -> Conclusion | None:
     return Conclusion(field="diagnosis", value=condition.id, label=condition.name, why=explain(kb, row, used))
 
 
+def _finding_codes(code: str, kb: KnowledgeBase, xrefs: Xrefs | None) -> tuple[CodeItem, ...]:
+    """A present finding's HPO code and the SNOMED CT and UMLS codes HPO cross-references it to."""
+    name = kb.label(code)
+    out = [CodeItem(system="HPO", code=code, display=name, role="finding")]
+    if xrefs is not None:
+        for system, values in xrefs(code).items():
+            out.extend(
+                CodeItem(system=system, code=value, display=name, role=f"finding (cross-reference of {code})")
+                for value in values
+            )
+    return tuple(out)
+
+
+def _excluded_code(code: str, kb: KnowledgeBase) -> CodeItem:
+    return CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding")
+
+
 def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xrefs: Xrefs | None) -> list[CodeItem]:
     """Codes for the main diagnosis, the findings and the laboratory results."""
     out: list[CodeItem] = []
@@ -39,16 +57,9 @@ def codes(facts: Facts, kb: KnowledgeBase, diagnosis: Conclusion | None, *, xref
             CodeItem(system="ICD-11", code=condition.icd11.code, display=condition.icd11.title, role="main diagnosis")
         )
     for code in sorted(c for c in facts.present if c.startswith("HP:")):
-        name = kb.label(code)
-        out.append(CodeItem(system="HPO", code=code, display=name, role="finding"))
-        if xrefs is not None:
-            for system, values in xrefs(code).items():
-                for value in values:
-                    out.append(
-                        CodeItem(system=system, code=value, display=name, role=f"finding (cross-reference of {code})")
-                    )
+        out.extend(kb.intern(("finding codes", code, xrefs), functools.partial(_finding_codes, code, kb, xrefs)))
     for code in sorted(c for c in facts.absent if c.startswith("HP:")):
-        out.append(CodeItem(system="HPO", code=code, display=kb.label(code), role="excluded finding"))
+        out.append(kb.intern(("excluded finding code", code), functools.partial(_excluded_code, code, kb)))
     from ..terminology.labs import analytes, format_value
 
     for lab in facts.case.labs:

@@ -39,10 +39,14 @@ def explain(kb: KnowledgeBase, row: Compiled[Rule], used: Used, *, rationale: st
     """The explanation of a conclusion drawn by ``row`` from the facts ``used``; its rationale
     is ``rationale`` when given (a filled message, a reason), else the rule's own."""
     source = row.row.source
-    return Explanation(
-        rule=row.id,
-        facts=tuple(dict.fromkeys(used)),
-        source=source,
-        citation=kb.citation(source),
-        rationale=rationale if rationale is not None else row.row.rationale,
-    )
+
+    def make() -> Explanation:
+        return Explanation(
+            rule=row.id,
+            facts=tuple(dict.fromkeys(used)),
+            source=source,
+            citation=kb.citation(source),
+            rationale=rationale if rationale is not None else row.row.rationale,
+        )
+
+    return kb.intern(("explanation", row.id, used, rationale), make)
