@@ -558,6 +558,9 @@ def _replace_hpo_ids(data: Mapping[str, Any], not_read: list[NotRead]) -> Mappin
             if isinstance(code, str) and HPO_ID.fullmatch(code):
                 if not terms:
                     terms.append(HpoTerms.load())
+                if terms[0].is_current(code):
+                    out.append(code)
+                    continue
                 replacement = hpo_replacement(code, ontology=terms[0])
                 if replacement is not None:
                     not_read.append(NotRead.of(f"{path}[{i}]", code, replacement.note))
