@@ -373,11 +373,21 @@ class _Compiler:
         codes = got[0]
         word = "present" if pool == "present" else "absent"
 
+        lines: dict[str, str] = {}  # code -> its line, made at its first hit
+
+        def line(facts: CaseView, code: str) -> str:
+            text = lines.get(code)
+            if text is None:
+                text = lines[code] = f"{word}: {code} {facts.label(code)}"
+            return text
+
         def finding(facts: CaseView) -> Used | None:
             hit = getattr(facts, pool) & codes
             if not hit:
                 return None
-            return tuple(f"{word}: {c} {facts.label(c)}" for c in sorted(hit))
+            if len(hit) == 1:
+                return (line(facts, next(iter(hit))),)
+            return tuple(line(facts, c) for c in sorted(hit))
 
         return finding
 
@@ -565,8 +575,10 @@ class _Compiler:
         if not self._word(var, value, f".{var}"):
             return _never
 
+        used = (f"{var}: {value}",)
+
         def is_(facts: CaseView) -> Used | None:
-            return (f"{var}: {value}",) if facts.var(var) == value else None
+            return used if facts.variables[var] == value else None
 
         return is_
 
@@ -582,7 +594,7 @@ class _Compiler:
         allowed_values = tuple(values)
 
         def in_(facts: CaseView) -> Used | None:
-            value = facts.var(var)
+            value = facts.variables[var]
             return (f"{var}: {value}",) if value in allowed_values else None
 
         return in_
@@ -598,7 +610,7 @@ class _Compiler:
             return self.fail(f"{var}: expects a number, got {limit!r}", f".{var}")
 
         def compare(facts: CaseView) -> Used | None:
-            value = facts.var(var)
+            value = facts.variables[var]
             if not isinstance(value, (int, float)) or not test(value, limit):
                 return None
             return (f"{var}: {value:g} ({word} {limit:g})",)
@@ -621,8 +633,10 @@ class _Compiler:
         if arg not in KNOWABLE:
             return self.fail(f"unknown field {arg!r} ({allowed(arg, KNOWABLE, 'fields')})")
 
+        used = (f"{arg}: given",)
+
         def known(facts: CaseView) -> Used | None:
-            return (f"{arg}: given",) if facts.known(arg) else None
+            return used if facts.known(arg) else None
 
         return known
 
@@ -640,8 +654,10 @@ class _Compiler:
         if arg not in self.v.alerts:
             return self.fail(f"{arg!r} is not an alert ({allowed(arg, self.v.alerts, 'alerts')})")
 
+        used = (f"alert: {arg}",)
+
         def alert(facts: CaseView) -> Used | None:
-            return (f"alert: {arg}",) if arg in facts.alerts else None
+            return used if arg in facts.alerts else None
 
         return alert
 

@@ -106,6 +106,11 @@ class CaseView(Protocol):
         """(ingredient, treatment it counts as) of each drug taken now that is a treatment."""
         ...
 
+    @property
+    def variables(self) -> Mapping[str, Value]:
+        """Every variable's value (``var`` of each), for the conditions that read many."""
+        ...
+
     def var(self, name: str) -> Value:
         """The value of a variable (a case field or a step's conclusion); None when not known."""
         ...
