@@ -3,13 +3,14 @@ named focal type, isolated or combined, temporal pattern, named forms)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from ..assessment import Conclusion, Explanation
 from ..knowledge import KnowledgeBase
 from ..knowledge.view import Used
-from ..vocabulary import Course, OnsetBand
+from ..vocabulary import Course, Distribution, OnsetBand
 from .distribution import distribution, segments
 from .facts import Concluded, Facts
 from .tables import explain, first_match, matches
@@ -81,6 +82,23 @@ def _onset(onset: float, band: OnsetBand, label: str, kb: KnowledgeBase) -> Conc
     )
 
 
+def _distribution(dist: Distribution, regions: tuple[str, ...], segs: tuple[str, ...], kb: KnowledgeBase) -> Conclusion:
+    rule = kb.distribution_rules[dist]
+    source = kb.distribution_source
+    return Conclusion(
+        field="distribution",
+        value=dist,
+        label=dist,
+        why=Explanation(
+            rule=rule.id,
+            facts=tuple(f"region: {r}" for r in regions) + (f"segments: {', '.join(segs)}",),
+            source=source,
+            citation=kb.citation(source),
+            rationale=rule.rationale,
+        ),
+    )
+
+
 def classify(facts: Facts, before: Concluded, kb: KnowledgeBase) -> ClassificationResult:
     """Classify the movement named in ``before``.
 
@@ -92,7 +110,7 @@ def classify(facts: Facts, before: Concluded, kb: KnowledgeBase) -> Classificati
     onset = facts.case.onset_age
     band = onset_band(onset, kb=kb) if onset is not None else None
     if onset is not None and band is not None:
-        conclusions.append(_onset(onset, band[0], band[1], kb))
+        conclusions.append(kb.intern(("onset conclusion", onset, band), lambda: _onset(onset, band[0], band[1], kb)))
     if before.phenomenology != "dystonia":
         seen = before._replace(onset_band=band[0]) if band is not None else before
         return ClassificationResult(conclusions=tuple(conclusions), concluded=seen)
@@ -102,23 +120,9 @@ def classify(facts: Facts, before: Concluded, kb: KnowledgeBase) -> Classificati
     seen = before._replace(onset_band=band[0] if band is not None else before.onset_band, distribution=dist)
     segs: tuple[str, ...] | None = None
     if dist is not None:
-        rule = kb.distribution_rules[dist]
-        source = kb.distribution_source
         segs = tuple(sorted(segments(regions, layout=kb.regions)))
-        conclusions.append(
-            Conclusion(
-                field="distribution",
-                value=dist,
-                label=dist,
-                why=Explanation(
-                    rule=rule.id,
-                    facts=tuple(f"region: {r}" for r in regions) + (f"segments: {', '.join(segs)}",),
-                    source=source,
-                    citation=kb.citation(source),
-                    rationale=rule.rationale,
-                ),
-            )
-        )
+        conclusions.append(kb.intern(("distribution conclusion", dist, tuple(regions), segs),
+                                     functools.partial(_distribution, dist, tuple(regions), segs, kb)))
     if dist == "focal":
         focal = first_match(kb.focal_type, facts.view(seen))
         if focal is not None:

@@ -32,9 +32,11 @@ def treatments(view: View, kb: KnowledgeBase) -> tuple[list[TreatmentItem], list
         target[r.treatment] = TreatmentItem(code=r.treatment, label=option.label, line=r.line, kind=option.kind,
                                             reason=r.reason, why=explain(kb, row, used, rationale=r.reason))
     offered = {code: item for code, item in offers.items() if code not in excluded}
+    grouping = kb.intern("options offered with a group", lambda: tuple(
+        option for option in kb.treatments.values() if option.offered_with is not None))
     by_group = [
         grouped
-        for option in kb.treatments.values()
+        for option in grouping
         if option.id not in offered and option.id not in excluded
         and (grouped := _offered_with(option, offered, kb)) is not None
     ]

@@ -200,13 +200,14 @@ async def read_document(request: Request, *, yaml_allowed: bool = True) -> Any:
     return document
 
 
-def _native(document: Any) -> bool:
+def _format(document: Any) -> str | None:
+    """The input format of a parsed body; None when it is none Contraxis reads."""
     from ..io.detect import input_format
 
     try:
-        return input_format(document) in ("native", "vignette")
+        return input_format(document)
     except CaseError:
-        return True  # refused at once, with its message, by read_input
+        return None
 
 
 async def read_reading(request: Request, *, source: str = "request", **options: Any) -> Reading:
@@ -236,14 +237,18 @@ async def read_reading(request: Request, *, source: str = "request", **options: 
     CaseError
         When the input is not one Contraxis reads, or is malformed in its own format (422).
     """
+    from ..case import read_case_reading
     from ..io.detect import read_input
 
     raw, media = await _raw_body(request, yaml_allowed=True)
     if len(raw) <= INLINE_BYTES and media not in YAML_TYPES:
         document = _parse(raw, media)
         request.state.document = document
-        if _native(document):
-            return read_input(document, source=source, **options)
+        fmt = _format(document)
+        if fmt in ("native", "vignette"):
+            return read_case_reading(document, source=source)  # what read_input does for these
+        if fmt is None:
+            return read_input(document, source=source, **options)  # refused at once, with its message
         return await _in_thread(lambda: read_input(document, source=source, **options))
     parsed: list[Any] = []
 
