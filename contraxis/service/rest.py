@@ -53,6 +53,8 @@ _FALSE = ("false", "0", "no", "off")
 
 def query_flag(request: Request, name: str, *, default: bool) -> bool:
     """A boolean query parameter, read without FastAPI's dependency machinery (a hot path)."""
+    if not request.scope.get("query_string"):
+        return default
     value = request.query_params.get(name)
     if value is None:
         return default
@@ -65,6 +67,8 @@ def query_flag(request: Request, name: str, *, default: bool) -> bool:
 
 def query_int(request: Request, name: str, *, default: int, low: int, high: int) -> int:
     """An integer query parameter within [low, high]."""
+    if not request.scope.get("query_string"):
+        return default
     value = request.query_params.get(name)
     if value is None:
         return default
