@@ -91,6 +91,7 @@ _V = TypeVar("_V")
 INTERNED = 20_000
 """The most answer parts a knowledge base keeps (:meth:`KnowledgeBase.intern`): a few MB."""
 
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     """The whole knowledge base, validated and compiled. Build it with
