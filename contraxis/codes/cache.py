@@ -51,14 +51,21 @@ def write_json_atomically(path: Path, data: Any) -> None:
     data : Any
         JSON-ready data.
     """
+    _write_atomically(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _write_atomically(path: Path, *parts: bytes) -> bool:
+    """Write ``parts`` to ``path`` through a temporary file in the same folder renamed into
+    place; False (and a logged warning) when the folder cannot be written."""
     import tempfile  # only to write: reading a cache needs none of it
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as out:
+                for part in parts:
+                    out.write(part)
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
@@ -66,6 +73,8 @@ def write_json_atomically(path: Path, data: Any) -> None:
             raise
     except OSError as exc:
         _log.warning("cannot write the cache file %s: %s", path, exc)
+        return False
+    return True
 
 
 # --- keyed binary caches -------------------------------------------------------------------
@@ -171,24 +180,8 @@ def write_keyed(path: Path, key: str, payload: bytes, *, keep: int = 0) -> None:
     import hashlib
 
     digest = hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest()
-    import tempfile  # only to write: reading a cache needs none of it
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_MAGIC + key.encode("ascii") + b"\n" + digest)
-                out.write(payload)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        _log.warning("cannot write the cache file %s: %s", path, exc)
-        return
-    if keep > 0:
+    written = _write_atomically(path, _MAGIC + key.encode("ascii") + b"\n" + digest, payload)
+    if written and keep > 0:
         _prune(path, keep)
 
 
