@@ -16,13 +16,12 @@ case, assesses it, and compares:
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...bench import measure_rate, pin_one_core
 from ...errors import CaseError, Problem
 
 __all__ = ["NoteBench", "bench_notes", "render_bench"]
@@ -125,14 +124,6 @@ class NoteBench:
             "read_and_assessed_per_wall_second": self.assessed_per_wall_second,
             "cpu": self.pinned,
         }
-
-
-def _pin_one_core() -> str:
-    try:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        return "one core"
-    except (AttributeError, OSError):  # pragma: no cover - not on Linux
-        return "not pinned (no sched_setaffinity)"
 
 
 def _sets(case: Any) -> dict[str, set[Any]]:
@@ -260,29 +251,13 @@ def bench_notes(folders: Sequence[str | Path], *, seconds: float = 3.0, details:
                                         "got": mine.got, "detail": mine.detail})
         if details and len(diff) > 1:
             report.differences.append(diff)
-    report.pinned = _pin_one_core()
-    report.notes_per_second, report.notes_per_wall_second = _rate(
-        lambda t: read_note(t, index=index), narratives, seconds / 2)
-    report.assessed_per_second, report.assessed_per_wall_second = _rate(
-        lambda t: assess(read_note(t, index=index).case, kb=kb, xrefs=False), narratives, seconds / 2)
+    report.pinned = "one core" if pin_one_core() else "not pinned (no sched_setaffinity)"
+    notes = measure_rate(lambda t: read_note(t, index=index), narratives, seconds / 2)
+    report.notes_per_second, report.notes_per_wall_second = notes.per_cpu_second, notes.per_second
+    assessed = measure_rate(lambda t: assess(read_note(t, index=index).case, kb=kb, xrefs=False), narratives,
+                            seconds / 2)
+    report.assessed_per_second, report.assessed_per_wall_second = assessed.per_cpu_second, assessed.per_second
     return report
-
-
-def _rate(fn: Any, items: Sequence[Any], seconds: float) -> tuple[float, float]:
-    """Items per second of this process's CPU time (one core: the reader uses one thread), and
-    per second of wall time (lower on a machine busy with other work)."""
-    for item in items:  # warm-up
-        fn(item)
-    n = 0
-    start, cpu = time.perf_counter(), time.process_time()
-    deadline = start + seconds
-    while True:
-        for item in items:
-            fn(item)
-        n += len(items)
-        now = time.perf_counter()
-        if now >= deadline:
-            return n / max(time.process_time() - cpu, 1e-9), n / (now - start)
 
 
 def _pct(value: float | None) -> str:
