@@ -24,6 +24,8 @@ from ..errors import ContraxisError
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
+    from ..reading import Reading
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -80,11 +82,18 @@ def assess(
     The input's format is recognised by its shape; what was not read as given is listed
     (``not_read`` in the JSON, a panel at the top of the report).
     """
-    from ..engine import assess as run
     from ..io.detect import load_input
 
+    assess_and_print(lambda: load_input(file), as_json=as_json, differential=differential, top=top)
+
+
+def assess_and_print(read: Callable[[], Reading], *, as_json: bool, differential: bool, top: int) -> None:
+    """Read an input with ``read()``, assess it (with the top of the differential when asked)
+    and print the report, or one JSON object; a Contraxis error is printed and exits 1."""
+    from ..engine import assess as run
+
     try:
-        reading = load_input(file)
+        reading = read()
         ranker = _differential_ranker(top) if differential else None
         assessment = run(reading.case, differential=ranker, not_read=reading.not_read)
     except ContraxisError as error:

@@ -109,27 +109,14 @@ def _assess(reading: object, *, source: str, as_json: bool, differential: bool, 
     """Assess the case exactly as ``contraxis assess`` would assess its YAML."""
     import yaml
 
-    from ..engine import assess as run
     from ..io.detect import read_input
-    from . import _differential_ranker, fail
+    from . import assess_and_print, fail
 
     if reading.is_empty:  # type: ignore[attr-defined]
         fail(CaseError([Problem("note", reading.message)], source=source))  # type: ignore[attr-defined]
         return
-    try:
-        text = yaml.safe_dump(reading.case_json(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
-        case_reading = read_input(text, source=source)
-        ranker = _differential_ranker(top) if differential else None
-        assessment = run(case_reading.case, differential=ranker, not_read=case_reading.not_read)
-    except ContraxisError as error:
-        fail(error)
-        return
-    if as_json:
-        typer.echo(json.dumps(assessment.to_json(), ensure_ascii=False))
-    else:
-        from ..report.terminal import print_assessment
-
-        print_assessment(assessment)
+    text = yaml.safe_dump(reading.case_json(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
+    assess_and_print(lambda: read_input(text, source=source), as_json=as_json, differential=differential, top=top)
 
 
 def bench_notes_command(
