@@ -50,6 +50,7 @@ __all__ = [
     "iter_input_file",
     "iter_inputs",
     "load_input",
+    "read_as",
     "read_input",
     "relocate",
 ]
@@ -248,7 +249,19 @@ def read_input(
                 "`contraxis differential` reads several"
             ))], source=source)
         data, source = documents[0]
-    fmt = input_format(data, source=source)
+    return read_as(data, input_format(data, source=source), source=source, today=today, fhir_options=fhir_options)
+
+
+def read_as(
+    data: Any,
+    fmt: Format,
+    *,
+    source: str,
+    today: dt.date | None = None,
+    fhir_options: Mapping[str, Any] | None = None,
+) -> Reading:
+    """Read one parsed input whose format :func:`input_format` has already named (``fmt``);
+    the parameters, answer and errors are those of :func:`read_input`."""
     if fmt == "fhir":
         return _fhir_reading(data, today=today, options=fhir_options or {})
     if fmt == "phenopacket":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import Request
@@ -27,6 +27,9 @@ from ..documents import parse_json, parse_yaml
 from ..errors import CaseError, Problem
 from ..reading import Reading, excerpt
 from .errors import RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..io.detect import Format
 
 __all__ = [
     "CDS_BODY_BYTES",
@@ -200,7 +203,7 @@ async def read_document(request: Request, *, yaml_allowed: bool = True) -> Any:
     return document
 
 
-def _format(document: Any) -> str | None:
+def _format(document: Any) -> Format | None:
     """The input format of a parsed body; None when it is none Contraxis reads."""
     from ..io.detect import input_format
 
@@ -237,19 +240,18 @@ async def read_reading(request: Request, *, source: str = "request", **options: 
     CaseError
         When the input is not one Contraxis reads, or is malformed in its own format (422).
     """
-    from ..case import read_case_reading
-    from ..io.detect import read_input
+    from ..io.detect import read_as, read_input
 
     raw, media = await _raw_body(request, yaml_allowed=True)
     if len(raw) <= INLINE_BYTES and media not in YAML_TYPES:
         document = _parse(raw, media)
         request.state.document = document
         fmt = _format(document)
-        if fmt in ("native", "vignette"):
-            return read_case_reading(document, source=source)  # what read_input does for these
         if fmt is None:
             return read_input(document, source=source, **options)  # refused at once, with its message
-        return await _in_thread(lambda: read_input(document, source=source, **options))
+        if fmt in ("native", "vignette"):
+            return read_as(document, fmt, source=source, **options)  # microseconds: on the event loop
+        return await _in_thread(lambda: read_as(document, fmt, source=source, **options))
     parsed: list[Any] = []
 
     def work() -> Reading:
