@@ -289,7 +289,11 @@
   }
 
   // An ARIA 1.2 combobox with a list of suggestions: arrows move, Enter chooses, Escape closes.
-  function drugCombobox(input, list, onChoose) {
+  // `fetchItems(query, signal)` answers the items to list (null: the query asks for none),
+  // `render(item, i)` an item's option, `choose(option)` what picking one does;
+  // `arrowOpens`: ArrowDown on a closed list asks for suggestions; `blurDelay`: milliseconds
+  // the list stays after the input loses the focus (0: closed at once, its request dropped).
+  function combobox(input, list, { fetchItems, render, choose, arrowOpens = false, blurDelay = 0 }) {
     let timer = null;
     let controller = null;
     let active = -1;
@@ -312,24 +316,21 @@
       all[active].scrollIntoView({ block: "nearest" });
     }
 
-    function choose(option) {
-      input.value = option.dataset.name;
+    function pick(option) {
       close();
-      onChoose();
+      choose(option);
     }
 
-    function show(drugs) {
+    function show(items) {
       list.replaceChildren();
-      drugs.forEach((drug, i) => {
-        const option = el("li", { role: "option", id: `${list.id}-${i}`, "aria-selected": "false", "data-name": drug.name },
-          el("span", { class: "drug-name", text: drug.name }),
-          el("span", { class: "drug-ingredient", text: drug.ingredient && drug.ingredient.toLowerCase() !== drug.name.toLowerCase() ? drug.ingredient : "generic name" }));
+      items.forEach((item, i) => {
+        const option = render(item, i);
         option.addEventListener("mousedown", (event) => event.preventDefault());  // keep the focus in the input
-        option.addEventListener("click", () => choose(option));
+        option.addEventListener("click", () => pick(option));
         list.append(option);
       });
-      list.hidden = drugs.length === 0;
-      input.setAttribute("aria-expanded", drugs.length ? "true" : "false");
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
       input.removeAttribute("aria-activedescendant");
       active = -1;
     }
@@ -337,11 +338,11 @@
     async function suggest() {
       const query = input.value.trim();
       if (controller) controller.abort();
-      if (query.length < 2) { close(); return; }
       controller = new AbortController();
       try {
-        const body = await getJson(`/terminology/drugs?${new URLSearchParams({ q: query, limit: "10" })}`, controller.signal);
-        if (document.activeElement === input && input.value.trim() === query) show(body.drugs);
+        const items = await fetchItems(query, controller.signal);
+        if (items === null) close();
+        else if (document.activeElement === input && input.value.trim() === query) show(items);
       } catch (error) {
         if (error.name !== "AbortError") close();
       }
@@ -350,7 +351,7 @@
     input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(suggest, DEBOUNCE_MS); });
     input.addEventListener("keydown", (event) => {
       const open = !list.hidden;
-      if (event.key === "ArrowDown") {
+      if (event.key === "ArrowDown" && (open || arrowOpens)) {
         event.preventDefault();
         if (open) highlight(active + 1); else suggest();
       } else if (event.key === "ArrowUp" && open) {
@@ -358,13 +359,37 @@
         highlight(active - 1);
       } else if (event.key === "Enter" && open && active >= 0) {
         event.preventDefault();  // choose, do not submit the form
-        choose(optionsOf()[active]);
+        pick(optionsOf()[active]);
       } else if (event.key === "Escape" && open) {
         event.preventDefault();
         close();
       }
     });
-    input.addEventListener("blur", () => { clearTimeout(timer); if (controller) controller.abort(); close(); });
+    input.addEventListener("blur", () => {
+      if (blurDelay) { setTimeout(close, blurDelay); return; }
+      clearTimeout(timer);
+      if (controller) controller.abort();
+      close();
+    });
+  }
+
+  // Drug names as the server knows them (brands, generics), from two letters typed.
+  function drugCombobox(input, list, onChoose) {
+    combobox(input, list, {
+      arrowOpens: true,
+      fetchItems: async (query, signal) => {
+        if (query.length < 2) return null;
+        const body = await getJson(`/terminology/drugs?${new URLSearchParams({ q: query, limit: "10" })}`, signal);
+        return body.drugs;
+      },
+      render: (drug, i) => el("li", { role: "option", id: `${list.id}-${i}`, "aria-selected": "false", "data-name": drug.name },
+        el("span", { class: "drug-name", text: drug.name }),
+        el("span", { class: "drug-ingredient", text: drug.ingredient && drug.ingredient.toLowerCase() !== drug.name.toLowerCase() ? drug.ingredient : "generic name" })),
+      choose: (option) => {
+        input.value = option.dataset.name;
+        onChoose();
+      },
+    });
   }
 
   // What the server reads the drug as, and, for a drug that can cause the movement, the prompt
@@ -812,77 +837,25 @@
 
   function findingSearch() {
     const input = $("#finding-filter");
-    const list = $("#finding-search");
-    let timer = null;
-    let controller = null;
-    let active = -1;
-    const optionsOf = () => $$("[role=option]", list);
-
-    function close() {
-      list.hidden = true;
-      list.replaceChildren();
-      input.setAttribute("aria-expanded", "false");
-      input.removeAttribute("aria-activedescendant");
-      active = -1;
-    }
-
-    function choose(option) {
-      input.value = "";
-      filterFindings("");
-      const row = addFindingRow(option.dataset.code, option.dataset.name);
-      close();
-      const present = $("input[value=present]", row);
-      row.scrollIntoView({ block: "nearest" });
-      present.focus();
-    }
-
-    function highlight(i) {
-      const all = optionsOf();
-      if (!all.length) return;
-      active = (i + all.length) % all.length;
-      all.forEach((option, j) => option.setAttribute("aria-selected", j === active ? "true" : "false"));
-      input.setAttribute("aria-activedescendant", all[active].id);
-      all[active].scrollIntoView({ block: "nearest" });
-    }
-
-    function show(findings) {
-      list.replaceChildren();
-      findings.forEach((f, i) => {
-        const option = el("li", { role: "option", id: `finding-search-${i}`, "aria-selected": "false", "data-code": f.code, "data-name": f.name },
-          el("span", { class: "drug-name", text: f.name }), el("code", { text: ` ${f.code}` }),
-          el("span", { class: "drug-ingredient", text: [f.matched.toLowerCase() !== f.name.toLowerCase() ? `“${f.matched}”` : "", f.knowledge_base ? "read by the knowledge base" : "HPO"].filter(Boolean).join(" · ") }));
-        option.addEventListener("mousedown", (event) => event.preventDefault());
-        option.addEventListener("click", () => choose(option));
-        list.append(option);
-      });
-      list.hidden = findings.length === 0;
-      input.setAttribute("aria-expanded", findings.length ? "true" : "false");
-      active = -1;
-    }
-
-    async function search() {
-      const query = input.value.trim();
-      if (controller) controller.abort();
-      // an id is found by the filter of the form's rows; words are searched in all of HPO
-      if (query.length < 3 || /^(HP:|CX:|\d)/i.test(query)) { close(); return; }
-      controller = new AbortController();
-      try {
-        const body = await getJson(`/terminology/findings?${new URLSearchParams({ q: query, limit: "12" })}`, controller.signal);
-        if (input.value.trim() === query) show(body.findings);
-      } catch (error) {
-        if (error.name !== "AbortError") close();
-      }
-    }
-
-    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, DEBOUNCE_MS); });
-    input.addEventListener("keydown", (event) => {
-      const open = !list.hidden;
-      if (event.key === "ArrowDown" && open) { event.preventDefault(); highlight(active + 1); }
-      else if (event.key === "ArrowUp" && open) { event.preventDefault(); highlight(active - 1); }
-      else if (event.key === "Enter" && open && active >= 0) { event.preventDefault(); choose(optionsOf()[active]); }
-      else if (event.key === "Escape" && open) { event.preventDefault(); close(); }
+    combobox(input, $("#finding-search"), {
+      blurDelay: 150,
+      fetchItems: async (query, signal) => {
+        // an id is found by the filter of the form's rows; words are searched in all of HPO
+        if (query.length < 3 || /^(HP:|CX:|\d)/i.test(query)) return null;
+        const body = await getJson(`/terminology/findings?${new URLSearchParams({ q: query, limit: "12" })}`, signal);
+        return body.findings;
+      },
+      render: (f, i) => el("li", { role: "option", id: `finding-search-${i}`, "aria-selected": "false", "data-code": f.code, "data-name": f.name },
+        el("span", { class: "drug-name", text: f.name }), el("code", { text: ` ${f.code}` }),
+        el("span", { class: "drug-ingredient", text: [f.matched.toLowerCase() !== f.name.toLowerCase() ? `“${f.matched}”` : "", f.knowledge_base ? "read by the knowledge base" : "HPO"].filter(Boolean).join(" · ") })),
+      choose: (option) => {
+        input.value = "";
+        filterFindings("");
+        const row = addFindingRow(option.dataset.code, option.dataset.name);
+        row.scrollIntoView({ block: "nearest" });
+        $("input[value=present]", row).focus();
+      },
     });
-    input.addEventListener("blur", () => setTimeout(close, 150));
   }
 
   // -- results --
