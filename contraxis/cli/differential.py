@@ -210,6 +210,50 @@ def _reliability(title: str, calibration: Any) -> Table:
     return table
 
 
+def _where_missed(report: Any, index: Any) -> list[Any]:
+    """The figures as listed by whether the annotation cites the case's own publication, and
+    the publications whose cases miss the first ten most often (none without publications)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    split = report.by_citation()
+    if not split:
+        return []
+    by_citation = Table(
+        title="As listed, by the case's own publication", header_style="cx.title", box=box.SIMPLE_HEAD,
+        padding=(0, 1), show_edge=False, caption_justify="left",
+        caption="annotation cites it: a row of the diagnosis's annotation cites the publication the case comes from",
+    )
+    for column in ("publication", "cases", "known", "top-1", "top-10"):
+        by_citation.add_column(column, justify="left" if column == "publication" else "right", no_wrap=True)
+    for label, result in split:
+        by_citation.add_row(label, str(len(result.ranks)), str(len(result.known)), f"{result.top(1):.3f}",
+                            f"{result.top(10):.3f}")
+    missed = Table(
+        title="Publications whose cases miss the first ten most often", header_style="cx.title",
+        box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, caption_justify="left",
+        caption="cited: known cases whose diagnosis's annotation cites the publication",
+    )
+    for column in ("publication", "diagnosis", "known", "cited", "top-1", "top-10", "misses"):
+        missed.add_column(column, justify="left" if column in ("publication", "diagnosis") else "right",
+                          no_wrap=True, overflow="ellipsis" if column == "diagnosis" else "fold",
+                          max_width=18 if column == "diagnosis" else None,
+                          min_width=None if column == "diagnosis" else max(len(column), 13 if column == "publication" else 5))
+    worst = report.publications_missed()
+    if not worst:
+        return [by_citation, Text("No publication's cases miss the first ten.", style="cx.muted")]
+    for figures in worst:
+        first = figures.diagnoses[0] if figures.diagnoses else ""
+        position = index.disease_position.get(first)
+        name = f"{first} {index.disease_names[position]}" if position is not None else first
+        more = f" (+{len(figures.diagnoses) - 1})" if len(figures.diagnoses) > 1 else ""
+        result = figures.result
+        missed.add_row(figures.publication or "none", name + more, str(len(result.known)), str(figures.cited),
+                       f"{result.top(1):.3f}", f"{result.top(10):.3f}", str(result.misses(10)))
+    return [by_citation, missed]
+
+
 def _fewer(mine: Any, theirs: Any, k: int) -> str:
     miss_theirs, miss_mine = theirs.misses(k), mine.misses(k)
     if miss_theirs == 0:
@@ -306,6 +350,8 @@ def bench_differential_command(
             f"({report.left_out.get('rows_left_out', 0)} annotation rows in all).",
             style="cx.muted",
         ))
+    for where in _where_missed(report, index):
+        out.print(where)
     out.print(Text(
         f"Start-up (index load): {report.startup_seconds:.2f} s; HPO {index.releases.get('ontology')} "
         f"with annotations {index.releases.get('annotation')}",

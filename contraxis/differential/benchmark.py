@@ -24,6 +24,12 @@ annotations of its own publication left out (:mod:`.leaveout`), both ways.
 over every case given a list (a case whose diagnosis the index does not know counts as
 wrong): a reliability table and the expected calibration error (:class:`Calibration`).
 
+**Where the misses are** (``publications`` given): the figures as listed split by whether
+the annotation of the case's diagnosis cites the case's own publication
+(:meth:`BenchmarkReport.by_citation`), and the publications whose cases miss most often
+(:meth:`BenchmarkReport.publications_missed`): a benchmark reviewer sees how much of the
+result is the annotation remembering its sources, and which cohorts the rest depends on.
+
 Top-1, top-3, top-10 and the mean reciprocal rank (MRR) are taken over the cases whose
 diagnosis the method knows; how many it does not know is reported beside.
 """
@@ -50,6 +56,7 @@ from .ranking import score_case, specificity_note, treatable_fits, user_rank
 
 __all__ = [
     "BenchmarkReport",
+    "PublicationFigures",
     "Calibration",
     "NO_LIST",
     "LabelledCase",
@@ -205,6 +212,42 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class PublicationFigures:
+    """One publication's cases, as listed (see :meth:`BenchmarkReport.publications_missed`).
+
+    Attributes
+    ----------
+    publication : str
+        The publication's ids (``PMID:...``, several joined by ``;``; empty when the cases
+        name none).
+    diagnoses : tuple of str
+        The diagnoses its cases name, the most frequent first.
+    result : MethodResult
+        Contraxis as listed on its cases.
+    cited : int
+        How many of its known cases have a diagnosis whose annotation cites the publication.
+    """
+
+    publication: str
+    diagnoses: tuple[str, ...]
+    result: MethodResult
+    cited: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        result = self.result.to_json()
+        return {
+            "publication": self.publication,
+            "diagnoses": list(self.diagnoses),
+            "known": result["known"],
+            "top1": result["top1"],
+            "top10": result["top10"],
+            "misses_top10": self.result.misses(10),
+            "cited": self.cited,
+        }
+
+
+@dataclass(frozen=True)
 class BenchmarkReport:
     """Everything one benchmark run measured.
 
@@ -228,6 +271,13 @@ class BenchmarkReport:
         The data releases used.
     left_out : dict
         What leaving the publications out did (cases touched, rows left out).
+    publications : tuple of tuple of str
+        Per case, its publications (empty when they were not given).
+    diagnoses : tuple of tuple of str
+        Per case, the diagnosis ids it names.
+    cited : tuple of bool or None
+        Per case, whether the annotation of its diagnosis cites its own publication (None
+        when the case names no publication or publications were not given).
     """
 
     set_name: str
@@ -242,6 +292,9 @@ class BenchmarkReport:
     startup_seconds: float = 0.0
     releases: dict[str, str] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
+    publications: tuple[tuple[str, ...], ...] = ()
+    diagnoses: tuple[tuple[str, ...], ...] = ()
+    cited: tuple[bool | None, ...] = ()
 
     @property
     def contraxis(self) -> MethodResult:
@@ -263,6 +316,43 @@ class BenchmarkReport:
             if a is not None and b is not None
         ]
         return mine.subset(keep), self.hpo3.subset(keep)
+
+    def by_citation(self) -> list[tuple[str, MethodResult]]:
+        """Contraxis as listed on the cases whose diagnosis's annotation cites their own
+        publication, on those whose does not, and on those naming no publication (groups
+        without a case left out; empty when publications were not given)."""
+        if not self.cited:
+            return []
+        groups = (("annotation cites it", True), ("annotation does not", False), ("no publication", None))
+        found = []
+        for label, flag in groups:
+            positions = [i for i, c in enumerate(self.cited) if c is flag]
+            if positions:
+                found.append((label, self.listed.subset(positions)))
+        return found
+
+    def publications_missed(self, k: int = 10, top: int = 5) -> list[PublicationFigures]:
+        """The ``top`` publications whose known cases most often miss the first ``k`` as listed
+        (most misses first, then the publication id; empty when publications were not given)."""
+        if not self.publications:
+            return []
+        by_publication: dict[str, list[int]] = {}
+        for i, publications in enumerate(self.publications):
+            by_publication.setdefault(";".join(publications), []).append(i)
+        found = []
+        for publication, positions in by_publication.items():
+            result = self.listed.subset(positions)
+            if result.misses(k) == 0:
+                continue
+            counts: dict[str, int] = {}
+            for i in positions:
+                for d in self.diagnoses[i]:
+                    counts[d] = counts.get(d, 0) + 1
+            named = tuple(sorted(counts, key=lambda d: (-counts[d], d)))
+            cited = sum(1 for i in positions if self.cited[i] and self.listed.ranks[i] is not None)
+            found.append(PublicationFigures(publication, named, result, cited))
+        found.sort(key=lambda f: (-f.result.misses(k), f.publication))
+        return found[:top]
 
     def rows(self) -> list[tuple[str, MethodResult]]:
         """Every line of figures, labelled, in the order the command prints them."""
@@ -297,6 +387,9 @@ class BenchmarkReport:
                 "calibration": self.calibration_lpo.to_json(),
                 **self.left_out,
             }
+        if self.cited:
+            data["by_citation"] = {label: result.to_json() for label, result in self.by_citation()}
+            data["publications_most_missed"] = [f.to_json() for f in self.publications_missed()]
         if self.hpo3 is not None:
             data["sample_size"] = len(self.sample)
             data["as_listed_on_sample"] = self.on_sample(self.listed).to_json()
@@ -373,10 +466,11 @@ def _contraxis(
     mask: PublicationMask | None,
     publications: Sequence[tuple[str, ...]] | None,
     progress: Callable[[int], None] | None,
-) -> tuple[_Tally, _Tally | None, float, dict[str, int]]:
+) -> tuple[_Tally, _Tally | None, float, dict[str, int], list[bool | None]]:
     omim = np.array([any(i.startswith("OMIM:") for i in index.ids_of(d)) for d in range(index.n_diseases)])
     plain = _Tally()
     left = _Tally() if mask is not None else None
+    cited: list[bool | None] = []
     touched = rows_left_out = 0
     elapsed = 0.0
     for i, imported in enumerate(cases):
@@ -386,8 +480,10 @@ def _contraxis(
         elapsed += time.perf_counter() - start
         targets = sorted({index.disease_position[d.id] for d in imported.diagnoses if d.id in index.disease_position})
         plain.add(scores, facts, read, targets, index, omim, no_list)
+        own = publications[i] if publications else ()
+        cited.append(mask.cites(own, (d.id for d in imported.diagnoses)) if mask is not None and own else None)
         if left is not None and mask is not None:
-            patch = mask.patch(publications[i] if publications else ())
+            patch = mask.patch(own)
             if patch is not None:
                 touched += 1
                 rows_left_out += patch.dropped
@@ -396,7 +492,7 @@ def _contraxis(
             left.add(scores, facts, read, targets, index, omim, no_list)
         if progress is not None:
             progress(i)
-    return plain, left, elapsed, {"cases_touched": touched, "rows_left_out": rows_left_out}
+    return plain, left, elapsed, {"cases_touched": touched, "rows_left_out": rows_left_out}, cited
 
 
 def hpo3_ranker() -> Callable[[LabelledCase], tuple[list[float], list[str]]]:
@@ -518,7 +614,7 @@ def run_benchmark(
         raise ValueError(f"{len(publications)} publication lists for {len(cases)} cases")
     if publications is not None and mask is None:
         mask = publication_mask(index, cases, publications)
-    plain, left, elapsed, left_out = _contraxis(cases, index, mask, publications, step("contraxis", len(cases)))
+    plain, left, elapsed, left_out, cited = _contraxis(cases, index, mask, publications, step("contraxis", len(cases)))
     sample = evenly_spaced(len(cases), hpo3_sample) if run_hpo3 else ()
     theirs = _hpo3([cases[i] for i in sample], step("hpo3", len(sample))) if run_hpo3 else None
     report = BenchmarkReport(
@@ -530,7 +626,10 @@ def run_benchmark(
         hpo3=theirs,
         startup_seconds=startup_seconds,
         releases=index.releases,
+        diagnoses=tuple(tuple(d.id for d in imported.diagnoses) for imported in cases),
     )
+    if publications is not None:
+        report = dataclasses.replace(report, publications=tuple(publications), cited=tuple(cited))
     if left is not None:
         report = dataclasses.replace(
             report,

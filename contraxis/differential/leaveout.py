@@ -110,6 +110,17 @@ class PublicationMask:
             found |= self._cited.get(p, set()) | self._named.get(p, set())
         return {i for i in found if i in self.entries}
 
+    def cites(self, publications: Iterable[str], diagnoses: Iterable[str]) -> bool:
+        """Whether an annotation row of one of the ``diagnoses`` (or of an entry joined with
+        one of them) cites one of the ``publications``: whether the annotation was curated,
+        at least in part, from the case's own publication."""
+        ids = set(diagnoses)
+        for i in list(ids):
+            k = self._group_of.get(i)
+            if k is not None:
+                ids.update(self.groups[k][1])
+        return any(self._cited.get(p, set()) & ids for p in publications)
+
     def patch(self, publications: Sequence[str]) -> Patch | None:
         """The patch that leaves ``publications`` out, or None when they describe no entry."""
         key = tuple(sorted(set(publications)))

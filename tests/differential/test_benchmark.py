@@ -153,3 +153,32 @@ def test_misses_count_known_cases_beyond_k():
     """Check the count behind 'a third fewer misses than hpo3'."""
     result = MethodResult("m", (1, 2, 11, None, 40), 0.0)
     assert result.misses(1) == 3 and result.misses(10) == 2
+
+
+def test_the_report_splits_the_cases_by_whether_the_annotation_cites_their_publication(mini_graph, joined_index):
+    """Check that a case from a publication the diagnosis's annotation cites (directly, or
+    through an entry joined with it) is told apart from one whose publication it does not cite
+    and from one naming none, and that the publications are ordered by their misses."""
+    mask = PublicationMask(joined_index, graph=mini_graph, entries=ENTRIES, groups=GROUPS)
+    assert mask.cites([PUB], ["OMIM:100001"]) and mask.cites([PUB], ["ORPHA:501"])
+    assert not mask.cites([PUB], ["OMIM:100003"]) and not mask.cites(["PMID:999"], ["OMIM:100001"])
+    cases = [
+        labelled(["HP:0000473", "HP:0002451"], "OMIM:100001"),
+        labelled(["HP:0000473"], "OMIM:100001"),  # ORPHA:777 comes first: a miss at top-1 only
+        labelled(["HP:0200032"], "OMIM:100003"),
+        labelled(["HP:0000473"], "OMIM:999999"),
+    ]
+    publications = [(PUB,), ("PMID:222",), ("PMID:222",), ()]
+    report = run_benchmark(cases, index=joined_index, run_hpo3=False, publications=publications, mask=mask)
+    assert report.cited == (True, False, False, None)
+    split = dict(report.by_citation())
+    assert len(split["annotation cites it"].ranks) == 1 and len(split["annotation does not"].ranks) == 2
+    assert split["no publication"].unknown == 1
+    missed = report.publications_missed(k=1)
+    assert [f.publication for f in missed] == ["PMID:222"]
+    assert missed[0].diagnoses == ("OMIM:100001", "OMIM:100003") and missed[0].cited == 0
+    assert missed[0].result.misses(1) == 1
+    assert report.publications_missed(k=10) == []  # nothing misses the first ten
+    data = report.to_json()
+    assert set(data["by_citation"]) == {"annotation cites it", "annotation does not", "no publication"}
+    assert data["publications_most_missed"] == []  # the default counts misses of the first ten

@@ -129,6 +129,24 @@ def test_bench_command_prints_the_comparison(real_index, few_packets):
         assert all(float(figure) >= 0 for figure in row.split()[-8:])
 
 
+def test_bench_command_says_where_the_misses_are(real_index, few_packets):
+    """Check that, with the publications read, the bench command prints the figures by whether
+    the annotation cites the case's own publication and the publications missed most (or that
+    none is), within 80 columns."""
+    result = runner.invoke(app, ["bench", "differential", str(few_packets), "--no-hpo3"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "As listed, by the case's own publication" in result.output
+    assert ("Publications whose cases miss the first ten most often" in result.output
+            or "No publication's cases miss the first ten." in result.output)
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    groups = ("annotation cites it", "annotation does not", "no publication")
+    split = [line.split() for line in lines if line.strip().startswith(groups) and line.split()[-1][0].isdigit()]
+    assert split and sum(int(row[-4]) for row in split) == 3  # every case in one group
+    data = json.loads(runner.invoke(app, ["bench", "differential", str(few_packets), "--no-hpo3", "--json"]).output)
+    assert sum(group["cases"] for group in data["by_citation"].values()) == 3
+
+
 def test_metrics_of_a_method():
     """Check top-k, MRR and the count of unknown diagnoses."""
     result = MethodResult("m", (1, 2, 11, None), 0.004)
