@@ -635,7 +635,10 @@ def join_diseases(
     two sources' statements about one term are not pooled, as an OMIM row without a
     frequency and an Orphanet class say different things (that the feature belongs to the
     disease; how often experts see it). Its onsets, inheritance and genes are the union of
-    the entries'. A group with fewer than two entries present changes nothing.
+    the entries'. The group's ids that no entry has (an OMIM entry newer than the annotation
+    file, an Orphanet entry without annotations) name the same disease, and are added to the
+    row's ``aliases`` too, so that a record naming any of them finds the row. A group with no
+    entry present changes nothing.
 
     Returns
     -------
@@ -648,7 +651,13 @@ def join_diseases(
     absorbed: set[int] = set()
     for _, ids in groups:
         members = [position[i] for i in ids if i in position]
-        if len(members) < 2:
+        if not members:
+            continue
+        unannotated = tuple(i for i in ids if i not in position)
+        if len(members) == 1:
+            if unannotated:
+                only = merged.get(members[0], diseases[members[0]])
+                merged[members[0]] = replace(only, aliases=tuple(dict.fromkeys((*only.aliases, *unannotated))))
             continue
         parts = [diseases[i] for i in members]
         first = parts[0]
@@ -663,7 +672,7 @@ def join_diseases(
             onsets=tuple(dict.fromkeys(t for d in parts for t in d.onsets)),
             inheritance=tuple(dict.fromkeys(t for d in parts for t in d.inheritance)),
             genes=tuple(sorted({g for d in parts for g in d.genes})),
-            aliases=tuple(dict.fromkeys(i for d in parts for i in d.ids if i != first.id)),
+            aliases=tuple(dict.fromkeys([*(i for d in parts for i in d.ids if i != first.id), *unannotated])),
         )
         absorbed.update(members[1:])
     joined = [merged.get(i, d) for i, d in enumerate(diseases) if i not in absorbed]

@@ -167,8 +167,10 @@ def test_rows_of_one_term_are_pooled():
 
 def test_entries_mondo_maps_to_one_disease_become_one_row():
     """Check that the OMIM entry gives the id and name, the Orphanet twin becomes an alias, each
-    term is taken from the first entry that annotates it, onsets and genes are joined, and a
-    group with one entry present changes nothing."""
+    term is taken from the first entry that annotates it, onsets and genes are joined; a group
+    with one entry present joins nothing, but its ids without an entry (an OMIM entry newer
+    than the annotation) become aliases of that entry's row, as they do of a joined row; a
+    group with no entry present changes nothing."""
     omim = Disease("OMIM:100001", "Dystonia A", (Annotation("HP:0000473", 0.9), Annotation("HP:0001337")),
                    onsets=("HP:0003581",), genes=("GENEA",))
     orpha = Disease(
@@ -177,17 +179,22 @@ def test_entries_mondo_maps_to_one_disease_become_one_row():
     )
     alone = Disease("ORPHA:6", "Alone", (Annotation("HP:0001250", 0.9),))
     other = Disease("OMIM:100002", "Dystonia B", (Annotation("HP:0001332", 0.8),))
-    groups = [("MONDO:0000001", ("OMIM:100001", "ORPHA:5")), ("MONDO:0000002", ("OMIM:999999", "ORPHA:6"))]
+    groups = [
+        ("MONDO:0000001", ("OMIM:100001", "OMIM:100009", "ORPHA:5")),
+        ("MONDO:0000002", ("OMIM:999999", "ORPHA:6")),
+        ("MONDO:0000003", ("OMIM:888888", "ORPHA:8")),
+    ]
     joined, count = join_diseases([orpha, other, omim, alone], groups)
     assert count == 1
     assert [d.id for d in joined] == ["OMIM:100002", "OMIM:100001", "ORPHA:6"]
     row_ = joined[1]
-    assert row_.name == "Dystonia A" and row_.aliases == ("ORPHA:5",) and row_.ids == ("OMIM:100001", "ORPHA:5")
+    assert row_.name == "Dystonia A" and row_.ids == ("OMIM:100001", "ORPHA:5", "OMIM:100009")
     assert row_.annotations == (
         Annotation("HP:0000473", 0.9), Annotation("HP:0001337"), Annotation("HP:0002451", 0.545)
     )
     assert row_.onsets == ("HP:0003581", "HP:0011463") and row_.genes == ("GENEA", "GENEZ")
-    assert joined[2] is alone
+    assert joined[2].ids == ("ORPHA:6", "OMIM:999999") and joined[2].annotations == alone.annotations
+    assert joined[0] is other  # in no group
 
 
 def test_the_join_file_is_read_and_checked():

@@ -36,6 +36,16 @@ def test_releases_and_reconciliation_are_recorded(real_index):
     assert counts["reviewed_rows"] == 2  # DYT-TOR1A limb dystonia, DYT-SGCE arm dystonia (disease_phenotypes.yaml)
 
 
+def test_an_id_mondo_matches_to_a_row_finds_it_without_annotations_of_its_own(real_index):
+    """Check that OMIM:611291, which MONDO matches to Orphanet's Cernunnos-XLF deficiency and
+    which the 2025-01-16 annotation does not describe, names that row (11 broad development
+    phenopackets name it), while an OMIM entry of the annotation keeps its own row."""
+    row = real_index.disease_position["OMIM:611291"]
+    assert real_index.disease_position["ORPHA:169079"] == row
+    assert real_index.ids_of(row) == ("ORPHA:169079", "OMIM:611291")
+    assert real_index.ids_of(real_index.disease_position["OMIM:612164"]) == ("OMIM:612164", "ORPHA:599373")
+
+
 @pytest.fixture(scope="module")
 def sgce_cases():
     if not DEV.exists():
