@@ -235,11 +235,10 @@ def _where_missed(report: Any, index: Any) -> list[Any]:
         box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, caption_justify="left",
         caption="cited: known cases whose diagnosis's annotation cites the publication",
     )
-    for column in ("publication", "diagnosis", "known", "cited", "top-1", "top-10", "misses"):
-        missed.add_column(column, justify="left" if column in ("publication", "diagnosis") else "right",
-                          no_wrap=True, overflow="ellipsis" if column == "diagnosis" else "fold",
-                          max_width=18 if column == "diagnosis" else None,
-                          min_width=None if column == "diagnosis" else max(len(column), 13 if column == "publication" else 5))
+    missed.add_column("publication", no_wrap=True, min_width=13)
+    missed.add_column("diagnosis", no_wrap=True, overflow="ellipsis", max_width=18)
+    for column in ("known", "cited", "top-1", "top-10", "misses"):
+        missed.add_column(column, justify="right", no_wrap=True, min_width=max(len(column), 5))
     worst = report.publications_missed()
     if not worst:
         return [by_citation, Text("No publication's cases miss the first ten.", style="cx.muted")]
