@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,13 @@ registry_app = typer.Typer(
 
 DB_HELP = "sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: a SQLite file in the user's data folder)."
 ROLE_HELP = "Act as clinician (reads and writes) or researcher (pseudonymous exports and the cohort overview)."
+
+# The options most commands share.
+DB = typer.Option(None, "--db", help=DB_HELP)
+ROLE = typer.Option("clinician", "--role", help=ROLE_HELP)
+PATIENT = typer.Option(..., "--patient", help="The patient's pseudonymous id.")
+VISIT = typer.Option(..., "--visit", help="The visit id.")
+AS_JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _fail(error: Exception) -> None:
@@ -64,18 +73,14 @@ def _write(text: str, out: Path | None) -> None:
 
 
 @registry_app.command("init")
-def init_command(db: str = typer.Option(None, "--db", help=DB_HELP)) -> None:
+def init_command(db: str | None = DB) -> None:
     """Create the registry's tables, or upgrade an older registry to this version's schema."""
-    from ..errors import ContraxisError
     from ..registry.database import default_url
     from ..registry.schema import current_revision, head_revision
     from ..registry.store import Registry, _shown_url
 
-    try:
+    with _reported():
         registry = Registry.init(db)
-    except ContraxisError as error:
-        _fail(error)
-        return
     typer.echo(f"registry {_shown_url(db or default_url())}: schema {current_revision(registry.engine)} "
                f"(newest {head_revision()})")
 
@@ -86,11 +91,10 @@ def add_visit_command(
                                          "or a GA4GH phenopacket v2 (YAML or JSON); - reads standard input."),
     patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id (added when new)."),
     date: str = typer.Option(None, "--date", help="The visit's date, YYYY-MM-DD (default: today)."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
     as_json: bool = typer.Option(False, "--json", help="Print the visit and its assessment as JSON."),
 ) -> None:
     """Add a visit: read the case, assess it, store both (the knowledge-base version and HPO release with it)."""
-    from ..errors import ContraxisError
     from ..io.detect import load_input
 
     try:
@@ -98,14 +102,11 @@ def add_visit_command(
     except ValueError:
         _fail_text(f"--date: {date[:30]!r} is not a date (YYYY-MM-DD)")
         return
-    try:
+    with _reported():
         registry = _open(db)
         reading = load_input(file, today=day)
         visit = registry.add_visit(patient, reading, date=day)
         events = [e for e in registry.course(patient) if e.visit_id == visit.id]
-    except ContraxisError as error:
-        _fail(error)
-        return
     if as_json:
         _echo({**visit.to_json(), "course": [e.to_json() for e in events]})
         return
@@ -119,6 +120,22 @@ def add_visit_command(
         typer.echo(f"  {event.kind}: {event.explanation}")
 
 
+@contextmanager
+def _reported(file: Path | None = None) -> Iterator[None]:
+    """Run a command's work: a Contraxis error is printed, one problem a line, and the command
+    exits with code 2; so is a ``file`` (the command's input) that cannot be read."""
+    from ..errors import ContraxisError
+
+    try:
+        yield
+    except ContraxisError as error:
+        _fail(error)
+    except OSError as error:
+        if file is None:
+            raise
+        _fail_text(f"{file}: cannot read the file: {error.strerror or error}")
+
+
 def _fail_text(message: str) -> None:
     from ..errors import CaseError
 
@@ -127,18 +144,13 @@ def _fail_text(message: str) -> None:
 
 @registry_app.command("visits")
 def visits_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    patient: str = PATIENT,
+    db: str | None = DB,
+    as_json: bool = AS_JSON,
 ) -> None:
     """List a patient's visits with their distribution, diagnosis and knowledge-base version."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         visits = _open(db).visits(patient)
-    except ContraxisError as error:
-        _fail(error)
-        return
     if as_json:
         _echo([v.to_json(assessment=False) for v in visits])
         return
@@ -150,18 +162,13 @@ def visits_command(
 
 @registry_app.command("course")
 def course_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    patient: str = PATIENT,
+    db: str | None = DB,
+    as_json: bool = AS_JSON,
 ) -> None:
     """Spread to adjacent regions, changes of distribution and new secondary features, dated and explained."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         events = _open(db).course(patient)
-    except ContraxisError as error:
-        _fail(error)
-        return
     if as_json:
         _echo([e.to_json() for e in events])
         return
@@ -173,20 +180,15 @@ def course_command(
 
 @registry_app.command("reassess")
 def reassess_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
+    patient: str = PATIENT,
     visit: int = typer.Option(None, "--visit", help="The visit id (every visit by default)."),
     save: bool = typer.Option(False, "--save", help="Keep the new assessment as the visit's newest."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: str | None = DB,
+    as_json: bool = AS_JSON,
 ) -> None:
     """Assess old visits again with the knowledge base in use now and show what changed."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         results = _open(db).reassess(patient, visit, save=save)
-    except ContraxisError as error:
-        _fail(error)
-        return
     if as_json:
         _echo([r.to_json() for r in results])
         return
@@ -198,22 +200,17 @@ def reassess_command(
 
 @registry_app.command("export")
 def export_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
+    patient: str = PATIENT,
     fmt: str = typer.Option("phenopacket", "--format", help="phenopacket (GA4GH v2), fhir (R4 Bundle) or json (the "
                                                             "registry's own, for import)."),
     identified: bool = typer.Option(False, "--identified", help="Include the identity (clinicians only)."),
-    role: str = typer.Option("clinician", "--role", help=ROLE_HELP),
+    role: str = ROLE,
     out: Path = typer.Option(None, "--out", help="Write to this file instead of standard output."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ) -> None:
     """Export a patient: pseudonymous unless --identified."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         data = _open(db, role).export(patient, fmt, identified=identified)
-    except ContraxisError as error:
-        _fail(error)
-        return
     _write(json.dumps(data, indent=2, ensure_ascii=False) + "\n", out)
 
 
@@ -221,41 +218,30 @@ def export_command(
 def import_command(
     file: Path = typer.Argument(..., help="JSON Lines of visits ({patient, date, input, scales, injections, implants, "
                                           "stimulation}) or a patient exported with --format json."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ) -> None:
     """Import visits (JSON Lines) or exported patients; each case is assessed with the knowledge base in use now."""
-    from ..errors import ContraxisError
     from ..registry.transfer import import_documents, iter_documents
 
-    try:
+    with _reported():
         summary = import_documents(_open(db), iter_documents(file))
-    except ContraxisError as error:
-        _fail(error)
-        return
     _echo(summary.to_json())
 
 
 @registry_app.command("add-scale")
 def add_scale_command(
     file: Path = typer.Argument(..., help="YAML or JSON: the scale's item codes and values."),
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
-    visit: int = typer.Option(..., "--visit", help="The visit id."),
+    patient: str = PATIENT,
+    visit: int = VISIT,
     scale: str = typer.Option(..., "--scale", help="bfmdrs, twstrs, tsui, gdrs, jrs, bsdi, vhi or cdip58."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ) -> None:
     """Score a rating scale from its items (totals computed, never typed) and keep it with a visit."""
     from ..documents import parse_document
-    from ..errors import ContraxisError
 
-    try:
+    with _reported(file):
         items = parse_document(file.read_text(encoding="utf-8"), source=str(file))
         record = _open(db).add_scale(patient, visit, scale, items)
-    except ContraxisError as error:
-        _fail(error)
-        return
-    except OSError as error:
-        _fail_text(f"{file}: cannot read the file: {error.strerror or error}")
-        return
     _echo(record.to_json())
 
 
@@ -263,50 +249,38 @@ def add_scale_command(
 def add_injection_command(
     file: Path = typer.Argument(..., help="YAML or JSON: product, muscles (muscle, side, units), guidance, response, "
                                           "adverse effects."),
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
-    visit: int = typer.Option(..., "--visit", help="The visit id."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    patient: str = PATIENT,
+    visit: int = VISIT,
+    db: str | None = DB,
 ) -> None:
     """Log a botulinum toxin treatment, checked against the product's label (warnings printed and kept)."""
     from ..documents import parse_document
-    from ..errors import ContraxisError
 
-    try:
+    with _reported(file):
         data = parse_document(file.read_text(encoding="utf-8"), source=str(file))
         record = _open(db).add_injection(patient, visit, data)
-    except ContraxisError as error:
-        _fail(error)
-        return
-    except OSError as error:
-        _fail_text(f"{file}: cannot read the file: {error.strerror or error}")
-        return
     _echo(record.to_json())
 
 
 @registry_app.command("add-implant")
 def add_implant_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
+    patient: str = PATIENT,
     surgery_date: str = typer.Option(..., "--surgery-date", help="YYYY-MM-DD."),
     device: str = typer.Option(..., "--device", help="The stimulator's maker and model."),
     target: str = typer.Option(..., "--target", help="GPi, STN, VIM or other."),
     side: str = typer.Option(..., "--side", help="left, right or bilateral."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ) -> None:
     """Record a deep brain stimulation system."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         record = _open(db).add_implant(patient, surgery_date=surgery_date, device=device, target=target, side=side)
-    except ContraxisError as error:
-        _fail(error)
-        return
     _echo(record.to_json())
 
 
 @registry_app.command("add-settings")
 def add_settings_command(
-    patient: str = typer.Option(..., "--patient", help="The patient's pseudonymous id."),
-    visit: int = typer.Option(..., "--visit", help="The visit id."),
+    patient: str = PATIENT,
+    visit: int = VISIT,
     implant: int = typer.Option(..., "--implant", help="The implant id."),
     side: str = typer.Option(..., "--side", help="left or right."),
     contacts: str = typer.Option(..., "--contacts", help="Active contacts, e.g. '1-, C+'."),
@@ -314,18 +288,13 @@ def add_settings_command(
     unit: str = typer.Option("mA", "--unit", help="mA or V."),
     pulse_width: float = typer.Option(..., "--pulse-width", help="Microseconds."),
     frequency: float = typer.Option(..., "--frequency", help="Hz."),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ) -> None:
     """Record the stimulation settings of one side programmed at a visit."""
-    from ..errors import ContraxisError
-
-    try:
+    with _reported():
         record = _open(db).add_stimulation(patient, visit, implant_id=implant, side=side, contacts=contacts,
                                            amplitude=amplitude, amplitude_unit=unit, pulse_width_us=pulse_width,
                                            frequency_hz=frequency)
-    except ContraxisError as error:
-        _fail(error)
-        return
     _echo(record.to_json())
 
 
@@ -333,16 +302,15 @@ def add_settings_command(
 def report_command(
     patient: str = typer.Option(None, "--patient", help="A patient's timeline (default: the cohort overview)."),
     html: Path = typer.Option(None, "--html", help="Write the page (printable, works offline) to this file."),
-    role: str = typer.Option("clinician", "--role", help=ROLE_HELP),
-    db: str = typer.Option(None, "--db", help=DB_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    role: str = ROLE,
+    db: str | None = DB,
+    as_json: bool = AS_JSON,
 ) -> None:
     """The cohort overview, or a patient's timeline (--patient); --html writes the page."""
-    from ..errors import ContraxisError
     from ..registry import pages
     from ..registry.dbs import dbs_followup
 
-    try:
+    with _reported():
         registry = _open(db, role)
         if patient is None:
             data = registry.cohort().to_json()
@@ -354,9 +322,6 @@ def report_command(
             data = {"patient": patient, "visits": [v.to_json(assessment=False) for v in record.visits],
                     "course": [e.to_json() for e in events], "dbs": [f.to_json() for f in followups]}
             page = pages.timeline_html(record, events=events, followups=followups)
-    except ContraxisError as error:
-        _fail(error)
-        return
     if html is not None:
         _write(page, html)
     if as_json or html is None and patient is not None:
@@ -389,13 +354,9 @@ def bench_registry_command(
     seed: int = typer.Option(0, "--seed", help="Random seed of the generated visits."),
 ) -> None:
     """Load generated patients and visits (each case assessed) and compute the cohort overview; print the times."""
-    from ..errors import ContraxisError
     from ..registry.bench import bench_registry
 
-    try:
+    with _reported():
         report = bench_registry(patients=patients, visits=visits, url=db, seed=seed,
                                 progress=lambda done, total: typer.echo(f"  {done}/{total} visits", err=True))
-    except ContraxisError as error:
-        _fail(error)
-        return
     typer.echo(report.text())
