@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from string import Formatter
 from types import MappingProxyType
@@ -79,7 +79,7 @@ from .conditions import (
     reads,
 )
 
-__all__ = ["Compiled", "KnowledgeBase", "load_knowledge_base", "DATA_DIR"]
+__all__ = ["Compiled", "KnowledgeBase", "RuleFamilies", "load_knowledge_base", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).parent / "data"
 M = TypeVar("M", bound=BaseModel)
@@ -93,8 +93,36 @@ INTERNED = 20_000
 
 
 @dataclass(frozen=True)
-class KnowledgeBase:
-    """The whole knowledge base, validated and compiled. Build it with
+class RuleFamilies:
+    """The compiled rule families of ``rules/``, in the order the engine applies them: the
+    phenomenology, the classification's axes, the etiology, the causes, alerts, work-up,
+    treatment, diagnosis and questions. The loader checks them together before the knowledge
+    base is made."""
+
+    phenomenology: tuple[Compiled[s.PhenomenologyRow], ...]
+    focal_type: tuple[Compiled[s.FocalTypeRow], ...]
+    associated: tuple[Compiled[s.AssociatedRow], ...]
+    named_forms: tuple[Compiled[s.LabelRow], ...]
+    temporal_pattern: tuple[Compiled[s.LabelRow], ...]
+    etiology: tuple[Compiled[s.EtiologyRow], ...]
+    pathology: tuple[Compiled[s.LabelRow], ...]
+    inheritance: tuple[Compiled[s.LabelRow], ...]
+    cause: tuple[Compiled[s.CauseRow], ...]
+    alerts: tuple[Compiled[s.AlertRule], ...]
+    workup: tuple[Compiled[s.WorkupRule], ...]
+    treatment_rules: tuple[Compiled[s.TreatmentRule], ...]
+    diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
+    questions: tuple[Compiled[s.QuestionRule], ...]
+
+    def families(self) -> dict[str, tuple[Compiled[Any], ...]]:
+        """The families by field name (shallow: the compiled rows themselves)."""
+        return {f.name: getattr(self, f.name) for f in fields(RuleFamilies)}
+
+
+@dataclass(frozen=True)
+class KnowledgeBase(RuleFamilies):
+    """The whole knowledge base, validated and compiled: its rule families
+    (:class:`RuleFamilies`) and its reviewed tables. Build it with
     :func:`load_knowledge_base`; never mutate it."""
 
     version: str
@@ -119,23 +147,9 @@ class KnowledgeBase:
     treatments: Mapping[str, s.TreatmentOption]
     treatment_groups: Mapping[str, frozenset[str]]
     definitions: Mapping[str, Compiled[s.Definition]]
-    phenomenology: tuple[Compiled[s.PhenomenologyRow], ...]
     onset_bands: s.OnsetBands
     distribution_rules: Mapping[str, s.DistributionRule]
     distribution_source: str
-    focal_type: tuple[Compiled[s.FocalTypeRow], ...]
-    associated: tuple[Compiled[s.AssociatedRow], ...]
-    named_forms: tuple[Compiled[s.LabelRow], ...]
-    temporal_pattern: tuple[Compiled[s.LabelRow], ...]
-    etiology: tuple[Compiled[s.EtiologyRow], ...]
-    pathology: tuple[Compiled[s.LabelRow], ...]
-    inheritance: tuple[Compiled[s.LabelRow], ...]
-    cause: tuple[Compiled[s.CauseRow], ...]
-    alerts: tuple[Compiled[s.AlertRule], ...]
-    workup: tuple[Compiled[s.WorkupRule], ...]
-    treatment_rules: tuple[Compiled[s.TreatmentRule], ...]
-    diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
-    questions: tuple[Compiled[s.QuestionRule], ...]
     hpo_names: Callable[[str], str | None] = field(repr=False)
     interned: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Parts of answers made from this knowledge base alone and never changed (a rule's
@@ -230,26 +244,6 @@ class KnowledgeBase:
             "treatments": dump(self.treatments.values()),
             "regions": self.regions.model_dump(mode="json"),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _Stages:
-    """The compiled rule families, while the knowledge base is being checked."""
-
-    phenomenology: tuple[Compiled[s.PhenomenologyRow], ...]
-    focal_type: tuple[Compiled[s.FocalTypeRow], ...]
-    associated: tuple[Compiled[s.AssociatedRow], ...]
-    named_forms: tuple[Compiled[s.LabelRow], ...]
-    temporal_pattern: tuple[Compiled[s.LabelRow], ...]
-    etiology: tuple[Compiled[s.EtiologyRow], ...]
-    pathology: tuple[Compiled[s.LabelRow], ...]
-    inheritance: tuple[Compiled[s.LabelRow], ...]
-    cause: tuple[Compiled[s.CauseRow], ...]
-    alerts: tuple[Compiled[s.AlertRule], ...]
-    workup: tuple[Compiled[s.WorkupRule], ...]
-    treatment_rules: tuple[Compiled[s.TreatmentRule], ...]
-    diagnosis: tuple[Compiled[s.DiagnosisRow], ...]
-    questions: tuple[Compiled[s.QuestionRule], ...]
 
 
 class _Reader:
@@ -666,7 +660,7 @@ def _load(
             if compiled is None:
                 _check_reads(where, test.done_when, "workup", when_of, alert_rows, None, p)
     cls_file = "rules/classification.yaml: "
-    stages = _Stages(
+    stages = RuleFamilies(
         phenomenology=compile_rows("rules/phenomenology.yaml", phenomenology.rows, "phenomenology"),
         focal_type=compile_rows(cls_file + "focal_type", classification.focal_type.rows, "focal_type"),
         associated=compile_rows(cls_file + "associated", classification.associated.rows, "associated"),
@@ -728,20 +722,7 @@ def _load(
         onset_bands=classification.onset_bands,
         distribution_rules=MappingProxyType({d.value: d for d in classification.distribution.rules}),
         distribution_source=classification.distribution.source,
-        phenomenology=stages.phenomenology,
-        focal_type=stages.focal_type,
-        associated=stages.associated,
-        named_forms=stages.named_forms,
-        temporal_pattern=stages.temporal_pattern,
-        etiology=stages.etiology,
-        pathology=stages.pathology,
-        inheritance=stages.inheritance,
-        cause=stages.cause,
-        alerts=stages.alerts,
-        workup=stages.workup,
-        treatment_rules=stages.treatment_rules,
-        diagnosis=stages.diagnosis,
-        questions=stages.questions,
+        **stages.families(),
         hpo_names=functools.lru_cache(maxsize=None)(lambda code: _hpo_name(hpo, code)),
     )
     return result
@@ -921,7 +902,7 @@ def _check_text(where: str, row: Any, provided: frozenset[str], p: list[Problem]
                                      f"known: {field_name}"))
 
 
-def _check_coverage(stages: _Stages, p: list[Problem]) -> None:
+def _check_coverage(stages: RuleFamilies, p: list[Problem]) -> None:
     """Every word of the vocabulary a rule family concludes is concluded by some rule (a word
     with no rule would never be reached), and every question names a case field."""
     concluded = {
