@@ -11,6 +11,11 @@
 - A gene test counts for every disease of the gene: a disease-causing variant found
   multiplies the odds by ``sensitivity / false_positive``; a gene tested without one by
   ``(1 - sensitivity) / (1 - false_positive)``.
+- A diagnosis of exclusion (``of_exclusion``: idiopathic dystonia) is one without a proven
+  cause (Albanese et al. 2013, Axis II): a disease-causing variant found in a gene of
+  ``genetic_dystonias.yaml`` is such a cause, and multiplies its odds by ``false_positive``
+  (it stands only if the result is wrong). The other diseases ranked may coexist with the
+  variant's disease; an idiopathic dystonia cannot.
 """
 
 from __future__ import annotations
@@ -135,11 +140,14 @@ def _unmet(cause: AcquiredCause, index: DifferentialIndex) -> Fact:
 @dataclass(frozen=True, eq=False)
 class _Tables:
     """What scoring the case facts reads from one index, worked out once: each acquired
-    cause with its position and its fact when unmet, and each gene's position."""
+    cause with its position and its fact when unmet, each gene's position, the diagnoses of
+    exclusion and the genes of the genetic dystonias."""
 
     causes: tuple[tuple[AcquiredCause, int, Fact | None], ...]
     gene_position: Mapping[str, int]
     owners: np.ndarray
+    of_exclusion: tuple[int, ...] = ()
+    dystonia_genes: frozenset[str] = frozenset()
     diseases_of_gene: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def diseases(self, index: DifferentialIndex, gene: int) -> tuple[int, ...]:
@@ -164,6 +172,8 @@ def _tables(index: DifferentialIndex) -> _Tables:
             causes=tuple(causes),
             gene_position={g: i for i, g in enumerate(index.genes)},
             owners=np.repeat(np.arange(index.n_diseases), np.diff(index.gene_ptr)),
+            of_exclusion=tuple(d for cause, d, _ in causes if cause.of_exclusion),
+            dystonia_genes=frozenset(e.gene for e in (knowledge.dystonias.values() if knowledge is not None else ())),
         )
         _TABLES[index] = tables
     return tables
@@ -209,4 +219,11 @@ def case_facts(
                 for d in tables.diseases(index, g):
                     total[d] += value
                     details.setdefault(d, []).append(Fact(f"{gene}: {word}", value, "gene test"))
+        found = sorted(positive & tables.dystonia_genes)
+        if found:
+            value = math.log10(false_positive)
+            fact = Fact(f"{found[0]}: disease-causing variant found, a proven cause", value, "gene test")
+            for d in tables.of_exclusion:
+                total[d] += value
+                details.setdefault(d, []).append(fact)
     return total, details

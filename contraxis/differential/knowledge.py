@@ -152,7 +152,12 @@ class Requirement(_Row):
 
 
 class AcquiredCause(_Row):
-    """An acquired or common cause, as ``acquired_causes.yaml`` describes it."""
+    """An acquired or common cause, as ``acquired_causes.yaml`` describes it.
+
+    ``of_exclusion``: the cause is a diagnosis made once the others are excluded (idiopathic
+    dystonia): it is listed by its probability, and is never moved to the front of the list
+    as a treatable candidate to look for first.
+    """
 
     id: str = Field(pattern=r"^CX:cause-[a-z0-9]+(-[a-z0-9]+)*$")
     name: str
@@ -164,6 +169,7 @@ class AcquiredCause(_Row):
     onset: tuple[HpoId, ...] = ()
     treatment: str
     source: str
+    of_exclusion: bool = False
 
     def as_disease(self, *, release: str) -> Disease:
         """The cause as a :class:`~.annotations.Disease` for the index."""

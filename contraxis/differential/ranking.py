@@ -1,12 +1,12 @@
 """Rank every disease for a case: :func:`rank` and its result, :class:`Differential`.
 
 The candidates are ordered by post-test probability, except that a *treatable* candidate
-(an acquired cause, or a genetic disease with a disease-specific treatment) that fits comes
-first: one whose likelihood ratio favours it (``log10 LR > 0``), whose defining facts are in
-the record (an acquired cause's drug, history or finding), and whose probability is at
-least one in ten and within a factor of ten of the leading candidate's
-(:func:`display_order`; the benchmark ranks the list in the same order). Each candidate
-keeps its rank by probability (``rank``).
+(an acquired cause other than a diagnosis of exclusion, or a genetic disease with a
+disease-specific treatment) that fits comes first: one whose likelihood ratio favours it
+(``log10 LR > 0``), whose defining facts are in the record (an acquired cause's drug,
+history or finding), and whose probability is at least one in ten and within a factor of
+ten of the leading candidate's (:func:`display_order`; the benchmark ranks the list in the
+same order). Each candidate keeps its rank by probability (``rank``).
 
 No list is given when the record has nothing to rank on (no present finding) or nothing
 specific (:func:`specificity_note`): the answer then carries a ``note`` saying what to
@@ -292,12 +292,18 @@ def score_case(
 
 
 def treatable_mask(index: DifferentialIndex) -> np.ndarray:
-    """Per disease, whether it is treatable (an acquired cause, or a genetic disease with a
-    disease-specific treatment in ``genetic_dystonias.yaml``); computed once per index."""
+    """Per disease, whether it is a treatable candidate to look for first (an acquired cause
+    that is not a diagnosis of exclusion, or a genetic disease with a disease-specific
+    treatment in ``genetic_dystonias.yaml``); computed once per index."""
     cached = _TREATABLE.get(id(index))
     if cached is not None and cached[0] is index:
         return cached[1]
-    mask = np.array([_treatment(index, d)[2] is not None for d in range(index.n_diseases)], dtype=bool)
+    knowledge = index.knowledge
+    excluded = {c.id for c in knowledge.acquired if c.of_exclusion} if knowledge is not None else set()
+    mask = np.array(
+        [_treatment(index, d)[2] is not None and index.disease_ids[d] not in excluded for d in range(index.n_diseases)],
+        dtype=bool,
+    )
     if len(_TREATABLE) >= 8:
         _TREATABLE.clear()
     _TREATABLE[id(index)] = (index, mask)

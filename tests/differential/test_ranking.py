@@ -124,3 +124,65 @@ def test_gene_suggestions_share_probability_across_genes():
         ("A", 0.75, ("D1", "D2")),
         ("B", 0.15, ("D2",)),
     ]
+
+
+def _with_idiopathic(mini_graph, *, of_exclusion: bool):
+    """The mini index with an idiopathic dystonia beside the mini knowledge's drug-induced one."""
+    import dataclasses
+
+    from contraxis.differential import ModelParameters, build_index
+    from contraxis.differential.knowledge import AcquiredCause
+
+    from .conftest import MINI_DISEASES, MINI_PARAMETERS, mini_knowledge
+
+    idiopathic = AcquiredCause.model_validate({
+        "id": IDIOPATHIC, "name": "Idiopathic dystonia", "pretest": "uncommon",
+        "requires": [{"finding": "HP:0001332"}],
+        "phenotype": [{"hpo": "HP:0001332", "frequency": "obligate"}, {"hpo": "HP:0000473", "frequency": "frequent"}],
+        "treatment": "botulinum toxin", "source": "src-1", "of_exclusion": of_exclusion,
+    })
+    knowledge = mini_knowledge()
+    knowledge = dataclasses.replace(knowledge, acquired=(*knowledge.acquired, idiopathic))
+    return build_index(
+        mini_graph, [*MINI_DISEASES, *knowledge.acquired_diseases()], parameters=ModelParameters(**MINI_PARAMETERS),
+        priors=knowledge.priors(), meta={"releases": {"ontology": "mini-1", "annotation": "mini-1"}},
+        knowledge=knowledge,
+    )
+
+
+IDIOPATHIC = "CX:cause-idiopathic-dystonia"
+
+
+def test_a_diagnosis_of_exclusion_keeps_its_probability_rank(mini_graph):
+    """Check that an idiopathic cause that would come first as a treatable candidate that
+    fits (second to a genetic disease whose gene test is positive, within tenfold) is listed
+    by its probability instead, its treatment still shown."""
+    from contraxis.differential.ranking import score_case, treatable_fits
+
+    genetics = {"tested": ["GENEA"], "positive": ["GENEA"]}
+    case = read_case({"findings": ["HP:0000473", "HP:0002451"], "genetics": genetics})
+    moved = _with_idiopathic(mini_graph, of_exclusion=False)
+    kept = _with_idiopathic(mini_graph, of_exclusion=True)
+    for index, expected in ((moved, True), (kept, False)):
+        _, facts, scores = score_case(case, index=index)
+        assert treatable_fits(scores, facts, index)[index.disease_position[IDIOPATHIC]] == expected
+    assert rank(case, index=moved, top=10).candidates[0].disease_id == IDIOPATHIC  # moved to the front
+    result = rank(case, index=kept, top=10)
+    assert [c.disease_id for c in result.candidates[:2]] == ["OMIM:100001", IDIOPATHIC]
+    assert candidate(result, IDIOPATHIC).treatable
+
+
+def test_a_proven_genetic_cause_counts_against_a_diagnosis_of_exclusion(mini_graph):
+    """Check that a disease-causing variant in a gene of the genetic dystonias lowers the
+    idiopathic cause by the false-positive rate, and one in another gene does not."""
+    index = _with_idiopathic(mini_graph, of_exclusion=True)
+    base = {"findings": ["HP:0001332", "HP:0000473"]}
+    plain = candidate(rank(read_case(base), index=index, top=20), IDIOPATHIC)
+    def with_variant(gene: str):
+        return rank(read_case({**base, "genetics": {"tested": [gene], "positive": [gene]}}), index=index, top=20)
+
+    dystonia_gene, other_gene = with_variant("GENEC"), with_variant("GENEA")
+    lowered = candidate(dystonia_gene, IDIOPATHIC)
+    assert lowered.score == pytest.approx(plain.score + math.log10(index.parameters.gene_false_positive), abs=1e-3)
+    assert "GENEC: disease-causing variant found, a proven cause" in {f.text for f in lowered.explanation.facts}
+    assert candidate(other_gene, IDIOPATHIC).score == pytest.approx(plain.score, abs=1e-3)
