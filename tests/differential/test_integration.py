@@ -68,7 +68,9 @@ def test_myoclonus_dystonia_patients_rank_dyt_sgce_in_the_top_ten(real_index, sg
     "vignette, first",
     [
         ("P01-cervical-dystonia-sensory-trick", "CX:cause-idiopathic-focal-dystonia"),
+        ("P02-blepharospasm-untreated-disabling", "CX:cause-idiopathic-focal-dystonia"),
         ("P03-adductor-spasmodic-dysphonia", "CX:cause-idiopathic-focal-dystonia"),
+        ("P10-adult-onset-truncal-dystonia", "CX:cause-idiopathic-focal-dystonia"),  # no drug: not tardive
         ("P13-myoclonus-dystonia-alcohol-responsive", "OMIM:159900"),  # idiopathic second, not moved ahead
         ("P16-tor1a-proven-focal-writers-cramp-since-childhood", "OMIM:128100"),  # a proven cause
         ("P21-metoclopramide-acute-dystonic-reaction", "CX:cause-acute-dystonic-reaction"),
