@@ -15,7 +15,9 @@
   cause (Albanese et al. 2013, Axis II): a disease-causing variant found in a gene of
   ``genetic_dystonias.yaml`` is such a cause, and multiplies its odds by ``false_positive``
   (it stands only if the result is wrong). The other diseases ranked may coexist with the
-  variant's disease; an idiopathic dystonia cannot.
+  variant's disease; an idiopathic dystonia cannot. Likewise an exposure that defines another
+  cause (a drug of its class, whenever it was started; an event of its history) is a cause
+  not yet excluded, and multiplies the odds by ``exposure_background``.
 """
 
 from __future__ import annotations
@@ -131,6 +133,23 @@ def _cause_facts(
     return facts
 
 
+def _other_exposure(case: Case, knowledge: DifferentialKnowledge, tables: _Tables) -> str | None:
+    """The first exposure in the record that defines a cause other than a diagnosis of
+    exclusion (a drug of its class, whenever started; an event of its history), in words."""
+    for cause, _, _ in tables.causes:
+        if cause.of_exclusion:
+            continue
+        for requirement in cause.requires:
+            if requirement.drug_class is not None:
+                members = knowledge.drug_classes.get(requirement.drug_class, frozenset())
+                drug = next((m.name for m in case.medications if m.name in members), None)
+                if drug is not None:
+                    return f"{drug} ({requirement.drug_class})"
+            elif requirement.history is not None and requirement.history in case.history:
+                return f"history {requirement.history}"
+    return None
+
+
 def _unmet(cause: AcquiredCause, index: DifferentialIndex) -> Fact:
     """The fact of an acquired cause whose defining facts are not in the record."""
     needs = " or ".join(r.describe() for r in cause.requires)
@@ -203,6 +222,14 @@ def case_facts(
             if facts:
                 details[d] = facts
                 total[d] += sum(f.log10_lr for f in facts)
+        if tables.of_exclusion:
+            exposure = _other_exposure(case, index.knowledge, tables)
+            if exposure is not None:
+                value = math.log10(index.parameters.exposure_background)
+                fact = Fact(f"{exposure}: a possible cause, not yet excluded", value, "requirement")
+                for d in tables.of_exclusion:
+                    total[d] += value
+                    details.setdefault(d, []).append(fact)
     if case.genetics is not None and (case.genetics.tested or case.genetics.positive):
         parameters = index.parameters
         sensitivity, false_positive = parameters.gene_test_sensitivity, parameters.gene_false_positive

@@ -186,3 +186,19 @@ def test_a_proven_genetic_cause_counts_against_a_diagnosis_of_exclusion(mini_gra
     assert lowered.score == pytest.approx(plain.score + math.log10(index.parameters.gene_false_positive), abs=1e-3)
     assert "GENEC: disease-causing variant found, a proven cause" in {f.text for f in lowered.explanation.facts}
     assert candidate(other_gene, IDIOPATHIC).score == pytest.approx(plain.score, abs=1e-3)
+
+
+def test_an_exposure_that_defines_another_cause_counts_against_a_diagnosis_of_exclusion(mini_graph):
+    """Check that a dopamine-blocking drug in the record, even one started outside the drug
+    cause's window, lowers the idiopathic cause by the exposure background, and that the
+    explanation names it."""
+    index = _with_idiopathic(mini_graph, of_exclusion=True)
+    base = {"findings": ["HP:0001332", "HP:0000473"]}
+    plain = candidate(rank(read_case(base), index=index, top=20), IDIOPATHIC)
+    on_drug = rank(read_case({**base, "medications": [{"name": "haloperidol", "days_since_start": 400}]}),
+                   index=index, top=20)
+    lowered = candidate(on_drug, IDIOPATHIC)
+    assert lowered.score == pytest.approx(plain.score + math.log10(index.parameters.exposure_background), abs=1e-3)
+    assert "haloperidol (dopamine-blocking): a possible cause, not yet excluded" in {
+        f.text for f in lowered.explanation.facts
+    }
