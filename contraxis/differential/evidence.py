@@ -22,7 +22,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from contraxis.case import Case, Lab
@@ -231,6 +231,34 @@ def _judge(
     return (), ()
 
 
+def _corrected(
+    lab: Lab, value: float | None, test: LabTest, labs: Sequence[Lab], superseded: Mapping[int, str],
+    knowledge: DifferentialKnowledge,
+) -> tuple[float, str] | None:
+    """The result read corrected by another test of the same sample, as ``labs.yaml`` reads
+    it (calcium by albumin: :meth:`~contraxis.knowledge.schema.LabCorrection.delta`), with
+    the text shown; None when no correction applies."""
+    found = knowledge.corrections.get(test.loinc)
+    if found is None or value is None:
+        return None
+    by_loinc, correction = found
+    from contraxis.terminology.labs import analyte_of
+
+    wanted = analyte_of(by_loinc)
+    for j, other in enumerate(labs):
+        reading = getattr(other, "reading", None)
+        if j in superseded or reading is None or (other.loinc != by_loinc and reading.analyte != wanted):
+            continue
+        days_apart = abs((lab.age_days or 0.0) - (other.age_days or 0.0))
+        delta = correction.delta(reading.value, exact=reading.comparator is None, days_apart=days_apart)
+        if delta is None:
+            return None
+        text = (f"{_shown(lab)}: {correction.label} {value + delta:.3g} {test.unit} with {reading.analyte} "
+                f"{_fmt(reading.value)} {reading.unit} ({correction.source})")
+        return value + delta, text
+    return None
+
+
 def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[LabReading]:
     """Turn laboratory results into HPO terms with the limits of ``lab_to_hpo.yaml``.
 
@@ -238,7 +266,9 @@ def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[
     (calcium 2000-8), through :func:`contraxis.terminology.labs.analyte_of`; its value is
     taken in the knowledge base's unit (as :func:`~contraxis.terminology.labs.read_lab` read
     it), converted to the test's unit where they differ. A value with a comparator is a
-    bound: ``< 20`` ceruloplasmin is low, ``> 10`` calcium says nothing. A result given only
+    bound: ``< 20`` ceruloplasmin is low, ``> 10`` calcium says nothing. A result that
+    ``labs.yaml`` reads corrected by another test of the same sample (a calcium with a low
+    albumin) is judged corrected, as the assessment reads it. A result given only
     as an interpretation (low, high, normal) is read as that side of the limits. When a test
     is given more than once, the latest result decides and the earlier ones are listed with
     a note. A test or unit the files do not know is reported, not used.
@@ -259,6 +289,9 @@ def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[
         if why:
             readings.append(LabReading(label, shown, note=why, source=test.source, index=i))
             continue
+        corrected = _corrected(lab, value, test, labs, superseded, knowledge)
+        if corrected is not None:
+            value, shown = corrected
         present, excluded = _judge(value, lab.comparator, lab.interpretation, test)
         if present or excluded:
             note = ""

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from contraxis.codes.patterns import GENE_SYMBOL, HISTORY_ID, HPO_ID, LOCAL_ID, LOINC_CODE, OMIM_ID, anchored
 from contraxis.errors import KnowledgeBaseError, Problem, allowed
+from contraxis.knowledge.schema import LabCorrection
 
 from .annotations import FREQUENCY_CLASSES, Annotation, Disease
 
@@ -325,6 +326,10 @@ class DifferentialKnowledge:
         Members of each drug class of ``drugs.yaml``.
     conversions : Mapping[str, Mapping[str, float]]
         For each LOINC code, other units and the factor into the unit of ``lab_to_hpo.yaml``.
+    corrections : Mapping[str, tuple[str, LabCorrection]]
+        For each LOINC code of ``lab_to_hpo.yaml`` whose test ``labs.yaml`` reads corrected
+        (calcium by albumin), the LOINC code of the other test and the correction, in the
+        units of ``labs.yaml`` (the same as ``lab_to_hpo.yaml``'s for that test).
     sources : Mapping[str, str]
         Every source id the files may cite, with its citation.
     reviewed : Mapping[str, str]
@@ -341,6 +346,7 @@ class DifferentialKnowledge:
     dystonias: Mapping[str, GeneticDystonia] = field(default_factory=dict)
     drug_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     conversions: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    corrections: Mapping[str, tuple[str, LabCorrection]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     reviewed: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
@@ -404,6 +410,7 @@ class DifferentialKnowledge:
             "dystonias": {omim: dump(entry) for omim, entry in self.dystonias.items()},
             "drug_classes": {name: sorted(members) for name, members in self.drug_classes.items()},
             "conversions": {loinc: dict(units) for loinc, units in self.conversions.items()},
+            "corrections": {loinc: {"by": by, "correction": dump(c)} for loinc, (by, c) in self.corrections.items()},
             "sources": dict(self.sources),
             "reviewed": dict(self.reviewed),
             "hashes": dict(self.hashes),
@@ -428,6 +435,10 @@ class DifferentialKnowledge:
             drug_classes={name: frozenset(members) for name, members in data["drug_classes"].items()},
             conversions={
                 loinc: {unit: float(f) for unit, f in units.items()} for loinc, units in data["conversions"].items()
+            },
+            corrections={
+                str(loinc): (str(row["by"]), LabCorrection.model_validate(row["correction"]))
+                for loinc, row in data["corrections"].items()
             },
             sources={str(k): str(v) for k, v in data["sources"].items()},
             reviewed={str(k): str(v) for k, v in data["reviewed"].items()},
@@ -576,6 +587,11 @@ def load_knowledge(
         for loinc, row in kb.labs_by_loinc.items()
         if loinc in by_loinc and row.unit == by_loinc[loinc].unit
     }
+    corrections = {
+        loinc: (kb.labs[row.correction.by].loinc, row.correction)
+        for loinc, row in kb.labs_by_loinc.items()
+        if row.correction is not None and loinc in conversions and row.correction.by in kb.labs
+    }
     return DifferentialKnowledge(
         acquired=acquired.causes,
         labs=by_loinc,
@@ -583,6 +599,7 @@ def load_knowledge(
         dystonias=by_omim,
         drug_classes=drug_classes,
         conversions=conversions,
+        corrections=corrections,
         sources=sources,
         reviewed={
             ACQUIRED_FILE: str(acquired.reviewed),

@@ -98,6 +98,15 @@ class LabCorrection(Row):
     label: str
     source: str
 
+    def delta(self, other: float | None, *, exact: bool, days_apart: float) -> float | None:
+        """What to add to the result, in its unit: ``factor x (reference - other)`` when the
+        other test's result ``other`` (in its unit) is an exact value (``exact``: no
+        comparator) below ``below`` and the two were taken at most ``within_days`` apart;
+        None when no correction applies."""
+        if other is None or not exact or not other < self.below or days_apart > self.within_days:
+            return None
+        return self.factor * (self.reference - other)
+
 
 class LabTest(Row):
     id: str

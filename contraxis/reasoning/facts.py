@@ -380,12 +380,12 @@ def _corrected(bounds: Bounds, lab: Lab, by: Lab, correction: LabCorrection) -> 
     value below ``correction.below``, or was not taken within ``correction.within_days``.
     """
     other = by.reading
-    if other is None or other.value is None or other.comparator is not None or not other.value < correction.below:
+    if other is None or other.value is None:
         return None
-    ages = (lab.age_days or 0.0, by.age_days or 0.0)
-    if abs(ages[0] - ages[1]) > correction.within_days:
+    days_apart = abs((lab.age_days or 0.0) - (by.age_days or 0.0))
+    delta = correction.delta(other.value, exact=other.comparator is None, days_apart=days_apart)
+    if delta is None:
         return None
-    delta = correction.factor * (correction.reference - other.value)
     low, high, low_open, high_open = bounds
     adjusted = (low + delta, high + delta, low_open, high_open)
     reading = lab.reading

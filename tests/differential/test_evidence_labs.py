@@ -94,3 +94,35 @@ def test_what_the_differential_did_not_use_has_case_paths(mini_kb):
     assert "not used by the differential" in rows[("case.findings[1]", "HP:1234567")]
     assert "not a phenotypic abnormality" in rows[("case.absent[0]", "HP:0003593")]
     assert "between the reference range" in rows[("case.labs[0]", "17861-6 11 mg/dL")]
+
+
+def _with_albumin_correction():
+    import dataclasses
+
+    from contraxis.knowledge.schema import LabCorrection
+
+    correction = LabCorrection(by="albumin", below=4.0, reference=4.0, factor=0.8, within_days=1,
+                               label="corrected calcium", source="src-1")
+    return dataclasses.replace(mini_knowledge(), corrections={"17861-6": ("1751-7", correction)})
+
+
+@pytest.mark.parametrize(
+    "albumin, albumin_days_ago, present, excluded",
+    [
+        (3.0, 0, (), ("HP:0002901",)),        # 8.0 total reads 8.8 corrected: normal, as the assessment reads it
+        (4.2, 0, ("HP:0002901",), ()),        # a normal albumin corrects nothing: 8.0 is low
+        (3.0, 5, ("HP:0002901",), ()),        # an albumin of another day corrects nothing
+        (None, 0, ("HP:0002901",), ()),       # an albumin without a value corrects nothing
+    ],
+)
+def test_a_calcium_is_judged_corrected_by_a_low_albumin(albumin, albumin_days_ago, present, excluded):
+    """Check that a total calcium with a low albumin of the same sample is judged as the
+    corrected calcium (labs.yaml's correction), and that the reading says so."""
+    labs = [
+        Lab(loinc="17861-6", value=8.0, unit="mg/dL", days_ago=0),
+        Lab(loinc="1751-7", value=albumin, unit="g/dL" if albumin is not None else None, days_ago=albumin_days_ago,
+            interpretation=None if albumin is not None else "low"),
+    ]
+    reading = read_labs(labs, knowledge=_with_albumin_correction())[0]
+    assert (reading.present, reading.excluded) == (present, excluded)
+    assert ("corrected calcium 8.8 mg/dL with albumin 3 g/dL" in reading.value) == bool(excluded)

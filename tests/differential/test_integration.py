@@ -31,8 +31,8 @@ def test_releases_and_reconciliation_are_recorded(real_index):
     assert counts["diseases_only_in_ontology_release"] == 233
     assert counts["diseases_only_in_annotation_release"] == 72
     assert counts["rows_from_ontology_release"] == 975
-    # 12,898 annotated entries, 2,153 of them joined into another's row (MONDO), + 17 acquired causes
-    assert counts["joined_entries"] == 2153 and real_index.n_diseases == 10762
+    # 12,898 annotated entries, 2,153 of them joined into another's row (MONDO), + 19 acquired causes
+    assert counts["joined_entries"] == 2153 and real_index.n_diseases == 10764
     assert counts["reviewed_rows"] == 2  # DYT-TOR1A limb dystonia, DYT-SGCE arm dystonia (disease_phenotypes.yaml)
 
 
@@ -75,6 +75,8 @@ def test_myoclonus_dystonia_patients_rank_dyt_sgce_in_the_top_ten(real_index, sg
         ("P16-tor1a-proven-focal-writers-cramp-since-childhood", "OMIM:128100"),  # a proven cause
         ("P21-metoclopramide-acute-dystonic-reaction", "CX:cause-acute-dystonic-reaction"),
         ("P47-risperidone-dystonia-four-weeks-child", "CX:cause-acute-dystonic-reaction"),  # not idiopathic
+        ("P44-esomeprazole-hypomagnesaemia-tetany-normal-calcium", "CX:cause-hypomagnesemia"),
+        ("P46-night-cramps-low-albumin-corrected-calcium-normal", "CX:cause-nocturnal-leg-cramps"),  # corrected
         ("P24-post-stroke-hemidystonia", "CX:cause-post-stroke-dystonia"),
         ("P26-wilson-disease-confirmed", "OMIM:277900"),
         ("P27-pkan-eye-of-the-tiger", "OMIM:234200"),

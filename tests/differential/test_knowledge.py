@@ -89,6 +89,27 @@ def test_lab_row(test):
         assert test.normal.to <= test.high.above
 
 
+def test_lab_rows_read_results_as_the_assessment_does():
+    """Check that a laboratory row's normal range is the reference range labs.yaml gives the
+    same test (the differential and the assessment call the same results normal), and that a
+    test labs.yaml reads corrected (calcium by albumin) carries that correction."""
+    from contraxis.knowledge import load_knowledge_base
+
+    kb = load_knowledge_base()
+    compared = 0
+    for loinc, test in KNOWLEDGE.labs.items():
+        row = kb.labs_by_loinc.get(loinc)
+        if row is None or row.unit != test.unit or test.normal is None:
+            continue
+        compared += 1
+        assert (test.normal.from_, test.normal.to) == (row.low, row.high), loinc
+        if row.correction is not None:
+            by, correction = KNOWLEDGE.corrections[loinc]
+            assert correction == row.correction and by == kb.labs[row.correction.by].loinc
+    assert compared >= 4  # calcium, sodium, potassium, magnesium at least
+    assert KNOWLEDGE.corrections["17861-6"][0] == "1751-7"  # calcium by albumin
+
+
 def copy_data(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
