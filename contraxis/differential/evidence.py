@@ -303,7 +303,35 @@ def read_labs(labs: Sequence[Lab], *, knowledge: DifferentialKnowledge) -> list[
         else:
             note = "between the reference range and the limit of an abnormality: not used"
         readings.append(LabReading(label, shown, present, excluded, note, test.source, index=i))
-    return readings
+    return _overruled(readings, labs, knowledge)
+
+
+def _overruled(readings: list[LabReading], labs: Sequence[Lab], knowledge: DifferentialKnowledge) -> list[LabReading]:
+    """Set aside the results that another test overrules (``decides_over``: an ionized
+    calcium that settles a side decides over the total calcium), saying which."""
+    from contraxis.terminology.labs import analyte_of
+
+    deciding: dict[str, str] = {}
+    for reading in readings:
+        if reading.index is None or not (reading.present or reading.excluded):
+            continue
+        test = _test_for(labs[reading.index], knowledge)
+        for loinc in test.decides_over if test is not None else ():
+            deciding.setdefault(analyte_of(loinc) or loinc, test.name)
+    if not deciding:
+        return readings
+    kept = []
+    for reading in readings:
+        lab = labs[reading.index] if reading.index is not None else None
+        analyte = None
+        if lab is not None:
+            lab_reading = getattr(lab, "reading", None)
+            analyte = lab_reading.analyte if lab_reading is not None else analyte_of(lab.loinc) or lab.loinc
+        if analyte in deciding and (reading.present or reading.excluded):
+            reading = LabReading(reading.test, reading.value, note=f"set aside: the {deciding[analyte]} decides",
+                                 source=reading.source, index=reading.index)
+        kept.append(reading)
+    return kept
 
 
 def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | None = None) -> CaseEvidence:

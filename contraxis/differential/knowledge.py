@@ -198,7 +198,11 @@ class _Normal(_Row):
 
 
 class LabTest(_Row):
-    """How one laboratory test's result becomes HPO terms (``lab_to_hpo.yaml``)."""
+    """How one laboratory test's result becomes HPO terms (``lab_to_hpo.yaml``).
+
+    ``decides_over``: LOINC codes of tests this one overrules: when its result settles a
+    side of the limits, theirs are set aside (an ionized calcium decides over the total).
+    """
 
     loinc: str = Field(pattern=anchored(LOINC_CODE))
     name: str
@@ -207,6 +211,7 @@ class LabTest(_Row):
     high: _Limit | None = None
     normal: _Normal | None = None
     source: str
+    decides_over: tuple[Annotated[str, Field(pattern=anchored(LOINC_CODE))], ...] = ()
 
     @model_validator(mode="after")
     def _limits(self) -> LabTest:

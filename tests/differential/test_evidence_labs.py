@@ -126,3 +126,27 @@ def test_a_calcium_is_judged_corrected_by_a_low_albumin(albumin, albumin_days_ag
     reading = read_labs(labs, knowledge=_with_albumin_correction())[0]
     assert (reading.present, reading.excluded) == (present, excluded)
     assert ("corrected calcium 8.8 mg/dL with albumin 3 g/dL" in reading.value) == bool(excluded)
+
+
+@pytest.mark.parametrize(
+    "total, ionized, present, excluded",
+    [
+        (7.9, 1.2, (), ("HP:0002901", "HP:0003072")),  # a normal ionized calcium: normal whatever the total
+        (9.0, 1.0, ("HP:0002901",), ()),               # a low ionized calcium: low whatever the total
+        (7.9, None, ("HP:0002901",), ()),              # no ionized calcium: the total decides
+    ],
+)
+def test_an_ionized_calcium_decides_over_the_total(total, ionized, present, excluded):
+    """Check the case format's convention (spec: an ionized calcium below 1.1 mmol/L counts as
+    low whatever the total, a normal one means the calcium is normal whatever the total) with
+    the shipped lab_to_hpo.yaml: the total is set aside, saying why."""
+    from contraxis.differential import load_knowledge
+
+    labs = [Lab(loinc="17861-6", value=total, unit="mg/dL")]
+    if ionized is not None:
+        labs.append(Lab(loinc="1994-3", value=ionized, unit="mmol/L"))
+    readings = read_labs(labs, knowledge=load_knowledge())
+    terms = {t for r in readings for t in r.present}, {t for r in readings for t in r.excluded}
+    assert terms == (set(present), set(excluded))
+    if ionized is not None:
+        assert readings[0].note == "set aside: the ionized calcium decides"
