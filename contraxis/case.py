@@ -171,6 +171,16 @@ class Lab(_Model):
         return None
 
 
+def started_before_onset(days_since_start: float | None, years_since_onset: float | None) -> bool:
+    """Whether a drug started ``days_since_start`` days ago began before a movement that began
+    ``years_since_onset`` years ago (True when either is unknown). Ages are given in years,
+    often whole: the movement may have begun up to a year before the drug only when onset and
+    age are the same whole year."""
+    if days_since_start is None or years_since_onset is None:
+        return True
+    return days_since_start / 365.25 >= years_since_onset - 0.5 if years_since_onset >= 1 else True
+
+
 class Medication(_Model):
     """A drug taken now or recently, as given: its name (generic, brand, salt, an EHR display
     string) and/or its RxNorm code.

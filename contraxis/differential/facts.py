@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from contraxis.case import Case
+from contraxis.case import Case, Medication, started_before_onset
 
 from .evidence import CaseEvidence
 from .index import DifferentialIndex
@@ -70,18 +70,23 @@ def _met(
     """
     knowledge: DifferentialKnowledge = index.knowledge
     if requirement.drug_class is not None:
-        members = knowledge.drug_classes.get(requirement.drug_class, frozenset())
-        for drug in case.medications:
-            if drug.name not in members:
+        cls = requirement.drug_class
+        years = case.age - case.onset_age if case.age is not None and case.onset_age is not None else None
+        for drug in _drugs_in(case, knowledge.drug_classes.get(cls, frozenset())):
+            days, raised = drug.days_since_start, drug.days_since_dose_increase
+            if not started_before_onset(days, years):
                 continue
-            days = drug.days_since_start
             if days is None:
-                return f"{drug.name} ({requirement.drug_class}; start date not given)"
+                return f"{drug.display} ({cls}; start date not given)"
             if requirement.min_days is not None and days < requirement.min_days:
                 continue
+            # A dose increase counts like a start for a reaction within days, as the
+            # assessment reads it (knowledge.conditions: drug within_days).
             if requirement.max_days is not None and days > requirement.max_days:
-                continue
-            return f"{drug.name} ({requirement.drug_class}) started {days} days ago"
+                if raised is None or raised > requirement.max_days:
+                    continue
+                return f"{drug.display} ({cls}) started {days} days ago, dose raised {raised} days ago"
+            return f"{drug.display} ({cls}) started {days} days ago"
         return None
     if requirement.history is not None:
         return f"history {requirement.history}" if requirement.history in case.history else None
@@ -93,6 +98,18 @@ def _met(
         return None
     t = above[wanted]
     return f"finding {index.term_names[t]} ({index.term_ids[t]})"
+
+
+def _drugs_in(case: Case, members: frozenset[str]) -> list[Medication]:
+    """The case's drugs with an ingredient in a class (read as the assessment reads them:
+    brand names, salts and EHR descriptions resolved to their ingredients; a drug that
+    cannot be resolved by its name as given)."""
+    found = []
+    for drug in case.medications:
+        names = drug.ingredients or ((drug.name or "").strip().casefold(),)
+        if any(name in members for name in names):
+            found.append(drug)
+    return found
 
 
 def _cause_facts(
@@ -141,10 +158,9 @@ def _other_exposure(case: Case, knowledge: DifferentialKnowledge, tables: _Table
             continue
         for requirement in cause.requires:
             if requirement.drug_class is not None:
-                members = knowledge.drug_classes.get(requirement.drug_class, frozenset())
-                drug = next((m.name for m in case.medications if m.name in members), None)
-                if drug is not None:
-                    return f"{drug} ({requirement.drug_class})"
+                drugs = _drugs_in(case, knowledge.drug_classes.get(requirement.drug_class, frozenset()))
+                if drugs:
+                    return f"{drugs[0].display} ({requirement.drug_class})"
             elif requirement.history is not None and requirement.history in case.history:
                 return f"history {requirement.history}"
     return None

@@ -18,7 +18,7 @@ from string import Formatter
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-from ..case import Case, Lab
+from ..case import Case, Lab, started_before_onset
 from ..errors import CaseError, KnowledgeBaseError, Problem
 from ..knowledge import KnowledgeBase
 from ..knowledge.schema import LabCorrection
@@ -213,13 +213,9 @@ class View(NamedTuple):
         return self.drugs.get(cls, ())
 
     def started_before_onset(self, drug: DrugView) -> bool:
-        """Whether the drug was started before the movement began (True when unknown)."""
-        years = self.years_since_onset
-        if drug.days_since_start is None or years is None:
-            return True
-        # Ages are given in years, often whole: allow the movement to have begun up to a
-        # year before the drug only when onset and age are the same whole year.
-        return drug.days_since_start / 365.25 >= years - 0.5 if years >= 1 else True
+        """Whether the drug was started before the movement began (True when unknown:
+        :func:`contraxis.case.started_before_onset`)."""
+        return started_before_onset(drug.days_since_start, self.years_since_onset)
 
     def definition(self, name: str) -> Used | None:
         """The facts a definition of ``definitions.yaml`` used when it holds (its label

@@ -48,6 +48,29 @@ def test_drug_timing_counts(mini_kb, days, met):
     assert ("requirement" in kinds) is met and ("needs" in kinds) is not met
 
 
+@pytest.mark.parametrize(
+    "medication, ages, met",
+    [
+        ({"name": "Reglan 10 mg tablet", "days_since_start": 1}, {}, True),  # a brand and strength: metoclopramide
+        ({"name": "HALDOL", "days_since_start": 2}, {}, True),
+        ({"name": "haloperidol", "days_since_start": 30, "days_since_dose_increase": 3}, {}, True),  # dose raised
+        ({"name": "haloperidol", "days_since_start": 30, "days_since_dose_increase": 20}, {}, False),
+        ({"name": "haloperidol", "days_since_start": 5}, {"age": 40, "onset_age": 35}, False),  # after the onset
+    ],
+)
+def test_a_drug_is_read_as_the_assessment_reads_it(mini_kb, medication, ages, met):
+    """Check that the differential reads a drug's ingredients (brand names, strengths), counts a
+    recent dose increase like a start and a drug started after the movement began as no
+    exposure, as the assessment does, and names what it read."""
+    case = read_case({"findings": ["HP:0000473"], "medications": [medication], **ages})
+    facts = candidate(rank(case, index=mini_kb, top=10), CAUSE).explanation.facts
+    requirement = [f for f in facts if f.kind == "requirement"]
+    assert bool(requirement) is met and any(f.kind == "needs" for f in facts) is not met
+    if met:
+        assert "dopamine-blocking" in requirement[0].text
+        assert ("dose raised 3 days ago" in requirement[0].text) == ("days_since_dose_increase" in medication)
+
+
 def test_local_codes_support_the_cause(mini_kb):
     """Check that a supporting CX code counts for the cause when present and against when absent."""
     drug = {"medications": [{"name": "haloperidol", "days_since_start": 1}], "findings": ["HP:0000473"]}
