@@ -49,7 +49,8 @@ class Fact:
     log10_lr : float
         Its ``log10`` likelihood ratio for the disease.
     kind : str
-        ``requirement``, ``needs``, ``supports`` or ``gene test``.
+        ``requirement``, ``needs``, ``supports``, ``gene test`` or ``not excluded`` (another
+        cause's exposure, against a diagnosis of exclusion).
     """
 
     text: str
@@ -242,7 +243,7 @@ def case_facts(
             exposure = _other_exposure(case, index.knowledge, tables)
             if exposure is not None:
                 value = math.log10(index.parameters.exposure_background)
-                fact = Fact(f"{exposure}: a possible cause, not yet excluded", value, "requirement")
+                fact = Fact(f"{exposure}: a possible cause, not yet excluded", value, "not excluded")
                 for d in tables.of_exclusion:
                     total[d] += value
                     details.setdefault(d, []).append(fact)
