@@ -76,6 +76,7 @@ def test_myoclonus_dystonia_patients_rank_dyt_sgce_in_the_top_ten(real_index, sg
         ("P21-metoclopramide-acute-dystonic-reaction", "CX:cause-acute-dystonic-reaction"),
         ("P47-risperidone-dystonia-four-weeks-child", "CX:cause-acute-dystonic-reaction"),  # not idiopathic
         ("P44-esomeprazole-hypomagnesaemia-tetany-normal-calcium", "CX:cause-hypomagnesemia"),
+        ("P45-hydrochlorothiazide-severe-hypokalaemia-cramps", "CX:cause-hypokalemia"),  # the low potassium
         ("P46-night-cramps-low-albumin-corrected-calcium-normal", "CX:cause-nocturnal-leg-cramps"),  # corrected
         ("P24-post-stroke-hemidystonia", "CX:cause-post-stroke-dystonia"),
         ("P26-wilson-disease-confirmed", "OMIM:277900"),
