@@ -105,3 +105,24 @@ def test_wilson_disease_is_flagged_treatable_with_its_source(real_index):
     assert wilson.treatable and "chelation" in wilson.treatment.name and wilson.treatment.source == "aasld-2023-wilson"
     matched = {line.term for line in wilson.explanation.matched}
     assert {"HP:0010837", "HP:0010839", "HP:0200032"} <= matched  # ceruloplasmin, urine copper, KF rings
+
+
+def test_the_readme_figures_for_the_reviewed_phenotypes(real_index, sgce_cases):
+    """Check the figures the README gives for the knowledge base's own disease phenotypes: a
+    typical childhood case with limb and generalized dystonia ranks DYT-TOR1A fifth, first
+    at 0.83 with a TOR1A variant found; the dev set's myoclonus-dystonia patient
+    PMID_28949039_Case_1 ranks DYT-SGCE seventh."""
+    from contraxis.case import read_case
+
+    def place(result, disease):
+        return next(i for i, c in enumerate(result.candidates, start=1) if c.disease_id == disease)
+
+    typical = {"age": 12, "onset_age": 9, "findings": ["HP:0002451", "HP:0007325"]}
+    assert place(rank(read_case(typical), index=real_index, top=20), "OMIM:128100") == 5
+    proven = rank(read_case({**typical, "genetics": {"tested": ["TOR1A"], "positive": ["TOR1A"]}}),
+                  index=real_index, top=5)
+    assert proven.candidates[0].disease_id == "OMIM:128100"
+    assert proven.candidates[0].post_test_probability == pytest.approx(0.83, abs=0.01)
+    imported = sgce_cases["PMID_28949039_Case_1"]
+    result = rank(imported.case, index=real_index, top=20, onset_term=imported.onset_term)
+    assert place(result, "OMIM:159900") == 7
