@@ -83,7 +83,7 @@ FORMAT = 2
 
 _BUILDERS = (annotations, index_module, knowledge_module, onset, ontology, parameters)
 
-KNOWLEDGE_FILES = (*OWN_FILES, "sources.yaml", "drugs.yaml", "history.yaml", "labs.yaml")
+KNOWLEDGE_FILES = (*OWN_FILES, "sources.yaml", "drugs.yaml", "history.yaml", "labs.yaml", "regions.yaml")
 """The knowledge files the differential's knowledge is made from."""
 
 _KNOWLEDGE_READERS = (knowledge_module, kb_schema, kb_loader)

@@ -101,6 +101,9 @@ class CaseEvidence:
         Term positions dropped as redundant, with the term that implies or contradicts them.
     onset : str
         How the onset was read (``"12 years: juvenile"``), empty when unknown.
+    from_regions : dict
+        Body regions read as findings, with the HPO term each gave (a dystonia of the neck is
+        Torticollis: ``dystonia_hpo`` of ``regions.yaml``), when the findings name a dystonia.
     """
 
     evidence: Evidence
@@ -111,6 +114,7 @@ class CaseEvidence:
     set_aside: dict[str, str] = field(default_factory=dict)
     implied: dict[int, int] = field(default_factory=dict)
     onset: str = ""
+    from_regions: dict[str, str] = field(default_factory=dict)
 
     @property
     def present(self) -> tuple[int, ...]:
@@ -375,6 +379,8 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
         if t is not None
     ]
     excluded = [t for code in case.absent if code.startswith("HP:") for t in [locate(code)] if t is not None]
+    from_regions = _region_terms(case, present, index, knowledge)
+    present += [t for code in from_regions.values() for t in [locate(code)] if t is not None]
 
     readings = read_labs(case.labs, knowledge=knowledge)
     if case.imaging is not None and case.imaging.mri_brain == "normal" and knowledge.mri_normal_excludes:
@@ -416,7 +422,26 @@ def case_evidence(case: Case, *, index: DifferentialIndex, onset_term: str | Non
         set_aside=set_aside,
         implied=implied,
         onset=onset,
+        from_regions=from_regions,
     )
+
+
+DYSTONIA = "HP:0001332"
+"""Dystonia: a present finding at or below it makes the case's body regions dystonia terms."""
+
+
+def _region_terms(
+    case: Case, present: Sequence[int], index: DifferentialIndex, knowledge: DifferentialKnowledge
+) -> dict[str, str]:
+    """The HPO term of each body region of the case (``regions.yaml``: ``dystonia_hpo``), when
+    a present finding is a dystonia (the regions then say where the dystonia is, as the
+    assessment reads them); empty otherwise."""
+    dystonia = index.term_position.get(DYSTONIA)
+    if dystonia is None or not knowledge.region_terms:
+        return {}
+    if not any(dystonia in index.ancestors(t).tolist() for t in present):
+        return {}
+    return {region: knowledge.region_terms[region] for region in case.regions if region in knowledge.region_terms}
 
 
 def _code_paths(case: Case) -> dict[str, str]:

@@ -331,6 +331,9 @@ class DifferentialKnowledge:
         Members of each drug class of ``drugs.yaml``.
     conversions : Mapping[str, Mapping[str, float]]
         For each LOINC code, other units and the factor into the unit of ``lab_to_hpo.yaml``.
+    region_terms : Mapping[str, str]
+        For each body region of ``regions.yaml`` with one, the HPO term for a dystonia of
+        that region (``dystonia_hpo``).
     corrections : Mapping[str, tuple[str, LabCorrection]]
         For each LOINC code of ``lab_to_hpo.yaml`` whose test ``labs.yaml`` reads corrected
         (calcium by albumin), the LOINC code of the other test and the correction, in the
@@ -352,6 +355,7 @@ class DifferentialKnowledge:
     drug_classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     conversions: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     corrections: Mapping[str, tuple[str, LabCorrection]] = field(default_factory=dict)
+    region_terms: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     reviewed: Mapping[str, str] = field(default_factory=dict)
     hashes: Mapping[str, str] = field(default_factory=dict)
@@ -382,6 +386,7 @@ class DifferentialKnowledge:
             found += [(limit.hpo, where) for limit in (test.low, test.high) if limit is not None]
             found += [(t, f"{where}.normal") for t in (test.normal.excludes if test.normal else ())]
         found += [(t, f"{LABS_FILE}: imaging") for t in self.mri_normal_excludes]
+        found += [(t, f"regions.yaml: regions.{region}.dystonia_hpo") for region, t in self.region_terms.items()]
         for entry in self.phenotypes:
             where = f"{PHENOTYPES_FILE}: {entry.disease}"
             found += [(row.hpo, f"{where}.phenotype") for row in entry.phenotype]
@@ -416,6 +421,7 @@ class DifferentialKnowledge:
             "drug_classes": {name: sorted(members) for name, members in self.drug_classes.items()},
             "conversions": {loinc: dict(units) for loinc, units in self.conversions.items()},
             "corrections": {loinc: {"by": by, "correction": dump(c)} for loinc, (by, c) in self.corrections.items()},
+            "region_terms": dict(self.region_terms),
             "sources": dict(self.sources),
             "reviewed": dict(self.reviewed),
             "hashes": dict(self.hashes),
@@ -445,6 +451,7 @@ class DifferentialKnowledge:
                 str(loinc): (str(row["by"]), LabCorrection.model_validate(row["correction"]))
                 for loinc, row in data["corrections"].items()
             },
+            region_terms={str(k): str(v) for k, v in data["region_terms"].items()},
             sources={str(k): str(v) for k, v in data["sources"].items()},
             reviewed={str(k): str(v) for k, v in data["reviewed"].items()},
             hashes={str(k): str(v) for k, v in data["hashes"].items()},
@@ -605,6 +612,7 @@ def load_knowledge(
         drug_classes=drug_classes,
         conversions=conversions,
         corrections=corrections,
+        region_terms={name: row.dystonia_hpo for name, row in kb.regions.regions.items() if row.dystonia_hpo},
         sources=sources,
         reviewed={
             ACQUIRED_FILE: str(acquired.reviewed),

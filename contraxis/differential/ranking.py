@@ -400,6 +400,11 @@ def rank(case: Case, *, index: DifferentialIndex, top: int = 50, onset_term: str
             {"term": index.term_ids[t], "name": index.term_names[t]} for t in read.excluded + read.excluded_by_test
         ],
         "onset": read.onset,
+        "regions": [
+            {"region": region, "term": term, "name": index.term_names[index.term_position[term]]}
+            for region, term in read.from_regions.items()
+            if term in index.term_position
+        ],
         "labs": [r.to_json() for r in read.labs],
         "replaced": read.replaced,
         "set_aside": read.set_aside,

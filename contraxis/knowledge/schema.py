@@ -52,6 +52,7 @@ class RegionInfo(Row):
     cranial: bool = False
     side: str | None = None
     limb: str | None = None
+    dystonia_hpo: str | None = Field(default=None, pattern=r"^HP:\d{7}$")
 
 
 class Regions(Row):

@@ -74,3 +74,25 @@ def test_onset_term_replaces_the_onset_age(mini_kb):
     read = case_evidence(read_case({"onset_age": 40}), index=mini_kb, onset_term="HP:0003593")
     assert read.evidence.onset_bands == (3,)
     assert "Infantile onset" in read.onset
+
+
+@pytest.mark.parametrize(
+    "findings, regions, expected",
+    [
+        (["HP:0001332"], ["neck"], {"neck": "HP:0000473"}),             # a dystonia of the neck is Torticollis
+        (["HP:0002451"], ["neck"], {"neck": "HP:0000473"}),             # any dystonia term says the movement
+        (["HP:0001250"], ["neck"], {}),                                 # no dystonia named: regions say nothing
+        (["HP:0001332"], ["abdomen"], {}),                              # a region without a dystonia term
+    ],
+)
+def test_the_regions_of_a_dystonia_are_read_as_terms(mini_kb, findings, regions, expected):
+    """Check that, when the findings name a dystonia, each body region becomes the HPO term of
+    a dystonia there (regions.yaml's dystonia_hpo) and the evidence says which, and that
+    otherwise the regions add nothing."""
+    import dataclasses
+
+    knowledge = dataclasses.replace(mini_knowledge(), region_terms={"neck": "HP:0000473"})
+    index = dataclasses.replace(mini_kb, knowledge=knowledge)
+    read = case_evidence(read_case({"findings": findings, "regions": regions}), index=index)
+    assert read.from_regions == expected
+    assert ("HP:0000473" in ids(index, read.present)) == bool(expected)

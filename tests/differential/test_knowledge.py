@@ -218,3 +218,14 @@ def test_malformed_reviewed_phenotypes_are_named(tmp_path):
     (tmp_path / PHENOTYPES_FILE).write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=r"diseases\[0\].phenotype\[0\].frequency: 'usually'"):
         load_knowledge(phenotypes_dir=tmp_path)
+
+
+def test_every_region_with_a_dystonia_has_its_term():
+    """Check that the regions a dystonia can take (all but the abdomen) carry an HPO term,
+    checked with the others against the ontology (test_every_hpo_id_is_a_current_term_of_hpo3)."""
+    assert set(KNOWLEDGE.region_terms) == {
+        "upper-face", "lower-face", "jaw", "tongue", "larynx", "neck", "trunk", "back",
+        "left-arm", "right-arm", "left-leg", "right-leg", "left-foot", "right-foot",
+    }
+    assert KNOWLEDGE.region_terms["neck"] == "HP:0000473"  # HPO names cervical dystonia Torticollis
+    assert any(where.startswith("regions.yaml") for _, where in KNOWLEDGE.hpo_ids())
