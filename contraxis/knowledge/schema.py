@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..codes.patterns import HPO_ID, anchored
 from ..vocabulary import (
     Alert,
     Associated,
@@ -52,7 +53,7 @@ class RegionInfo(Row):
     cranial: bool = False
     side: str | None = None
     limb: str | None = None
-    dystonia_hpo: str | None = Field(default=None, pattern=r"^HP:\d{7}$")
+    dystonia_hpo: str | None = Field(default=None, pattern=anchored(HPO_ID))
 
 
 class Regions(Row):
