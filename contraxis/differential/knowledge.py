@@ -331,13 +331,13 @@ class DifferentialKnowledge:
         Members of each drug class of ``drugs.yaml``.
     conversions : Mapping[str, Mapping[str, float]]
         For each LOINC code, other units and the factor into the unit of ``lab_to_hpo.yaml``.
-    region_terms : Mapping[str, str]
-        For each body region of ``regions.yaml`` with one, the HPO term for a dystonia of
-        that region (``dystonia_hpo``).
     corrections : Mapping[str, tuple[str, LabCorrection]]
         For each LOINC code of ``lab_to_hpo.yaml`` whose test ``labs.yaml`` reads corrected
         (calcium by albumin), the LOINC code of the other test and the correction, in the
         units of ``labs.yaml`` (the same as ``lab_to_hpo.yaml``'s for that test).
+    region_terms : Mapping[str, str]
+        For each body region of ``regions.yaml`` with one, the HPO term for a dystonia of
+        that region (``dystonia_hpo``).
     sources : Mapping[str, str]
         Every source id the files may cite, with its citation.
     reviewed : Mapping[str, str]
@@ -563,6 +563,12 @@ def load_knowledge(
             problems.append(Problem(f"{LABS_FILE}: tests", f"{test.loinc} is given twice"))
         by_loinc[test.loinc] = test
         need_source(f"{LABS_FILE}: {test.loinc}", test.source)
+    for test in labs.tests:
+        for other in test.decides_over:
+            if other not in by_loinc or other == test.loinc:
+                known = allowed(sorted(by_loinc))
+                problems.append(Problem(f"{LABS_FILE}: {test.loinc}.decides_over",
+                                        f"{other} is not another test of the file (tests: {known})"))
     need_source(f"{LABS_FILE}: imaging", labs.imaging.source)
     by_omim: dict[str, GeneticDystonia] = {}
     for entry in dystonias.entries:

@@ -131,7 +131,8 @@ def test_malformed_file_names_every_problem(tmp_path):
 
 
 def test_unresolved_references_are_named(tmp_path):
-    """Check that an unknown source, drug class, history code and a repeated id are reported."""
+    """Check that an unknown source, drug class, history code, a repeated id and a test that
+    overrules one the file does not hold are reported."""
     data = copy_data(tmp_path)
     acquired = yaml.safe_load((data / ACQUIRED_FILE).read_text(encoding="utf-8"))
     acquired["causes"][0]["source"] = "nobody-2099"
@@ -141,9 +142,14 @@ def test_unresolved_references_are_named(tmp_path):
     dystonias = yaml.safe_load((data / DYSTONIAS_FILE).read_text(encoding="utf-8"))
     dystonias["entries"][0]["omim"] = ["OMIM:12"]
     (data / DYSTONIAS_FILE).write_text(yaml.safe_dump(dystonias), encoding="utf-8")
+    labs = yaml.safe_load((data / LABS_FILE).read_text(encoding="utf-8"))
+    ionized = next(test for test in labs["tests"] if test["loinc"] == "1994-3")
+    ionized["decides_over"] = ["1234-5"]
+    (data / LABS_FILE).write_text(yaml.safe_dump(labs), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as caught:
         load_knowledge(directory=data)
     message = str(caught.value)
+    assert "lab_to_hpo.yaml: 1994-3.decides_over: 1234-5 is not another test of the file" in message
     assert "source 'nobody-2099' is not in sources.yaml" in message
     assert "drug class 'love-potions' is not in drugs.yaml (allowed:" in message
     assert "CX:hx-time-travel is not a code of history.yaml" in message
