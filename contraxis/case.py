@@ -354,6 +354,11 @@ class Case(_Model):
         extra = self.imaging.findings if self.imaging else ()
         return frozenset(self.findings) | frozenset(extra)
 
+    @property
+    def years_since_onset(self) -> float | None:
+        """Years from the onset to the visit (``age - onset_age``); None when either is unknown."""
+        return self.age - self.onset_age if self.age is not None and self.onset_age is not None else None
+
 
 def contradictions(case: Case) -> list[Problem]:
     """Check that the case does not contradict itself; return every contradiction found."""

@@ -144,12 +144,18 @@ def _shown(lab: Lab) -> str:
     return value or lab.interpretation or ""
 
 
+def _analyte(lab: Lab) -> str:
+    """The analyte a result is read as (every LOINC code of calcium is calcium), or its LOINC
+    code for a test no rule reads."""
+    reading = getattr(lab, "reading", None)
+    return reading.analyte if reading is not None else lab.loinc
+
+
 def _superseded(labs: Sequence[Lab]) -> dict[int, str]:
     """Results of a test given more than once that are not the latest, with why they are not used."""
     groups: dict[str, list[int]] = {}
     for i, lab in enumerate(labs):
-        reading = getattr(lab, "reading", None)
-        groups.setdefault(reading.analyte if reading is not None else lab.loinc, []).append(i)
+        groups.setdefault(_analyte(lab), []).append(i)
     notes: dict[int, str] = {}
     for rows in groups.values():
         if len(rows) < 2:
@@ -248,10 +254,10 @@ def _corrected(
     by_loinc, correction = found
     from contraxis.terminology.labs import analyte_of
 
-    wanted = analyte_of(by_loinc)
+    wanted = analyte_of(by_loinc) or by_loinc
     for j, other in enumerate(labs):
         reading = getattr(other, "reading", None)
-        if j in superseded or reading is None or (other.loinc != by_loinc and reading.analyte != wanted):
+        if j in superseded or reading is None or _analyte(other) != wanted:
             continue
         days_apart = abs((lab.age_days or 0.0) - (other.age_days or 0.0))
         delta = correction.delta(reading.value, exact=reading.comparator is None, days_apart=days_apart)
@@ -326,11 +332,7 @@ def _overruled(readings: list[LabReading], labs: Sequence[Lab], knowledge: Diffe
         return readings
     kept = []
     for reading in readings:
-        lab = labs[reading.index] if reading.index is not None else None
-        analyte = None
-        if lab is not None:
-            lab_reading = getattr(lab, "reading", None)
-            analyte = lab_reading.analyte if lab_reading is not None else analyte_of(lab.loinc) or lab.loinc
+        analyte = _analyte(labs[reading.index]) if reading.index is not None else None
         if analyte in deciding and (reading.present or reading.excluded):
             reading = LabReading(reading.test, reading.value, note=f"set aside: the {deciding[analyte]} decides",
                                  source=reading.source, index=reading.index)

@@ -72,10 +72,9 @@ def _met(
     knowledge: DifferentialKnowledge = index.knowledge
     if requirement.drug_class is not None:
         cls = requirement.drug_class
-        years = case.age - case.onset_age if case.age is not None and case.onset_age is not None else None
         for drug in _drugs_in(case, knowledge.drug_classes.get(cls, frozenset())):
             days, raised = drug.days_since_start, drug.days_since_dose_increase
-            if not started_before_onset(days, years):
+            if not started_before_onset(days, case.years_since_onset):
                 continue
             if days is None:
                 return f"{drug.display} ({cls}; start date not given)"

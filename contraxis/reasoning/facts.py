@@ -446,7 +446,7 @@ def build_facts(case: Case, kb: KnowledgeBase) -> Facts:
         for cls in kb.drug_membership.get(drug.name, ()):
             by_class.setdefault(cls, []).append(drug)
     undated = sorted({d.display for ds in by_class.values() for d in ds if d.days_since_start is None})
-    years = case.age - case.onset_age if case.age is not None and case.onset_age is not None else None
+    years = case.years_since_onset
     regions = frozenset(case.regions)
     values: dict[str, Value] = {
         "course": case.course,
