@@ -316,9 +316,17 @@ class DiseaseRow:
     missing_implied: np.ndarray
     missing_background: np.ndarray
     typical_onset: tuple[str, ...] | None
-    annotated_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
-    missing_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
-    frequency_array: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    annotated_array: np.ndarray = field(repr=False)
+    missing_array: np.ndarray = field(repr=False)
+    frequency_array: np.ndarray = field(repr=False)
+
+
+def _keep(table: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keep a worked-out part in a bounded table: emptied when it holds more than
+    :data:`CACHED_LINES` entries."""
+    if len(table) > CACHED_LINES:
+        table.clear()
+    table[key] = value
 
 
 def _disease_row(index: DifferentialIndex, disease: int) -> DiseaseRow:
@@ -419,24 +427,15 @@ class CaseTerms:
     accounted : numpy.ndarray
         Per term, whether the record mentions it: a present finding, a term above or below
         one, or a term below an excluded finding (a disease's feature there is not "missing").
-    above, below : Mapping[int, numpy.ndarray]
-        Per present finding, whether each term is one of its ancestors (itself included), or
-        one of its descendants: filled by :meth:`matrices`, on first use.
     diseases : numpy.ndarray
         The diseases to be explained (sorted): :meth:`frequency` looks a term up for all of
         them at once, the first time it is asked.
-    related : Mapping[int, tuple[int, ...]]
-        Per present finding, its ancestors within an organ system, the rarest first: the
-        first that a disease shows is the one a related match goes through.
     present : tuple of int
         The present findings, in the order of the rows of :meth:`matrices`.
     """
 
     accounted: np.ndarray
-    above: Mapping[int, np.ndarray] = field(default_factory=dict)
-    below: Mapping[int, np.ndarray] = field(default_factory=dict)
     diseases: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    related: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     _frequencies: dict[int, dict[int, float]] = field(default_factory=dict, repr=False)
     present: tuple[int, ...] = ()
     _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -457,20 +456,13 @@ class CaseTerms:
         present = tuple(int(t) for t in present)
         if accounted is None:
             accounted = mentioned(present, excluded, index)
-        related = {t: related_order(index, t) for t in present}
-        return cls(
-            accounted,
-            {},
-            {},
-            np.asarray(sorted({int(d) for d in diseases}), dtype=np.int64),
-            related,
-            present=present,
-        )
+        return cls(accounted, np.asarray(sorted({int(d) for d in diseases}), dtype=np.int64), present=present)
 
     def matrices(self, index: DifferentialIndex) -> tuple[np.ndarray, np.ndarray]:
-        """``above`` and ``below`` as the rows of two ``(len(present), T + 1)`` boolean
-        matrices, with a last column that is always False (a place-holder that matches
-        nothing); made on first use, when ``above`` and ``below`` are filled."""
+        """Per present finding (a row), whether each term is one of its ancestors (itself
+        included), and whether it is one of its descendants: two ``(len(present), T + 1)``
+        boolean matrices, with a last column that is always False (a place-holder that matches
+        nothing); made on first use."""
         if not self._matrices:
             n = index.n_terms
             above_rows = np.zeros((len(self.present), n + 1), dtype=bool)
@@ -478,10 +470,6 @@ class CaseTerms:
             for k, t in enumerate(self.present):
                 above_rows[k, index.ancestors(t)] = True
                 below_rows[k, index.descendants(t)] = True
-            above, below = cast(dict[int, np.ndarray], self.above), cast(dict[int, np.ndarray], self.below)
-            for k, t in enumerate(self.present):
-                above[t] = above_rows[k, :n]
-                below[t] = below_rows[k, :n]
             self._matrices.update(above=above_rows, below=below_rows)
         return self._matrices["above"], self._matrices["below"]
 
@@ -623,9 +611,7 @@ def explain_all(
         found = kept_missing.get((disease, rate, limit, flags))
         if found is None:
             found = _missing(r, flags, rate, limit, index)
-            if len(kept_missing) > CACHED_LINES:
-                kept_missing.clear()
-            kept_missing[(disease, rate, limit, flags)] = found
+            _keep(kept_missing, (disease, rate, limit, flags), found)
         missing_of.append(found)
 
     unmentioned_values = scores.unmentioned[chosen].tolist()
@@ -673,9 +659,7 @@ def explain_all(
                     excluded_line = FindingLine(
                         ids[t], names[t], value, "against" if value < 0 else "for", frequency=f
                     )
-                if len(absent) > CACHED_LINES:
-                    absent.clear()
-                absent[(t, disease, value)] = excluded_line
+                _keep(absent, (t, disease, value), excluded_line)
             if excluded_line is not None:
                 against.append(excluded_line)
         if len(against) > 1:
@@ -785,12 +769,8 @@ def _match(
             else:
                 through = None
                 if value > floors[k] + 1e-6:
-                    order = shared.related.get(t)
-                    if order is None:
-                        order = related_order(index, t)
-                    through = next(
-                        ((x, f) for x in order if (f := shared.frequency(index, x, disease)) > 0), None
-                    )
+                    order = related_order(index, t)
+                    through = next(((x, f) for x in order if (f := shared.frequency(index, x, disease)) > 0), None)
                 if through is not None:
                     c, f = through
                     line = FindingLine(ids[t], names[t], value, "related", ids[c], names[c], f)

@@ -365,10 +365,6 @@ def load_toxin_table(path: Path | None = None, *, sources: Path | None = None) -
 
 
 @functools.lru_cache(maxsize=1)
-def _default_table() -> ToxinTable:
-    return load_toxin_table()
-
-
 def toxin_table() -> ToxinTable:
     """The packaged product table (``toxins.yaml``), read and checked once.
 
@@ -377,7 +373,7 @@ def toxin_table() -> ToxinTable:
     KnowledgeBaseError
         As :func:`load_toxin_table`.
     """
-    return _default_table()
+    return load_toxin_table()
 
 
 # --- units and injections -----------------------------------------------------------------
@@ -538,7 +534,7 @@ def read_injection(data: Injection | Mapping[str, Any], *, where: str = "injecti
         Every field that cannot be read, naming the field, an excerpt of the value and what
         is allowed.
     """
-    table = _default_table() if table is None else table
+    table = toxin_table() if table is None else table
     if isinstance(data, Injection):
         return data
     if not isinstance(data, Mapping):
@@ -732,7 +728,7 @@ def check_injection(injection: Injection | Mapping[str, Any], history: Sequence[
     CaseError
         The injection or a history record cannot be read (``history[2].muscles[0].units``).
     """
-    table = _default_table() if table is None else table
+    table = toxin_table() if table is None else table
     current = read_injection(injection, table=table)
     problems: list[Problem] = []
     earlier: list[Injection] = []
