@@ -376,7 +376,7 @@ def _corrected(bounds: Bounds, lab: Lab, by: Lab, correction: LabCorrection) -> 
     value below ``correction.below``, or was not taken within ``correction.within_days``.
     """
     other = by.reading
-    if other is None:
+    if other is None or other.value is None:
         return None
     days_apart = abs((lab.age_days or 0.0) - (by.age_days or 0.0))
     delta = correction.delta(other.value, exact=other.comparator is None, days_apart=days_apart)
